@@ -1,0 +1,3 @@
+"""Wiring only: the hardware and software subgraphs, the top-level QiMeng graph, checkpointers."""
+
+__all__: list[str] = []

@@ -1,0 +1,137 @@
+"""The one settings object: environment variables ``QIMENG_*`` over an optional ``qimeng.toml``.
+
+Precedence, highest first: keyword arguments, environment variables, the TOML file
+(``$QIMENG_CONFIG``, else ``./qimeng.toml`` when it exists), the defaults below.
+Nested fields use ``__`` in environment names: ``QIMENG_SANDBOX__WALL_S=30``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tools.errors import UsageError
+
+
+class ConfigError(UsageError):
+    """A user's configuration is wrong; the message says what and how to fix it."""
+
+
+class SandboxLimits(BaseModel):
+    """Resource limits for one sandboxed run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wall_s: float = Field(60.0, gt=0, description="Wall-clock limit in seconds.")
+    cpu_s: int = Field(60, gt=0, description="CPU-time limit in seconds (RLIMIT_CPU).")
+    memory_mb: int = Field(4096, gt=16, description="Address-space limit in MiB (RLIMIT_AS).")
+    nproc: int = Field(256, gt=0, description="Processes and threads for the sandbox uid (RLIMIT_NPROC).")
+    fsize_mb: int = Field(512, gt=0, description="Largest file the program may write, MiB (RLIMIT_FSIZE).")
+    nofile: int = Field(1024, gt=8, description="Open file descriptors (RLIMIT_NOFILE).")
+    output_kb: int = Field(256, gt=0, description="Stdout and stderr are each cut to this many KiB.")
+    uid: int = Field(65534, gt=0, description="Non-root uid the program runs as.")
+
+
+class Settings(BaseSettings):
+    """Everything a user can configure. Each field documents itself; README lists them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QIMENG_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1. Unset: offline designer."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
+    llm_api_key: str = Field("not-needed", description="API key for the endpoint (local servers ignore it).")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Per-request timeout in seconds.")
+    llm_max_retries: int = Field(3, ge=0, description="Retries on 429, 5xx and connection errors.")
+    run_dir: Path = Field(Path("runs"), description="Where every command writes its artifacts.")
+    ray_address: str | None = Field(None, description="Ray cluster address; unset: a local Ray.")
+    chroma_path: Path = Field(Path("runs/chroma"), description="Embedded ChromaDB directory.")
+    chroma_host: str | None = Field(None, description="Chroma server host; set to use a server instead.")
+    chroma_port: int = Field(8000, gt=0, lt=65536, description="Chroma server port.")
+    metrics_port: int = Field(9464, ge=0, lt=65536, description="Port for /metrics of long-lived processes.")
+    sandbox: SandboxLimits = Field(default_factory=SandboxLimits, description="Sandbox limits.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads ``qimeng.toml``; a malformed file is a ConfigError naming the file and line."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self._data = _read_toml(config_path())
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def config_path() -> Path | None:
+    """The TOML file in force: ``$QIMENG_CONFIG`` if set (must exist), else ``./qimeng.toml`` if present."""
+    explicit = os.environ.get("QIMENG_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"QIMENG_CONFIG points to {path}, which is not a file; unset it or create the file")
+        return path
+    local = Path("qimeng.toml")
+    return local if local.is_file() else None
+
+
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text") from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from keyword overrides, environment and TOML.
+
+    Raises:
+        ConfigError: on unknown keys or bad values, naming each and what is allowed.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        known = ", ".join(sorted(Settings.model_fields))
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                problems.append(f"unknown setting '{where}' (known settings: {known})")
+            else:
+                problems.append(f"setting '{where}': {err['msg']}")
+        raise ConfigError("; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once. Tests build their own with :func:`load_settings`."""
+    return load_settings()
