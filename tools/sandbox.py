@@ -175,6 +175,12 @@ def _bwrap_command(
         elif host.is_dir():
             cmd += ["--ro-bind", str(host), str(host)]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # bwrap creates missing parents of a bind as 0700 root: make them traversable for the uid.
+    mounts = [Path(p).resolve() for p in (*ro_binds, *rw_binds, workdir)]
+    parents = sorted({a for m in mounts for a in m.parents if len(a.parts) > 1}, key=lambda a: len(a.parts))
+    for parent in parents:
+        if not any(parent.is_relative_to(top) for top in (*_SYSTEM_RO, "/tmp")):
+            cmd += ["--perms", "0755", "--dir", str(parent)]
     for path in ro_binds:
         resolved = Path(path).resolve()
         cmd += ["--ro-bind", str(resolved), str(resolved)]
