@@ -220,6 +220,8 @@ def _spawn_and_wait(
     )
     if stdin is not None and proc.stdin is not None:
         threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
+    with _live_lock:
+        _live.add(proc.pid)
     waited: list[tuple[int, int, resource.struct_rusage]] = []
     waiter = threading.Thread(target=lambda: waited.append(os.wait4(proc.pid, 0)), daemon=True)
     waiter.start()
@@ -229,6 +231,8 @@ def _spawn_and_wait(
         _kill_group(proc.pid)
         waiter.join()
     wall = time.monotonic() - start
+    with _live_lock:
+        _live.discard(proc.pid)
     _, status, rusage = waited[0]
     proc.returncode = os.waitstatus_to_exitcode(status)
     _kill_group(proc.pid)
@@ -293,6 +297,8 @@ def _hand_over(path: Path, uid: int) -> None:
 
 
 _subreaper_set = False
+_live_lock = threading.Lock()
+_live: set[int] = set()  # our own bwrap children, waited for by their callers
 
 
 def _become_subreaper() -> None:
@@ -305,13 +311,30 @@ def _become_subreaper() -> None:
     _subreaper_set = True
 
 
-def _reap_orphans() -> None:
-    """Wait for zombies re-parented to us from sandbox sessions.
+def _reap_orphans(grace_s: float = 2.0) -> None:
+    """Wait for processes re-parented to us from sandbox sessions until none is left.
 
-    Only zombies outside our own session are reaped, so children of ordinary ``subprocess``
-    calls elsewhere in this process (same session) are left to their owners.
+    When the sandbox's PID namespace ends, the kernel kills what remains and we (the subreaper)
+    inherit the dying processes. Only children outside our own session are touched, so children
+    of ordinary ``subprocess`` calls elsewhere in this process are left to their owners.
     """
+    deadline = time.monotonic() + grace_s
+    while True:
+        orphans = _orphans()
+        for pid, state in orphans:
+            if state == "Z":
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass  # someone else reaped it first
+        if not orphans or time.monotonic() > deadline:
+            return
+        time.sleep(0.002)
+
+
+def _orphans() -> list[tuple[int, str]]:
     me, my_sid = os.getpid(), os.getsid(0)
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -320,8 +343,10 @@ def _reap_orphans() -> None:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[-1].split()
-        if len(fields) > 3 and fields[0] == "Z" and int(fields[1]) == me and int(fields[3]) != my_sid:
-            try:
-                os.waitpid(int(entry.name), os.WNOHANG)
-            except ChildProcessError:
-                pass  # someone else reaped it first
+        pid = int(entry.name)
+        if len(fields) > 3 and int(fields[1]) == me and int(fields[3]) != my_sid:
+            with _live_lock:
+                if pid in _live:
+                    continue
+            found.append((pid, fields[0]))
+    return found

@@ -1,0 +1,94 @@
+"""The ``qimeng`` command: parses arguments and calls into a room; no logic of its own.
+
+Errors the user can act on (:class:`tools.errors.QimengError`) are printed as one line without a
+traceback: usage errors exit 2, other failures exit 1; Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tools.errors import QimengError, UsageError
+from tools.settings import get_settings
+
+app = typer.Typer(
+    name="qimeng",
+    help=(
+        "Automated chip design: agents that design verified RTL and tuned kernels.\n\n"
+        "Start with 'qimeng doctor' to see what this machine can do, then e.g.\n"
+        "'qimeng hw design \"8-bit up counter with sync reset\" --offline'."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.command()
+def doctor(json_out: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Check every external tool (with version), the sandbox, the LLM endpoint and the targets.
+
+    Exits 0 when every required tool is present and the sandbox works, 1 otherwise (with a list).
+    """
+    from agents.llm import ping
+    from ops.doctor import run_doctor
+
+    report = run_doctor(get_settings(), ping=ping)
+    if json_out:
+        data = report.model_dump(mode="json")
+        data["healthy"] = report.healthy
+        data["missing"] = [t.name for t in report.missing]
+        print(json.dumps(data, indent=2))
+    else:
+        table = Table(title="qimeng doctor", show_lines=False)
+        for col in ("tool", "version", "path", "for"):
+            table.add_column(col)
+        for tool in report.tools:
+            mark = "" if tool.present else (" [red](missing)[/red]" if tool.required else " (optional)")
+            table.add_row(tool.name + mark, tool.version or "-", tool.path or "-", tool.purpose)
+        console.print(table)
+        console.print(f"sandbox: {'ok' if report.sandbox_ok else 'BROKEN'} ({report.sandbox_detail})")
+        console.print(f"LLM: {report.llm_detail}")
+        console.print(f"targets served here: {', '.join(report.targets) or 'none'}")
+        console.print(f"machine: {report.machine}")
+        if report.missing:
+            err_console.print("[red]missing required tools:[/red]")
+            for tool in report.missing:
+                err_console.print(f"  {tool.name}: {tool.purpose}; {tool.fix}")
+    if not report.healthy:
+        raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="qimeng", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        err_console.print("interrupted")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("interrupted; finished work is in the run directory")
+        return 130
+    except UsageError as exc:
+        err_console.print(f"error: {exc}")
+        return 2
+    except QimengError as exc:
+        err_console.print(f"error: {exc}")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
