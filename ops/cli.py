@@ -67,6 +67,31 @@ def doctor(json_out: bool = typer.Option(False, "--json", help="Print the report
         raise typer.Exit(1)
 
 
+bench_app = typer.Typer(help="Benchmarks: each prints a table with the machine and the baseline ratio.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("sandbox")
+def bench_sandbox(
+    runs: int = typer.Option(200, min=10, help="How many calls to time."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Overhead of one sandboxed call: median wall time of /bin/true, bare and confined."""
+    from evals.sandbox_overhead import measure
+
+    result = measure(runs)
+    if json_out:
+        print(json.dumps(result.model_dump() | {"overhead_ms": result.overhead_ms}, indent=2))
+        return
+    table = Table(title=f"sandbox overhead ({result.runs} runs of /bin/true) on {result.machine}")
+    for col in ("how", "median ms", "p95 ms", "ratio vs bare"):
+        table.add_column(col)
+    table.add_row("bare subprocess", f"{result.bare_median_ms:.2f}", "-", "1.0x")
+    ratio = result.sandboxed_median_ms / result.bare_median_ms
+    table.add_row("run_sandboxed", f"{result.sandboxed_median_ms:.2f}", f"{result.sandboxed_p95_ms:.2f}", f"{ratio:.1f}x")
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     command = typer.main.get_command(app)
