@@ -88,7 +88,12 @@ def bench_sandbox(
         table.add_column(col)
     table.add_row("bare subprocess", f"{result.bare_median_ms:.2f}", "-", "1.0x")
     ratio = result.sandboxed_median_ms / result.bare_median_ms
-    table.add_row("run_sandboxed", f"{result.sandboxed_median_ms:.2f}", f"{result.sandboxed_p95_ms:.2f}", f"{ratio:.1f}x")
+    table.add_row(
+        "run_sandboxed",
+        f"{result.sandboxed_median_ms:.2f}",
+        f"{result.sandboxed_p95_ms:.2f}",
+        f"{ratio:.1f}x",
+    )
     console.print(table)
 
 

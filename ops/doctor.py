@@ -107,7 +107,9 @@ def check_sandbox() -> tuple[bool, str]:
     """Run three tiny programs confined: it must run, be non-root, and have no network."""
     with tempfile.TemporaryDirectory(prefix="qimeng-doctor-") as tmp:
         try:
-            res = run_sandboxed(["sh", "-c", "id -u; cat /sys/class/net/*/operstate 2>/dev/null | wc -l"], Path(tmp))
+            res = run_sandboxed(
+                ["sh", "-c", "id -u; cat /sys/class/net/*/operstate 2>/dev/null | wc -l"], Path(tmp)
+            )
         except SandboxError as exc:
             return False, str(exc)
     if res.exit_code != 0:
@@ -130,7 +132,9 @@ def served_targets(tools: list[ToolStatus]) -> list[str]:
     return [name for name, ok in rules.items() if ok()]
 
 
-def run_doctor(settings: Settings, ping: Callable[[Settings], tuple[bool, str]] | None = None) -> DoctorReport:
+def run_doctor(
+    settings: Settings, ping: Callable[[Settings], tuple[bool, str]] | None = None
+) -> DoctorReport:
     """Probe everything; ``ping`` checks the LLM endpoint when one is configured."""
     tools = [probe_tool(*spec) for spec in _TOOLS]
     sandbox_ok, sandbox_detail = check_sandbox()

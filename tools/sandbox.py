@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from pydantic import BaseModel, Field
 
@@ -85,7 +85,9 @@ def bwrap_path() -> str:
     """Path of bubblewrap, or a SandboxError saying how to install it."""
     found = shutil.which("bwrap")
     if found is None:
-        raise SandboxError("bubblewrap (bwrap) is not installed; run 'make demo' or 'apt-get install bubblewrap'")
+        raise SandboxError(
+            "bubblewrap (bwrap) is not installed; run 'make demo' or 'apt-get install bubblewrap'"
+        )
     if shutil.which("setpriv") is None:
         raise SandboxError("setpriv is not installed; 'apt-get install util-linux'")
     return found
@@ -181,12 +183,10 @@ def _bwrap_command(
     for parent in parents:
         if not any(parent.is_relative_to(top) for top in (*_SYSTEM_RO, "/tmp")):
             cmd += ["--perms", "0755", "--dir", str(parent)]
-    for path in ro_binds:
-        resolved = Path(path).resolve()
-        cmd += ["--ro-bind", str(resolved), str(resolved)]
-    for path in rw_binds:
-        resolved = Path(path).resolve()
-        cmd += ["--bind", str(resolved), str(resolved)]
+    for ro in ro_binds:
+        cmd += ["--ro-bind", str(Path(ro).resolve()), str(Path(ro).resolve())]
+    for rw in rw_binds:
+        cmd += ["--bind", str(Path(rw).resolve()), str(Path(rw).resolve())]
     cmd += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--clearenv"]
     environment = {"PATH": _DEFAULT_PATH, "HOME": str(workdir), "TMPDIR": "/tmp", "LANG": "C.UTF-8"}
     environment.update(env or {})
@@ -198,7 +198,7 @@ def _bwrap_command(
 
 
 def _spawn_and_wait(
-    cmd: list[str], lim: SandboxLimits, out: object, err: object, stdin: bytes | None
+    cmd: list[str], lim: SandboxLimits, out: IO[bytes], err: IO[bytes], stdin: bytes | None
 ) -> tuple[int, resource.struct_rusage, float, bool]:
     def set_limits() -> None:
         mib = 1024 * 1024
@@ -213,8 +213,8 @@ def _spawn_and_wait(
     proc = subprocess.Popen(
         cmd,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=out,  # type: ignore[arg-type]
-        stderr=err,  # type: ignore[arg-type]
+        stdout=out,
+        stderr=err,
         preexec_fn=set_limits,
         start_new_session=True,
     )
@@ -239,10 +239,10 @@ def _spawn_and_wait(
     return status, rusage, wall, timed_out
 
 
-def _feed(pipe: object, data: bytes) -> None:
+def _feed(pipe: IO[bytes], data: bytes) -> None:
     try:
-        pipe.write(data)  # type: ignore[attr-defined]
-        pipe.close()  # type: ignore[attr-defined]
+        pipe.write(data)
+        pipe.close()
     except (BrokenPipeError, OSError):
         pass  # the program exited without reading all its input; its status tells the story
 
@@ -264,7 +264,9 @@ def _decode_status(status: int) -> tuple[int | None, int | None]:
     return code, None
 
 
-def _limits_hit(timed_out: bool, sig: int | None, cpu: float, text: str, lim: SandboxLimits) -> list[LimitName]:
+def _limits_hit(
+    timed_out: bool, sig: int | None, cpu: float, text: str, lim: SandboxLimits
+) -> list[LimitName]:
     hits: list[LimitName] = []
     if timed_out:
         hits.append("wall")

@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     )
 
     llm_base_url: str | None = Field(
-        None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1. Unset: offline designer."
+        None,
+        description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1. Unset: offline designer.",
     )
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
     llm_api_key: str = Field("not-needed", description="API key for the endpoint (local servers ignore it).")
@@ -60,7 +61,7 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Chroma server host; set to use a server instead.")
     chroma_port: int = Field(8000, gt=0, lt=65536, description="Chroma server port.")
     metrics_port: int = Field(9464, ge=0, lt=65536, description="Port for /metrics of long-lived processes.")
-    sandbox: SandboxLimits = Field(default_factory=SandboxLimits, description="Sandbox limits.")
+    sandbox: SandboxLimits = Field(default_factory=lambda: SandboxLimits(), description="Sandbox limits.")
 
     @classmethod
     def settings_customise_sources(
@@ -94,7 +95,9 @@ def config_path() -> Path | None:
     if explicit:
         path = Path(explicit)
         if not path.is_file():
-            raise ConfigError(f"QIMENG_CONFIG points to {path}, which is not a file; unset it or create the file")
+            raise ConfigError(
+                f"QIMENG_CONFIG points to {path}, which is not a file; unset it or create the file"
+            )
         return path
     local = Path("qimeng.toml")
     return local if local.is_file() else None

@@ -44,6 +44,8 @@ def test_unknown_run_is_a_clear_error(tmp_path: Path) -> None:
 def test_evidence_verified_needs_a_passing_check() -> None:
     assert not Evidence().verified
     assert not Evidence(checks=[Check(name="a", tool="t", status="skipped")]).verified
-    mixed = Evidence(checks=[Check(name="a", tool="t", status="pass"), Check(name="b", tool="t", status="inconclusive")])
+    mixed = Evidence(
+        checks=[Check(name="a", tool="t", status="pass"), Check(name="b", tool="t", status="inconclusive")]
+    )
     assert not mixed.verified
     assert [c.name for c in mixed.failures()] == ["b"]

@@ -80,8 +80,12 @@ def test_fork_bomb_is_contained(workdir: Path) -> None:
 
 def test_memory_hog_hits_memory_limit(workdir: Path) -> None:
     code = "x = bytearray(1 << 30); print(len(x))"
-    res = run_sandboxed([sys.executable, "-c", code], workdir, limits=LIMITS.model_copy(update={"memory_mb": 512}),
-                        ro_binds=python_binds())
+    res = run_sandboxed(
+        [sys.executable, "-c", code],
+        workdir,
+        limits=LIMITS.model_copy(update={"memory_mb": 512}),
+        ro_binds=python_binds(),
+    )
     assert res.exit_code != 0
     assert "memory" in res.limits_hit
     assert "MemoryError" in res.stderr
