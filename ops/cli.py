@@ -97,6 +97,34 @@ def bench_sandbox(
     console.print(table)
 
 
+ops_app = typer.Typer(help="Operations: a local Prometheus to watch long runs.")
+app.add_typer(ops_app, name="ops")
+
+
+@ops_app.command("up")
+def ops_up(
+    port: int = typer.Option(9090, help="Port for Prometheus on 127.0.0.1."),
+    data: str = typer.Option("", help="Data directory (default: <run_dir>/prometheus)."),
+) -> None:
+    """Start Prometheus on loopback with qimeng's scrape config, recording and alert rules.
+
+    It scrapes the campaign driver's /metrics (settings.metrics_port) and every Ray node listed in
+    Ray's service-discovery file. Runs until Ctrl-C. Example: 'qimeng ops up --port 9091'.
+    """
+    from pathlib import Path
+
+    from ops.prom import start
+
+    settings = get_settings()
+    data_dir = Path(data) if data else settings.run_dir / "prometheus"
+    server = start(data_dir, port, settings.metrics_port)
+    console.print(f"Prometheus on {server.url} (config {server.config}); Ctrl-C stops it")
+    try:
+        server.process.wait()
+    finally:
+        server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     command = typer.main.get_command(app)

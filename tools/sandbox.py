@@ -28,6 +28,7 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, Field
 
+from ops.metrics import record_limit_hits, record_tool_call
 from tools.errors import QimengError
 from tools.settings import SandboxLimits, get_settings
 
@@ -143,7 +144,7 @@ def run_sandboxed(
     _reap_orphans()
     exit_code, sig = _decode_status(status)
     cpu = rusage.ru_utime + rusage.ru_stime
-    return SandboxResult(
+    result = SandboxResult(
         argv=[os.fspath(a) for a in argv],
         exit_code=exit_code,
         signal=sig,
@@ -155,6 +156,9 @@ def run_sandboxed(
         cpu_s=cpu,
         limits_hit=_limits_hit(timed_out, sig, cpu, stderr + stdout, lim),
     )
+    record_tool_call(Path(os.fspath(argv[0])).name, wall)
+    record_limit_hits(list(result.limits_hit))
+    return result
 
 
 def _bwrap_command(

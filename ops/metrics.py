@@ -1,0 +1,157 @@
+"""The metrics catalog: every metric qimeng exports, declared once.
+
+Names follow Prometheus conventions (``qimeng_`` prefix, base units, ``_total`` on counters).
+Labels are bounded: each label's allowed values are listed in :data:`LABEL_VALUES` (or, for
+``agent``, ``model`` and ``tool``, drawn from small fixed vocabularies); no run, thread or sample
+ids. Long-lived processes expose these with :func:`serve`; code inside Ray tasks uses
+``ray.util.metrics`` (see ``cluster/``), which Ray exports for Prometheus to scrape.
+
+This module imports nothing of ours, so every room may record metrics.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+KINDS = ("hw_design", "sw_design", "verilog_eval", "kernel_eval", "tool", "other")
+TARGETS = ("x86_64", "aarch64", "riscv64", "cuda", "none")
+OUTCOMES = ("pass", "fail", "error")
+LIMITS = ("wall", "cpu", "memory", "nproc", "fsize")
+LLM_ERROR_KINDS = ("timeout", "rate_limit", "server", "auth", "connection", "malformed")
+TOKEN_KINDS = ("prompt", "completion")
+
+#: Allowed values per label; ``agent``, ``model`` and ``tool`` are checked by :func:`bounded`.
+LABEL_VALUES: dict[str, tuple[str, ...]] = {
+    "kind": KINDS,
+    "target": TARGETS,
+    "outcome": OUTCOMES,
+    "limit": LIMITS,
+    "error": LLM_ERROR_KINDS,
+    "token": TOKEN_KINDS,
+}
+_MAX_FREE_LABEL_VALUES = 64
+
+TASKS_STARTED = Counter(
+    "qimeng_tasks_started_total", "Tasks started, by kind and target.", ["kind", "target"], registry=REGISTRY
+)
+TASKS_FINISHED = Counter(
+    "qimeng_tasks_finished_total",
+    "Tasks finished, by kind, target and outcome (pass, fail, error).",
+    ["kind", "target", "outcome"],
+    registry=REGISTRY,
+)
+SAMPLES_STARTED = Counter(
+    "qimeng_samples_started_total", "Campaign samples started.", ["kind", "target"], registry=REGISTRY
+)
+SAMPLES_FINISHED = Counter(
+    "qimeng_samples_finished_total",
+    "Campaign samples finished, by outcome; outcome=pass counts passing results.",
+    ["kind", "target", "outcome"],
+    registry=REGISTRY,
+)
+TOOL_CALLS = Counter("qimeng_tool_calls_total", "External tool invocations.", ["tool"], registry=REGISTRY)
+TOOL_DURATION = Histogram(
+    "qimeng_tool_duration_seconds",
+    "Wall time of external tool invocations.",
+    ["tool"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+    registry=REGISTRY,
+)
+LLM_REQUESTS = Counter(
+    "qimeng_llm_requests_total", "LLM requests, by agent and model.", ["agent", "model"], registry=REGISTRY
+)
+LLM_TOKENS = Counter(
+    "qimeng_llm_tokens_total",
+    "LLM tokens, by agent, model and token kind (prompt, completion).",
+    ["agent", "model", "token"],
+    registry=REGISTRY,
+)
+LLM_ERRORS = Counter("qimeng_llm_errors_total", "LLM errors, by kind.", ["error"], registry=REGISTRY)
+LLM_TOKEN_BUDGET = Gauge(
+    "qimeng_llm_token_budget_per_day", "Configured LLM token budget per day (0: none).", registry=REGISTRY
+)
+QUEUE_DEPTH = Gauge("qimeng_queue_depth", "Samples waiting to run, by kind.", ["kind"], registry=REGISTRY)
+CAMPAIGN_SAMPLES = Gauge(
+    "qimeng_campaign_samples", "Samples the running campaign plans in all.", registry=REGISTRY
+)
+CAMPAIGN_DONE = Gauge(
+    "qimeng_campaign_samples_done", "Samples the running campaign has finished.", registry=REGISTRY
+)
+CAMPAIGN_LAST_PROGRESS = Gauge(
+    "qimeng_campaign_last_progress_timestamp_seconds",
+    "Unix time the running campaign last finished a sample.",
+    registry=REGISTRY,
+)
+SANDBOX_LIMIT_HITS = Counter(
+    "qimeng_sandbox_limit_hits_total",
+    "Sandboxed runs stopped by a limit, by limit.",
+    ["limit"],
+    registry=REGISTRY,
+)
+RUN_DIR_FREE = Gauge(
+    "qimeng_run_dir_free_bytes",
+    "Free bytes on the file system that holds the run directory.",
+    registry=REGISTRY,
+)
+
+
+def bounded(label: str, value: str) -> str:
+    """Return ``value`` if it is allowed for ``label``; otherwise ``other`` (never a new series per id)."""
+    allowed = LABEL_VALUES.get(label)
+    if allowed is not None:
+        return value if value in allowed else "other"
+    return value[:48] if value else "other"
+
+
+def record_tool_call(tool: str, seconds: float) -> None:
+    """Count one external tool call and its wall time."""
+    name = bounded("tool", tool)
+    TOOL_CALLS.labels(tool=name).inc()
+    TOOL_DURATION.labels(tool=name).observe(seconds)
+
+
+def record_limit_hits(limits: list[str]) -> None:
+    """Count sandbox limit hits."""
+    for limit in limits:
+        SANDBOX_LIMIT_HITS.labels(limit=bounded("limit", limit)).inc()
+
+
+def record_llm(agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
+    """Count one LLM request and its tokens."""
+    LLM_REQUESTS.labels(agent=agent, model=model).inc()
+    LLM_TOKENS.labels(agent=agent, model=model, token="prompt").inc(prompt_tokens)
+    LLM_TOKENS.labels(agent=agent, model=model, token="completion").inc(completion_tokens)
+
+
+def record_llm_error(kind: str) -> None:
+    """Count one LLM error by kind (timeout, rate_limit, server, auth, connection, malformed)."""
+    LLM_ERRORS.labels(error=bounded("error", kind)).inc()
+
+
+def record_sample(kind: str, target: str, outcome: str, remaining: int) -> None:
+    """A campaign sample finished: count it, update progress and the last-progress time."""
+    SAMPLES_FINISHED.labels(
+        kind=bounded("kind", kind), target=bounded("target", target), outcome=outcome
+    ).inc()
+    CAMPAIGN_DONE.inc()
+    CAMPAIGN_LAST_PROGRESS.set(time.time())
+    QUEUE_DEPTH.labels(kind=bounded("kind", kind)).set(remaining)
+
+
+def update_disk(run_dir: Path) -> None:
+    """Refresh the free-space gauge of the run directory's file system."""
+    path = run_dir if run_dir.exists() else Path(os.getcwd())
+    RUN_DIR_FREE.set(shutil.disk_usage(path).free)
+
+
+def serve(port: int, addr: str = "127.0.0.1") -> int:
+    """Expose ``/metrics`` on ``addr:port`` (0 picks a free port); returns the port in use."""
+    server, _thread = start_http_server(port, addr=addr, registry=REGISTRY)
+    return int(server.server_address[1])

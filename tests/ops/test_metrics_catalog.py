@@ -1,0 +1,78 @@
+"""The metrics catalog follows Prometheus conventions and keeps label cardinality bounded."""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client import generate_latest
+from prometheus_client.metrics import MetricWrapperBase
+
+from ops import metrics
+
+UNBOUNDED = {
+    "run",
+    "run_id",
+    "thread",
+    "thread_id",
+    "sample",
+    "sample_id",
+    "task_id",
+    "campaign_id",
+    "id",
+    "path",
+}
+UNITS = ("_total", "_seconds", "_bytes", "_ratio", "_timestamp_seconds", "_per_day")
+
+
+def catalog() -> list[MetricWrapperBase]:
+    return [v for v in vars(metrics).values() if isinstance(v, MetricWrapperBase)]
+
+
+def test_every_metric_is_named_by_convention() -> None:
+    found = catalog()
+    assert len(found) >= 15
+    for metric in found:
+        name = metric._name
+        kind = metric._type
+        assert name.startswith("qimeng_"), name
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", name), name
+        if kind == "counter":
+            # prometheus_client stores counters without the suffix and adds it on export
+            assert not name.endswith("_total"), name
+        if kind == "histogram":
+            assert name.endswith("_seconds") or name.endswith("_bytes"), name
+        assert metric._documentation, f"{name} has no help text"
+
+
+def test_no_unbounded_labels() -> None:
+    for metric in catalog():
+        for label in metric._labelnames:
+            assert label not in UNBOUNDED, f"{metric._name} has unbounded label {label}"
+            assert label in metrics.LABEL_VALUES or label in {"agent", "model", "tool"}, (metric._name, label)
+
+
+def test_exported_counter_names_end_in_total() -> None:
+    metrics.record_tool_call("iverilog", 0.2)
+    text = generate_latest(metrics.REGISTRY).decode()
+    assert 'qimeng_tool_calls_total{tool="iverilog"}' in text
+    assert "qimeng_tool_duration_seconds_bucket" in text
+    for line in text.splitlines():
+        if line.startswith("# TYPE") and line.endswith(" counter"):
+            assert line.split()[2].endswith("_total"), line
+
+
+def test_label_values_are_bounded() -> None:
+    assert metrics.bounded("target", "mips") == "other"
+    assert metrics.bounded("target", "riscv64") == "riscv64"
+    assert metrics.bounded("limit", "run-20261126-abcdef") == "other"
+    metrics.record_limit_hits(["wall", "something-else"])
+    text = generate_latest(metrics.REGISTRY).decode()
+    assert 'qimeng_sandbox_limit_hits_total{limit="wall"}' in text
+    assert 'limit="something-else"' not in text
+
+
+def test_sample_progress_updates_gauges() -> None:
+    before = metrics.CAMPAIGN_DONE._value.get()
+    metrics.record_sample("verilog_eval", "none", "pass", remaining=3)
+    assert metrics.CAMPAIGN_DONE._value.get() == before + 1
+    assert metrics.CAMPAIGN_LAST_PROGRESS._value.get() > 0
