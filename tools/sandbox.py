@@ -185,7 +185,7 @@ def _bwrap_command(
     mounts = [Path(p).resolve() for p in (*ro_binds, *rw_binds, workdir)]
     parents = sorted({a for m in mounts for a in m.parents if len(a.parts) > 1}, key=lambda a: len(a.parts))
     for parent in parents:
-        if not any(parent.is_relative_to(top) for top in (*_SYSTEM_RO, "/tmp")):
+        if str(parent) != "/tmp" and not any(parent.is_relative_to(top) for top in _SYSTEM_RO):
             cmd += ["--perms", "0755", "--dir", str(parent)]
     for ro in ro_binds:
         cmd += ["--ro-bind", str(Path(ro).resolve()), str(Path(ro).resolve())]
