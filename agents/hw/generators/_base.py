@@ -1,0 +1,182 @@
+"""What a generator is: typed parameters, a port list by role, a text matcher, and two emitters
+written apart from each other (Verilog RTL and a plain-Python reference model).
+
+A model source defines ``class _Core`` with ``reset()``, ``outputs(ins)`` and ``clock(ins)`` over
+role-named ports; :mod:`agents.hw.binding` wraps it into the checker's ``class Model`` contract,
+renaming ports and handling the reset input, so cores never read the reset themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.hw.interface import Port
+
+
+class Params(BaseModel):
+    """Base of every generator's parameters: frozen, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeqParams(Params):
+    """Parameters shared by clocked generators: how the reset behaves."""
+
+    reset_async: bool = Field(False, description="Asynchronous reset (else synchronous).")
+    reset_low: bool = Field(False, description="Active-low reset named rst_n (else active-high rst).")
+
+
+@dataclass(frozen=True)
+class Generator:
+    """One entry of the library.
+
+    Attributes:
+        name: registry key, e.g. 'adder'.
+        summary: one line for listings and error messages.
+        params: the pydantic parameter model (defaults and ranges).
+        keywords: regexes over the lower-cased request; each hit scores one point.
+        extract: reads parameter values from the request text (only keys it found).
+        ports: the role-named ports for a parameter setting, in declaration order.
+        rtl: emits Verilog for (params, module name) with role-named ports.
+        model: emits Python source defining ``class _Core``.
+        aliases: other port names accepted for each role when binding a given header.
+        flags: optional role -> boolean parameter that is true when the role is present.
+        width_params: role -> (parameter, width -> value) to read parameters from a header.
+    """
+
+    name: str
+    summary: str
+    params: type[Params]
+    keywords: tuple[str, ...]
+    extract: Callable[[str], dict[str, Any]]
+    ports: Callable[[Any], list[Port]]
+    rtl: Callable[[Any, str], str]
+    model: Callable[[Any], str]
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    flags: dict[str, str] = field(default_factory=dict)
+    width_params: dict[str, tuple[str, Callable[[int], Any]]] = field(default_factory=dict)
+    area_variants: Callable[[Any], list[dict[str, Any]]] | None = None
+
+    @property
+    def clocked(self) -> bool:
+        """True when the generator has a clock and a reset."""
+        return issubclass(self.params, SeqParams)
+
+
+def inp(name: str, width: int = 1, signed: bool = False) -> Port:
+    """An input port."""
+    return Port(name=name, direction="input", width=width, signed=signed)
+
+
+def out(name: str, width: int = 1, signed: bool = False) -> Port:
+    """An output port."""
+    return Port(name=name, direction="output", width=width, signed=signed)
+
+
+def clock_ports(p: SeqParams) -> list[Port]:
+    """``clk`` and the reset port (``rst`` or ``rst_n``)."""
+    return [inp("clk"), inp(reset_name(p))]
+
+
+def reset_name(p: SeqParams) -> str:
+    """Role name of the reset port."""
+    return "rst_n" if p.reset_low else "rst"
+
+
+def always_ff(p: SeqParams) -> str:
+    """The ``always`` line of a clocked process honoring the reset kind."""
+    if not p.reset_async:
+        return "always @(posedge clk)"
+    edge = "negedge rst_n" if p.reset_low else "posedge rst"
+    return f"always @(posedge clk or {edge})"
+
+
+def reset_active(p: SeqParams) -> str:
+    """The Verilog condition that is true while reset is asserted."""
+    return "!rst_n" if p.reset_low else "rst"
+
+
+def clog2(n: int) -> int:
+    """Bits needed to index ``n`` items (at least 1)."""
+    return max(1, math.ceil(math.log2(n))) if n > 1 else 1
+
+
+def vrange(width: int) -> str:
+    """``[w-1:0] `` or nothing for one bit."""
+    return f"[{width - 1}:0] " if width > 1 else ""
+
+
+# ---- text extraction helpers shared by the matchers -------------------------------------------
+
+_NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+
+
+def find_int(text: str, patterns: tuple[str, ...]) -> int | None:
+    """First integer captured by any of ``patterns`` (group 1), words one..eight accepted."""
+    for pat in patterns:
+        m = re.search(pat, text, re.I)
+        if m:
+            raw = m.group(1).lower()
+            return _NUM_WORDS[raw] if raw in _NUM_WORDS else int(raw)
+    return None
+
+
+def find_width(text: str) -> int | None:
+    """A data width such as '8-bit', '16 bit', 'width 32', 'WIDTH=4', '8 bits wide'."""
+    return find_int(
+        text,
+        (
+            r"\b(\d+)[\s-]*bits?\b(?![\s-]*(?:counter\s+)?(?:lanes?|entries|words|deep))",
+            r"\bwidth\s*(?:of|=|:)?\s*(\d+)",
+            r"\b(\d+)\s*b\b",
+        ),
+    )
+
+
+def find_reset(text: str) -> dict[str, Any]:
+    """Reset kind from words: 'asynchronous'/'async', 'active-low', 'rst_n'/'reset_n'/'resetn'."""
+    found: dict[str, Any] = {}
+    if re.search(r"\basync(hronous(ly)?)?\b|\bareset\b|\barst", text, re.I):
+        found["reset_async"] = True
+    if re.search(r"active[\s-]*low|\brst_?n\b|\breset_?n\b|\bnreset\b", text, re.I):
+        found["reset_low"] = True
+    return found
+
+
+def has(text: str, pattern: str) -> bool:
+    """True when ``pattern`` occurs (case-insensitive)."""
+    return re.search(pattern, text, re.I) is not None
+
+
+SEQ_HEAD = '''
+class _Core:
+    """State machine in plain Python; the wrapper handles the reset input."""
+
+    def __init__(self) -> None:
+        self.reset()
+'''
+
+COMB_HEAD = '''
+class _Core:
+    """Combinational: no state."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        pass
+
+    def clock(self, ins: dict[str, int]) -> None:
+        pass
+'''
+
+
+def decls(ports: list[Port], regs: tuple[str, ...] = ()) -> str:
+    """ANSI declarations for a module header; outputs named in ``regs`` are ``reg``."""
+    return ",\n    ".join(p.decl("reg" if p.name in regs else "wire") for p in ports)

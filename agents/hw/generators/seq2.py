@@ -1,0 +1,373 @@
+"""More clocked generators: shift registers, LFSRs, edge detectors, clock dividers, PWM."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from agents.hw.generators._base import (
+    SEQ_HEAD,
+    Generator,
+    SeqParams,
+    always_ff,
+    clock_ports,
+    clog2,
+    decls,
+    find_int,
+    find_reset,
+    find_width,
+    has,
+    inp,
+    out,
+    reset_active,
+)
+from agents.hw.interface import Port
+
+_EN = ("en", "enable", "ena", "ce", "shift", "shift_en")
+_Q = ("q", "out", "dout", "data_out", "y", "value", "state")
+
+
+def _ident(w: int) -> int:
+    return w
+
+
+def _common(text: str) -> dict[str, Any]:
+    found: dict[str, Any] = find_reset(text)
+    w = find_width(text)
+    if w:
+        found["width"] = w
+    if has(text, r"\benable\b|\ben\b"):
+        found["enable"] = True
+    return found
+
+
+# ---- shift register ----------------------------------------------------------------------------
+
+
+class ShiftRegisterParams(SeqParams):
+    width: int = Field(8, ge=2, le=128, description="Register width.")
+    direction: Literal["left", "right"] = Field("left", description="'left': sin enters bit 0; 'right': sin enters the MSB.")
+    enable: bool = Field(False, description="Has an 'en' input; shifts only while en is 1.")
+    load: bool = Field(False, description="Has 'load' and 'd' inputs for a parallel load (priority over shifting).")
+
+
+def _sr_ports(p: ShiftRegisterParams) -> list[Port]:
+    ports = clock_ports(p) + ([inp("en")] if p.enable else []) + ([inp("load"), inp("d", p.width)] if p.load else [])
+    return [*ports, inp("sin"), out("q", p.width)]
+
+
+def _sr_rtl(p: ShiftRegisterParams, module: str) -> str:
+    w = p.width
+    nxt = f"{{q[{w - 2}:0], sin}}" if p.direction == "left" else f"{{sin, q[{w - 1}:1]}}"
+    body = [f"if ({reset_active(p)}) q <= {w}'d0;"]
+    body += ["else if (load) q <= d;"] if p.load else []
+    body += [f"else if (en) q <= {nxt};" if p.enable else f"else q <= {nxt};"]
+    joined = "\n        ".join(body)
+    return f"module {module} (\n    {decls(_sr_ports(p), ('q',))}\n);\n    {always_ff(p)} begin\n        {joined}\n    end\nendmodule\n"
+
+
+def _sr_model(p: ShiftRegisterParams) -> str:
+    return (
+        SEQ_HEAD
+        + f"""
+    def reset(self) -> None:
+        self.bits = [0] * {p.width}  # bits[0] is the LSB
+
+    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
+        return {{"q": sum(b << k for k, b in enumerate(self.bits))}}
+
+    def clock(self, ins: dict[str, int]) -> None:
+        if {p.load} and ins.get("load"):
+            self.bits = [ins["d"] >> k & 1 for k in range({p.width})]
+        elif not {p.enable} or ins.get("en"):
+            if {p.direction == "left"!r}:
+                self.bits = [ins["sin"] & 1] + self.bits[:-1]
+            else:
+                self.bits = self.bits[1:] + [ins["sin"] & 1]
+"""
+    )
+
+
+SHIFT_REGISTER = Generator(
+    name="shift_register",
+    summary="Serial-in shift register, left or right, optional enable and parallel load (width, direction, enable, load)",
+    params=ShiftRegisterParams,
+    keywords=(r"shift[\s-]*reg(ister)?", r"\bsipo\b", r"serial[\s-]*in"),
+    extract=lambda t: {**_common(t), **({"direction": "right"} if has(t, r"\bright\b") else {}), **({"load": True} if has(t, r"\bload\b") else {})},
+    ports=_sr_ports,
+    rtl=_sr_rtl,
+    model=_sr_model,
+    aliases={"en": _EN, "load": ("load", "ld"), "d": ("d", "din", "data", "data_in"), "sin": ("sin", "si", "serial_in", "in", "din_s", "data_in", "d"), "q": _Q},
+    flags={"en": "enable", "load": "load"},
+    width_params={"q": ("width", _ident)},
+)
+
+
+# ---- LFSR --------------------------------------------------------------------------------------
+
+# Maximal-length Fibonacci taps (1-indexed bit positions), from the classic tables (XAPP052).
+LFSR_TAPS: dict[int, tuple[int, ...]] = {
+    2: (2, 1), 3: (3, 2), 4: (4, 3), 5: (5, 3), 6: (6, 5), 7: (7, 6), 8: (8, 6, 5, 4), 9: (9, 5),
+    10: (10, 7), 11: (11, 9), 12: (12, 6, 4, 1), 13: (13, 4, 3, 1), 14: (14, 5, 3, 1), 15: (15, 14),
+    16: (16, 15, 13, 4), 17: (17, 14), 18: (18, 11), 19: (19, 6, 2, 1), 20: (20, 17), 21: (21, 19),
+    22: (22, 21), 23: (23, 18), 24: (24, 23, 22, 17), 25: (25, 22), 26: (26, 6, 2, 1), 27: (27, 5, 2, 1),
+    28: (28, 25), 29: (29, 27), 30: (30, 6, 4, 1), 31: (31, 28), 32: (32, 22, 2, 1),
+}  # fmt: skip
+
+
+class LfsrParams(SeqParams):
+    width: int = Field(8, ge=2, le=32, description="Register width (maximal-length taps are built in).")
+    seed: int = Field(1, ge=1, description="Nonzero value after reset.")
+    enable: bool = Field(False, description="Has an 'en' input; steps only while en is 1.")
+
+    @model_validator(mode="after")
+    def _seed_fits(self) -> LfsrParams:
+        if self.seed >= 1 << self.width:
+            raise ValueError(f"seed {self.seed} does not fit in {self.width} bits")
+        return self
+
+
+def _lfsr_ports(p: LfsrParams) -> list[Port]:
+    return clock_ports(p) + ([inp("en")] if p.enable else []) + [out("q", p.width)]
+
+
+def _lfsr_rtl(p: LfsrParams, module: str) -> str:
+    w = p.width
+    fb = " ^ ".join(f"q[{t - 1}]" for t in LFSR_TAPS[w])
+    step = f"q <= {{q[{w - 2}:0], {fb}}};"
+    return f"""module {module} (
+    {decls(_lfsr_ports(p), ("q",))}
+);
+    // Fibonacci LFSR shifting left; feedback is the XOR of taps {LFSR_TAPS[w]}
+    {always_ff(p)} begin
+        if ({reset_active(p)}) q <= {w}'d{p.seed};
+        else {"if (en) " if p.enable else ""}{step}
+    end
+endmodule
+"""
+
+
+def _lfsr_model(p: LfsrParams) -> str:
+    return (
+        SEQ_HEAD
+        + f"""
+    TAPS = {LFSR_TAPS[p.width]!r}
+
+    def reset(self) -> None:
+        self.state = {p.seed}
+
+    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
+        return {{"q": self.state}}
+
+    def clock(self, ins: dict[str, int]) -> None:
+        if {p.enable} and not ins.get("en"):
+            return
+        feedback = sum(self.state >> (t - 1) & 1 for t in self.TAPS) % 2
+        self.state = (self.state * 2 + feedback) % {1 << p.width}
+"""
+    )
+
+
+LFSR = Generator(
+    name="lfsr",
+    summary="Maximal-length Fibonacci LFSR, widths 2..32 (width, seed, enable)",
+    params=LfsrParams,
+    keywords=(r"\blfsr\b", r"linear[\s-]*feedback", r"pseudo[\s-]*random", r"\bprbs\b"),
+    extract=lambda t: {**_common(t), **({"seed": s} if (s := find_int(t, (r"\bseed\s*(?:of|=|:)?\s*(\d+)",))) else {})},
+    ports=_lfsr_ports,
+    rtl=_lfsr_rtl,
+    model=_lfsr_model,
+    aliases={"en": _EN, "q": _Q},
+    flags={"en": "enable"},
+    width_params={"q": ("width", _ident)},
+)
+
+
+# ---- edge detector -----------------------------------------------------------------------------
+
+
+class EdgeDetectorParams(SeqParams):
+    width: int = Field(1, ge=1, le=64, description="Signals watched in parallel.")
+    edge: Literal["rising", "falling", "both"] = Field("rising", description="Which transitions pulse.")
+
+
+def _ed_ports(p: EdgeDetectorParams) -> list[Port]:
+    return [*clock_ports(p), inp("d", p.width), out("pulse", p.width)]
+
+
+def _ed_rtl(p: EdgeDetectorParams, module: str) -> str:
+    expr = {"rising": "d & ~prev", "falling": "~d & prev", "both": "d ^ prev"}[p.edge]
+    return f"""module {module} (
+    {decls(_ed_ports(p))}
+);
+    // pulse is combinational: high while d differs from its value at the last clock edge
+    reg [{p.width - 1}:0] prev;
+    {always_ff(p)} begin
+        if ({reset_active(p)}) prev <= 0;
+        else prev <= d;
+    end
+    assign pulse = {expr};
+endmodule
+"""
+
+
+def _ed_model(p: EdgeDetectorParams) -> str:
+    rule = {"rising": "now and not before", "falling": "before and not now", "both": "now != before"}[p.edge]
+    return (
+        SEQ_HEAD
+        + f"""
+    def reset(self) -> None:
+        self.last = 0
+
+    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
+        result = 0
+        for k in range({p.width}):
+            now, before = ins["d"] >> k & 1, self.last >> k & 1
+            if {rule}:
+                result |= 1 << k
+        return {{"pulse": result}}
+
+    def clock(self, ins: dict[str, int]) -> None:
+        self.last = ins["d"]
+"""
+    )
+
+
+def _ed_extract(text: str) -> dict[str, Any]:
+    found: dict[str, Any] = find_reset(text)
+    w = find_width(text)
+    if w:
+        found["width"] = w
+    if has(text, r"\bboth\b|\bany\b|\btoggle|\bchange"):
+        found["edge"] = "both"
+    elif has(text, r"\bfalling\b|negedge|negative edge"):
+        found["edge"] = "falling"
+    return found
+
+
+EDGE_DETECTOR = Generator(
+    name="edge_detector",
+    summary="Edge detector: pulse on rising, falling or both edges of d (width, edge)",
+    params=EdgeDetectorParams,
+    keywords=(r"\bedge[\s-]*detect", r"rising edge", r"falling edge", r"\bedges?\b"),
+    extract=_ed_extract,
+    ports=_ed_ports,
+    rtl=_ed_rtl,
+    model=_ed_model,
+    aliases={"d": ("d", "in", "din", "sig", "signal", "x", "a"), "pulse": ("pulse", "out", "q", "y", "edge", "anyedge", "rise", "fall", "pedge", "nedge")},
+    width_params={"d": ("width", _ident)},
+)
+
+
+# ---- clock divider -----------------------------------------------------------------------------
+
+
+class ClockDividerParams(SeqParams):
+    divisor: int = Field(4, ge=2, le=1 << 20, description="Output period in input clock cycles.")
+
+
+def _cd_ports(p: ClockDividerParams) -> list[Port]:
+    return [*clock_ports(p), out("clk_out")]
+
+
+def _cd_rtl(p: ClockDividerParams, module: str) -> str:
+    bits = clog2(p.divisor)
+    return f"""module {module} (
+    {decls(_cd_ports(p))}
+);
+    // high for the first {p.divisor // 2} of every {p.divisor} cycles
+    reg [{bits - 1}:0] cnt;
+    {always_ff(p)} begin
+        if ({reset_active(p)}) cnt <= 0;
+        else if (cnt == {bits}'d{p.divisor - 1}) cnt <= 0;
+        else cnt <= cnt + 1'b1;
+    end
+    assign clk_out = (cnt < {bits}'d{p.divisor // 2});
+endmodule
+"""
+
+
+def _cd_model(p: ClockDividerParams) -> str:
+    return (
+        SEQ_HEAD
+        + f"""
+    def reset(self) -> None:
+        self.phase = 0
+
+    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
+        return {{"clk_out": int(self.phase in range({p.divisor // 2}))}}
+
+    def clock(self, ins: dict[str, int]) -> None:
+        self.phase = (self.phase + 1) % {p.divisor}
+"""
+    )
+
+
+CLOCK_DIVIDER = Generator(
+    name="clock_divider",
+    summary="Clock divider: output period of N input cycles, high for the first N//2 (divisor)",
+    params=ClockDividerParams,
+    keywords=(r"clock[\s-]*divid(er|e)", r"divide[\s-]*(the\s+)?clock", r"frequency divider", r"\bclk[\s_-]*div"),
+    extract=lambda t: {**find_reset(t), **({"divisor": d} if (d := find_int(t, (r"divide[\s-]*by[\s-]*(\d+)", r"\bdivisor\s*(?:of|=|:)?\s*(\d+)", r"\bby\s+(\d+)\b", r"/\s*(\d+)\b"))) else {})},
+    ports=_cd_ports,
+    rtl=_cd_rtl,
+    model=_cd_model,
+    aliases={"clk_out": ("clk_out", "clk_div", "out", "q", "div_clk", "slow_clk", "clkout")},
+)
+
+
+# ---- PWM ---------------------------------------------------------------------------------------
+
+
+class PwmParams(SeqParams):
+    width: int = Field(8, ge=1, le=32, description="Counter and duty width; the period is 2**width cycles.")
+
+
+def _pwm_ports(p: PwmParams) -> list[Port]:
+    return [*clock_ports(p), inp("duty", p.width), out("pwm_out")]
+
+
+def _pwm_rtl(p: PwmParams, module: str) -> str:
+    return f"""module {module} (
+    {decls(_pwm_ports(p))}
+);
+    // free-running counter; the output is high while the counter is below duty
+    reg [{p.width - 1}:0] cnt;
+    {always_ff(p)} begin
+        if ({reset_active(p)}) cnt <= 0;
+        else cnt <= cnt + 1'b1;
+    end
+    assign pwm_out = (cnt < duty);
+endmodule
+"""
+
+
+def _pwm_model(p: PwmParams) -> str:
+    return (
+        SEQ_HEAD
+        + f"""
+    def reset(self) -> None:
+        self.tick = 0
+
+    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
+        return {{"pwm_out": 1 if self.tick < ins["duty"] else 0}}
+
+    def clock(self, ins: dict[str, int]) -> None:
+        self.tick = (self.tick + 1) % {1 << p.width}
+"""
+    )
+
+
+PWM = Generator(
+    name="pwm",
+    summary="PWM generator: period 2**width cycles, high while the counter is below duty (width)",
+    params=PwmParams,
+    keywords=(r"\bpwm\b", r"pulse[\s-]*width", r"duty[\s-]*cycle"),
+    extract=lambda t: {k: v for k, v in _common(t).items() if k != "enable"},
+    ports=_pwm_ports,
+    rtl=_pwm_rtl,
+    model=_pwm_model,
+    aliases={"duty": ("duty", "duty_cycle", "compare", "level", "d"), "pwm_out": ("pwm_out", "pwm", "out", "q", "y")},
+    width_params={"duty": ("width", _ident)},
+)

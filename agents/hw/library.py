@@ -1,0 +1,57 @@
+"""The generator library: one explicit registry of everything the offline designer can build."""
+
+from __future__ import annotations
+
+from agents.hw.generators._base import Generator
+from agents.hw.generators.arith import ADDER, ALU, COMPARATOR, DOT_PRODUCT, MULTIPLIER, SUBTRACTOR
+from agents.hw.generators.comb import BIN2GRAY, DECODER, GRAY2BIN, MUX, POPCOUNT, PRIORITY_ENCODER
+from agents.hw.generators.fsm import SEQ_DETECTOR, UART_RX, UART_TX
+from agents.hw.generators.mem import FIFO, RAM, REGFILE
+from agents.hw.generators.seq import COUNTER
+from agents.hw.generators.seq2 import CLOCK_DIVIDER, EDGE_DETECTOR, LFSR, PWM, SHIFT_REGISTER
+from tools.errors import UsageError
+
+GENERATORS: dict[str, Generator] = {
+    g.name: g
+    for g in (
+        ADDER,
+        SUBTRACTOR,
+        ALU,
+        MULTIPLIER,
+        COMPARATOR,
+        DOT_PRODUCT,
+        MUX,
+        DECODER,
+        PRIORITY_ENCODER,
+        POPCOUNT,
+        BIN2GRAY,
+        GRAY2BIN,
+        COUNTER,
+        SHIFT_REGISTER,
+        LFSR,
+        EDGE_DETECTOR,
+        CLOCK_DIVIDER,
+        PWM,
+        FIFO,
+        REGFILE,
+        RAM,
+        SEQ_DETECTOR,
+        UART_TX,
+        UART_RX,
+    )
+}
+
+
+def get_generator(name: str) -> Generator:
+    """The generator called ``name``; UsageError lists the known ones."""
+    try:
+        return GENERATORS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown generator '{name}'; known generators: {', '.join(sorted(GENERATORS))}"
+        ) from None
+
+
+def catalog() -> str:
+    """One line per generator: name and what it builds (for help and error messages)."""
+    return "\n".join(f"  {g.name:<18} {g.summary}" for g in GENERATORS.values())

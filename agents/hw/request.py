@@ -1,0 +1,85 @@
+"""Reading a hardware request: which generator, which parameters, which interface to honor."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agents.hw.generators._base import Generator
+from agents.hw.interface import Interface, parse_interface
+from agents.hw.library import GENERATORS, catalog, get_generator
+from tools.errors import UsageError
+
+
+class HwRequest(BaseModel):
+    """What the user asked for, after reading the text."""
+
+    text: str = Field(description="The request as given.")
+    generator: str | None = Field(description="Library entry chosen; None when none matched (LLM mode only).")
+    params: dict[str, Any] = Field(default_factory=dict, description="Parameters read from the text.")
+    interface: Interface | None = Field(
+        None, description="Interface to honor exactly, if the text gives one."
+    )
+    module: str = Field("top", description="Top module name.")
+    scores: dict[str, int] = Field(default_factory=dict, description="Keyword score of each candidate.")
+    area_budget: float | None = Field(None, description="Cell-count budget from the text, if any.")
+
+
+def _score(gen: Generator, text: str) -> int:
+    return sum(len(re.findall(k, text, re.I)) for k in gen.keywords)
+
+
+def _prose(text: str) -> str:
+    """The request without its module header or port bullets (port names must not vote)."""
+    text = re.sub(r"\bmodule\b.*?\)\s*;", " ", text, flags=re.S)
+    return re.sub(r"^\s*[-*]\s*(input|output)\b.*$", " ", text, flags=re.M | re.I)
+
+
+def read_request(
+    text: str, generator: str | None = None, params: dict[str, Any] | None = None, *, require_generator: bool = True
+) -> HwRequest:
+    """Choose a generator and read its parameters from ``text``.
+
+    ``generator`` and ``params`` override what the text says. Raises UsageError on an empty
+    request, or on one no generator recognizes while ``require_generator`` (the message lists
+    the library); without it such a request comes back with ``generator=None``.
+    """
+    if not text.strip():
+        raise UsageError(
+            "empty hardware request; describe the circuit, e.g. 'an 8-bit up counter with enable'"
+        )
+    iface = parse_interface(text)
+    prose = _prose(text)
+    scores = {name: _score(g, prose) for name, g in GENERATORS.items()}
+    if generator is None:
+        best = max(scores.values())
+        if best == 0 and not require_generator:
+            return HwRequest(text=text, generator=None, interface=iface, module=iface.module if iface else _module_name(prose) or "top")
+        if best == 0:
+            raise UsageError(
+                "no generator in the offline library matches this request; it can build:\n" + catalog()
+            )
+        generator = next(n for n, s in scores.items() if s == best)
+    gen = get_generator(generator)
+    found = gen.extract(prose)
+    found.update(params or {})
+    budget = re.search(
+        r"\barea\s*(?:budget|limit)?\s*(?:of|<=?|:|under|below)?\s*(\d+)\s*cells?", prose, re.I
+    )
+    module = iface.module if iface else _module_name(prose) or gen.name
+    return HwRequest(
+        text=text,
+        generator=gen.name,
+        params=found,
+        interface=iface,
+        module=module,
+        scores={k: v for k, v in scores.items() if v},
+        area_budget=float(budget.group(1)) if budget else None,
+    )
+
+
+def _module_name(text: str) -> str | None:
+    m = re.search(r"\bmodule\s+(?:named|called)\s+([A-Za-z_][A-Za-z0-9_]*)", text, re.I)
+    return m.group(1) if m else None

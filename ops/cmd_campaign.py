@@ -1,0 +1,210 @@
+"""``qimeng campaign``: run, resume, inspect, report and submit batch campaigns (parsing only)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tools.errors import QimengError, UsageError
+
+if TYPE_CHECKING:
+    from cluster.store import ResultStore
+    from tools.runstore import Run
+
+app = typer.Typer(
+    help=(
+        "Batch campaigns on Ray: many tasks x samples, results in a durable store.\n\n"
+        "Examples:\n\n"
+        "  qimeng campaign run ve.yaml                      # local Ray, this machine's targets\n\n"
+        "  qimeng campaign run ve.yaml --ray-address 10.0.0.5:6379\n\n"
+        "  qimeng campaign run ve.yaml --resume 20250101-120000-ab12cd   # after a crash or Ctrl-C\n\n"
+        "  qimeng campaign status RUN --json\n\n"
+        "  qimeng campaign report RUN                       # pass@k, timings, PNG plots\n\n"
+        "  qimeng campaign submit ve.yaml --address http://HEAD:8265"
+    ),
+    no_args_is_help=True,
+)
+console = Console()
+
+
+@app.command("run")
+def run_cmd(
+    file: Path = typer.Argument(..., help="Campaign YAML (see ops/cluster/README.md)."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster HOST:6379 or 'auto'."),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Run id to continue; finished samples are kept."
+    ),
+    run_id: str | None = typer.Option(None, "--run-id", help="Run id to create, or continue if it exists."),
+    executor: str = typer.Option("ray", "--executor", help="ray (default) or local (threads, no Ray)."),
+    num_cpus: int | None = typer.Option(None, "--num-cpus", min=1, help="CPUs of a local Ray."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Threads of the local executor."),
+    json_out: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+) -> None:
+    """Run a campaign (or resume one) with a progress bar; every finished sample is stored at once.
+
+    Example: qimeng campaign run ops/cluster/examples/synthetic.yaml --executor local --workers 2
+    """
+    from cluster.launch import execute, make_executor, open_campaign
+
+    if executor not in ("ray", "local"):
+        raise UsageError(f"--executor must be ray or local, got '{executor}'")
+    opened = open_campaign(file, resume=resume, run_id=run_id)
+    ex = make_executor(
+        "ray" if executor == "ray" else "local",
+        address=ray_address,
+        num_cpus=num_cpus,
+        retries=opened.campaign.retries,
+        workers=workers,
+    )
+    planned = int(opened.store.get_meta("planned", 0))
+    try:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[errors]} errors"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=json_out or not sys.stderr.isatty(),
+        ) as bar:
+            job = bar.add_task(
+                opened.campaign.name, total=planned, completed=len(opened.store.done()), errors=0
+            )
+            errors = 0
+
+            def tick(task: str, sample: int, result: object) -> None:
+                nonlocal errors
+                errors += not getattr(result, "ok", True)
+                bar.update(job, advance=1, errors=errors)
+
+            outcome = execute(opened, ex, tick)
+    except KeyboardInterrupt:
+        raise QimengError(
+            f"interrupted; finished samples are kept. Resume with: qimeng campaign run {file} --resume {opened.run.id}"
+        ) from None
+    finally:
+        ex.close()
+        opened.store.close()
+    data = {"run": opened.run.id, "path": str(opened.run.path), "resumed": opened.resumed} | vars(outcome)
+    if json_out:
+        print(json.dumps(data, indent=2))
+    else:
+        console.print(
+            f"run {opened.run.id}: {outcome.recorded} new sample(s), {outcome.already_done} already done, "
+            f"{outcome.errors} error(s)"
+            + (f"; stopped by {outcome.stopped_by}" if outcome.stopped_by else "")
+        )
+
+
+def _open(run: str) -> tuple[Run, ResultStore]:
+    from cluster.store import ResultStore
+    from tools.runstore import open_run
+
+    try:
+        opened = open_run(run)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    if not (opened.path / ResultStore.FILENAME).is_file():
+        raise UsageError(f"run {run} is not a campaign (no {ResultStore.FILENAME} in {opened.path})")
+    return opened, ResultStore(opened.path)
+
+
+@app.command("status")
+def status_cmd(
+    run: str = typer.Argument(..., help="Run id (see the runs/ directory)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+) -> None:
+    """How far a campaign got: samples done, errors, passes, samples per node.
+
+    Example: qimeng campaign status 20250101-120000-ab12cd --json
+    """
+    from cluster.report import campaign_status
+
+    opened, store = _open(run)
+    status = campaign_status(opened, store)
+    if json_out:
+        print(status.model_dump_json(indent=2))
+        return
+    console.print(
+        f"{status.name} ({status.state}, {status.sampling} sampling): {status.done}/{status.planned} samples, "
+        f"{status.passed} passed, {status.errors} error(s), on {len(status.nodes)} node(s)"
+    )
+
+
+@app.command("report")
+def report_cmd(
+    run: str = typer.Argument(..., help="Run id."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """pass@k table, timings and PNG plots (written to the run directory).
+
+    Example: qimeng campaign report 20250101-120000-ab12cd
+    """
+    from cluster.report import build_report
+
+    opened, store = _open(run)
+    report = build_report(opened, store)
+    if json_out:
+        print(report.model_dump_json(indent=2))
+        return
+    table = Table(title=f"{report.status.name}: {report.sampling_note}")
+    for col in ("metric", "value"):
+        table.add_column(col)
+    for k, v in report.pass_at.items():
+        table.add_row(f"pass@{k}", f"{v:.3f}")
+    table.add_row("samples", f"{report.status.done}/{report.status.planned}")
+    table.add_row("errors", str(report.status.errors))
+    table.add_row("median s/sample", f"{report.median_sample_s:.3f}")
+    table.add_row("p95 s/sample", f"{report.p95_sample_s:.3f}")
+    table.add_row("samples/s", f"{report.samples_per_s:.2f}")
+    console.print(table)
+    for reason, count in report.error_reasons.items():
+        console.print(f"  error x{count}: {reason}")
+    console.print(f"plots: {', '.join(str(opened.path / p) for p in report.plots) or 'none'}")
+
+
+@app.command("submit")
+def submit_cmd(
+    file: Path = typer.Argument(..., help="Campaign YAML."),
+    address: str = typer.Option(..., "--address", help="Ray Jobs server, e.g. http://HEAD:8265."),
+) -> None:
+    """Submit a campaign as a Ray job; the campaign id is the submission id.
+
+    Example: qimeng campaign submit ve.yaml --address http://10.0.0.5:8265
+    """
+    from cluster.jobs import submit_campaign
+
+    sid = submit_campaign(file, address)
+    console.print(f"submitted {sid}; follow it with: ray job logs --address {address} --follow {sid}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for ``python -m ops.cmd_campaign``: errors as one line, usage errors exit 2."""
+    import click
+
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="qimeng campaign", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return 2
+    except UsageError as exc:
+        Console(stderr=True).print(f"error: {exc}")
+        return 2
+    except QimengError as exc:
+        Console(stderr=True).print(f"error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""``qimeng kb``: ingest documents, search them, show what is stored, serve the store to workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from knowledge.ingest import FileOutcome, IngestReport, ingest_paths
+from knowledge.retrieval import search
+from knowledge.server import ChromaServer
+from knowledge.store import DOCS_COLLECTION, open_store
+from tools.errors import QimengError, UsageError
+from tools.settings import get_settings
+
+app = typer.Typer(help="The knowledge base: chip documents and verified designs, searchable by meaning.")
+console = Console()
+err = Console(stderr=True)
+
+CollectionOpt = Annotated[str, typer.Option("--collection", "-c", help="Collection to use.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _fail(exc: QimengError) -> typer.Exit:
+    err.print(f"[red]error:[/] {exc}")
+    return typer.Exit(2 if isinstance(exc, UsageError) else 1)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (searched recursively).")],
+    collection: CollectionOpt = DOCS_COLLECTION,
+    kind: Annotated[str, typer.Option(help="Label stored with every chunk, usable as a search filter.")] = "doc",
+    root: Annotated[Path | None, typer.Option(help="Cite sources relative to this folder.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest Markdown, AsciiDoc, text, HTML and PDF files; unchanged files are left alone.
+
+    Examples:
+
+      qimeng kb ingest docs/
+
+      qimeng kb ingest spec.pdf notes.md --kind datasheet --collection vendor
+    """
+    try:
+        store = open_store()
+        with Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=as_json,
+        ) as bar:
+            task = bar.add_task("", total=None)
+
+            def started(total: int) -> None:
+                bar.update(task, total=total)
+
+            def done(path: Path, outcome: FileOutcome) -> None:
+                bar.update(task, advance=1, description=path.name[-40:])
+
+            report = ingest_paths(
+                paths, store, collection=collection, kind=kind, source_root=root, on_start=started, on_file=done
+            )
+    except QimengError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        _summary(report)
+    if report.count("failed"):
+        raise typer.Exit(1)
+
+
+def _summary(report: IngestReport) -> None:
+    for f in report.files:
+        if f.status in ("skipped", "failed"):
+            console.print(f"[yellow]{f.status}[/] {f.path}: {f.reason}")
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "skipped", "failed"))
+    console.print(
+        f"{len(report.files)} files ({counts}); {report.chunks_added} chunks added, "
+        f"{report.chunks_removed} removed in {report.seconds:.1f}s "
+        f"({report.chunks_per_s:.1f} chunks/s) into collection '{report.collection}'"
+    )
+
+
+@app.command("search")
+def search_cmd(
+    query: Annotated[str, typer.Argument(help="A question or keywords.")],
+    k: Annotated[int, typer.Option("-k", help="How many passages (1-100).")] = 5,
+    collection: CollectionOpt = DOCS_COLLECTION,
+    source: Annotated[str | None, typer.Option(help="Only this source document.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only chunks with this ingest label.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the passages closest in meaning to QUERY, each with its source and section.
+
+    Examples:
+
+      qimeng kb search "how does vsetvli set vl" -k 3
+
+      qimeng kb search "mstatus MPP" --source priv/machine.adoc --json
+    """
+    try:
+        hits = search(query, k, store=open_store(), collection=collection, source=source, kind=kind)
+    except QimengError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps([h.model_dump() for h in hits], indent=2))
+        return
+    if not hits:
+        console.print("no matching passages")
+    for rank, hit in enumerate(hits, 1):
+        console.print(f"[bold]{rank}.[/] [cyan]{hit.citation()}[/]  score {hit.score:.3f}")
+        text = " ".join(hit.text.split())
+        console.print(f"   {text[:300]}{'...' if len(text) > 300 else ''}", markup=False, highlight=False)
+
+
+@app.command()
+def stats(as_json: JsonOpt = False) -> None:
+    """Show each collection: chunks, distinct sources and its embedding model.
+
+    Example:
+
+      qimeng kb stats --json
+    """
+    try:
+        store = open_store()
+        rows = []
+        for name in store.collection_names():
+            raw = store.client.get_collection(name)
+            metas = raw.get(include=["metadatas"])["metadatas"] or []
+            sources = {m.get("source") for m in metas if m.get("source")}
+            meta = raw.metadata or {}
+            rows.append(
+                {
+                    "collection": name,
+                    "chunks": raw.count(),
+                    "sources": len(sources),
+                    "embedding_model": meta.get("embedding_model", "unknown"),
+                }
+            )
+    except QimengError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps({"store": store.location, "collections": rows}, indent=2))
+        return
+    table = Table(title=f"Knowledge base: {store.location}")
+    for col in ("collection", "chunks", "sources", "embedding_model"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in ("collection", "chunks", "sources", "embedding_model")))
+    console.print(table)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    path: Annotated[Path | None, typer.Option(help="Store directory (default: settings.chroma_path).")] = None,
+    host: Annotated[str, typer.Option(help="Address to bind; loopback unless workers are remote.")] = "127.0.0.1",
+) -> None:
+    """Run a Chroma server over the store until Ctrl-C; workers set QIMENG_CHROMA_HOST/PORT to use it.
+
+    Example:
+
+      qimeng kb serve --port 8000 --path runs/chroma
+    """
+    if not 0 < port < 65536:
+        raise _fail(UsageError(f"port must be between 1 and 65535, got {port}"))
+    directory = path or get_settings().chroma_path
+    server = ChromaServer(directory, port=port, host=host)
+    try:
+        server.start()
+    except QimengError as exc:
+        raise _fail(exc) from None
+    console.print(f"chroma serving {directory} on http://{host}:{port} (Ctrl-C stops it)")
+    try:
+        assert server.process is not None
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

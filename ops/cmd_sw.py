@@ -1,0 +1,134 @@
+"""``qimeng sw``: check a C kernel against its reference on a target, and time it natively."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tools.errors import QimengError, UsageError
+from tools.kernels.check import check_kernel
+from tools.kernels.machine import machine_peaks
+from tools.kernels.refload import REF_FORMAT, load_spec
+from tools.kernels.timing import time_kernel
+from tools.targets import TARGETS, get_target
+
+app = typer.Typer(
+    help="Software kernels: differential checks on every target, native timing.", no_args_is_help=True
+)
+_console = Console()
+
+
+def _read_source(path: Path) -> str:
+    if not path.is_file():
+        raise UsageError(f"kernel file {path} does not exist")
+    return path.read_text(encoding="utf-8")
+
+
+def _fail(exc: QimengError) -> None:
+    _console.print("[red]error:[/red]", end=" ")
+    _console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
+
+
+@app.command(
+    help=f"""Check KERNEL.c against the reference in REF.py on a target; exit 0 only when correct.
+
+Runs every test shape twice with fresh seeded random inputs, in the sandbox (under QEMU for
+aarch64/riscv64), and rejects wrong answers, NaN, unwritten outputs, out-of-bounds writes,
+modified inputs, crashes, hangs and compile errors. Exit 1 when the kernel is not correct.
+
+Examples:
+
+  qimeng sw check saxpy.c --ref saxpy_ref.py --target riscv64 --vlen 512
+
+  qimeng sw check gemm.c --ref gemm_ref.py --json
+
+{REF_FORMAT}"""
+)
+def check(
+    kernel: Path = typer.Argument(..., help="The kernel's C source (CUDA: .cu)."),
+    ref: Path = typer.Option(..., "--ref", help="Python file defining SPEC (see above)."),
+    target: str = typer.Option("x86_64", "--target", "-t", help=f"One of: {', '.join(sorted(TARGETS))}."),
+    vlen: int | None = typer.Option(None, "--vlen", help="riscv64 only: vector length in bits (128-1024)."),
+    seed: int | None = typer.Option(None, "--seed", help="Base seed (random when unset; always reported)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
+) -> None:
+    try:
+        spec = load_spec(ref)
+        tgt = get_target(target, **({"vlen": vlen} if vlen is not None else {}))
+        with _console.status(f"checking {spec.name} on {tgt.describe()}", spinner="dots"):
+            verdict = check_kernel(_read_source(kernel), spec, tgt, seed=seed)
+    except QimengError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(verdict.model_dump_json(indent=2))
+    else:
+        mark = "[green]PASS[/green]" if verdict.ok else f"[red]{verdict.status.upper()}[/red]"
+        _console.print(f"{mark} {spec.name} on {tgt.describe()}", highlight=False)
+        if verdict.reason:
+            _console.print(verdict.reason, highlight=False, markup=False)
+        _console.print(f"{len(verdict.trials)} calls, seeds {verdict.seeds[:3]}...", highlight=False)
+    raise typer.Exit(0 if verdict.ok else 1)
+
+
+@app.command(
+    help="""Check KERNEL.c natively, then time it at the spec's bench shapes and print a table.
+
+Reports the median time per call and its IQR, GFLOP/s, GB/s and the fraction of the roofline
+built from this machine's measured peaks (cached under <run_dir>/machine/). Results faster than
+the roofline are rejected (exit 1). Only native targets are timed.
+
+Examples:
+
+  qimeng sw bench gemm.c --ref gemm_ref.py
+
+  qimeng sw bench saxpy.c --ref saxpy_ref.py --samples 50 --json
+"""
+)
+def bench(
+    kernel: Path = typer.Argument(..., help="The kernel's C source."),
+    ref: Path = typer.Option(..., "--ref", help="Python file defining SPEC (see 'sw check --help')."),
+    samples: int = typer.Option(30, "--samples", help="Timing samples per shape (>= 5)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    try:
+        spec = load_spec(ref)
+        source = _read_source(kernel)
+        with _console.status(f"checking {spec.name} on x86_64", spinner="dots"):
+            verdict = check_kernel(source, spec, "x86_64")
+        if not verdict.ok:
+            raise QimengError(f"not timed: the kernel is not correct ({verdict.status}): {verdict.reason}")
+        with _console.status("measuring machine peaks (cached after the first time)", spinner="dots"):
+            peaks = machine_peaks()
+        with _console.status(f"timing {spec.name}", spinner="dots"):
+            result = time_kernel(source, spec, "x86_64", peaks=peaks, samples=samples)
+    except QimengError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps({"check": verdict.check.model_dump(), "bench": result.model_dump()}, indent=2))
+        raise typer.Exit(0 if result.ok else 1)
+    table = Table(title=f"{spec.name} on {peaks.machine.cpu_model} ({peaks.machine.cores} cores)")
+    for col in ("shape", "median", "IQR", "GFLOP/s", "GB/s", "roofline", "of roofline", "note"):
+        table.add_column(col)
+    for t in result.timings:
+        table.add_row(
+            ", ".join(f"{k}={v:g}" for k, v in t.shape.items()),
+            f"{t.median_s * 1e6:.1f} us",
+            f"{t.iqr_s * 1e6:.1f} us",
+            f"{t.gflops:.2f}" if t.gflops is not None else "-",
+            f"{t.gbs:.2f}" if t.gbs is not None else "-",
+            f"{t.roofline_gflops:.1f}" if t.roofline_gflops is not None else "-",
+            f"{t.fraction_of_roofline:.0%}" if t.fraction_of_roofline is not None else "-",
+            ("[red]SUSPICIOUS[/red] " if t.suspicious else "") + t.note,
+        )
+    _console.print(table)
+    _console.print(
+        f"peaks: {peaks.fma_gflops:.1f} GFLOP/s f32 FMA, {peaks.copy_gbs:.1f} GB/s copy", highlight=False
+    )
+    raise typer.Exit(0 if result.ok else 1)

@@ -1,0 +1,104 @@
+"""``qimeng sw design``: design, verify and tune one software kernel from a one-line request.
+
+Only parses arguments, calls :func:`graphs.sw.design_kernel`, and prints the result; exits 2 on a
+usage error (bad request, unknown target), 1 on another qimeng error or an unverified kernel.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agents.llm import is_configured
+from graphs.sw import SwDesign, design_kernel
+from tools.errors import QimengError, UsageError
+
+app = typer.Typer(help="Software kernels: design, verify and tune from the template library or an LLM.")
+_console = Console(stderr=True)
+
+
+@app.callback()
+def _group() -> None:
+    """Software kernels: design, verify and tune from the template library or an LLM."""
+
+
+@app.command("design")
+def design_cmd(
+    request: Annotated[
+        str, typer.Argument(help="The kernel, e.g. 'gemm 512x512x512 fp32', or @FILE holding it.")
+    ],
+    target: Annotated[
+        str, typer.Option("--target", "-t", help="x86_64, aarch64, riscv64 or cuda.")
+    ] = "x86_64",
+    offline: Annotated[bool, typer.Option("--offline", help="Use the template library, no LLM.")] = False,
+    budget: Annotated[int, typer.Option("--budget", min=1, max=64, help="Tuner candidates to try.")] = 6,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed of the differential test.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+) -> None:
+    """Design a kernel, check it against NumPy on fresh random inputs, time and tune it (native targets).
+
+    Examples:
+
+      qimeng sw design "gemm 512x512x512 fp32" --target x86_64 --offline
+
+      qimeng sw design "softmax rows=64 cols=1000" --target riscv64 --offline --json
+
+      qimeng sw design "focal split 360x480" --target aarch64 --offline
+
+      qimeng sw design @request.txt --target x86_64          # LLM designer when QIMENG_LLM_BASE_URL is set
+
+    Kernels: gemm gemv conv2d softmax layernorm reduce_sum transpose stencil2d attention
+    focal_split psf. Emulated targets (aarch64, riscv64 under QEMU) are checked, never timed.
+    """
+    try:
+        text = _read_request(request)
+        use_offline = offline or not is_configured()
+        if not offline and use_offline:
+            _console.print(
+                "[yellow]no LLM configured (QIMENG_LLM_BASE_URL): using the offline template library[/]"
+            )
+        with _console.status(f"designing on {target} ..."):
+            result = design_kernel(text, target, offline=use_offline, budget=budget, seed=seed)
+    except UsageError as exc:
+        _console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except QimengError as exc:
+        _console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+    else:
+        _print(result)
+    if result.status != "verified":
+        raise typer.Exit(1)
+
+
+def _read_request(request: str) -> str:
+    if not request.startswith("@"):
+        return request
+    path = Path(request[1:])
+    if not path.is_file():
+        raise UsageError(f"request file {path} does not exist; give the request inline or @FILE")
+    return path.read_text(encoding="utf-8")
+
+
+def _print(result: SwDesign) -> None:
+    table = Table(title=f"{result.kernel} on {result.target}: {result.status}")
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("summary", overflow="fold")
+    for check in result.evidence.checks:
+        table.add_row(check.name, check.status, check.summary)
+    Console().print(table)
+    timing = result.timing
+    if timing:
+        speed = f"{timing['gflops']:.2f} GFLOP/s" if timing.get("gflops") else f"{timing['gbytes']:.2f} GB/s"
+        Console().print(f"median {timing['median_s'] * 1e3:.3f} ms ({speed}) at {timing['shape']}")
+    Console().print(f"params {result.params}; run {result.run_id}")
+    if result.error:
+        _console.print(f"[red]{result.error}[/red]")

@@ -1,0 +1,41 @@
+"""Shared pytest fixtures. The LLM stand-in: a scripted OpenAI-compatible server on 127.0.0.1.
+
+``llm_server`` is a started :class:`fakes.llm_server.ScriptedLLMServer` (queue replies on it);
+``llm_settings`` points :class:`tools.settings.Settings` at it with a short timeout and two retries;
+``llm_client`` is an :class:`agents.llm.LLMClient` on those settings with near-zero, jitter-free backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fakes.llm_server import ScriptedLLMServer
+
+from agents.llm import LLMClient
+from tools.settings import Settings, load_settings
+
+
+@pytest.fixture
+def llm_server() -> Iterator[ScriptedLLMServer]:
+    """A running scripted LLM server, stopped after the test."""
+    with ScriptedLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def llm_settings(llm_server: ScriptedLLMServer) -> Settings:
+    """Settings aimed at ``llm_server``: 2 s timeout, 2 retries."""
+    return load_settings(
+        llm_base_url=llm_server.base_url,
+        llm_model="scripted-model",
+        llm_api_key="test-key",
+        llm_timeout_s=2.0,
+        llm_max_retries=2,
+    )
+
+
+@pytest.fixture
+def llm_client(llm_settings: Settings) -> LLMClient:
+    """A client on ``llm_settings`` whose retries wait only 10 ms (no jitter)."""
+    return LLMClient(llm_settings, backoff_base_s=0.01, jitter=0.0)

@@ -1,0 +1,359 @@
+"""Differential checking in the style of CodeV-R1: drive candidate and reference with the same
+random vectors from one generated testbench and compare every output every cycle, four-state.
+
+Flow: read both interfaces with Yosys -> compare ports -> find the clock and reset -> generate
+seeded stimulus (:mod:`tools.hdl.stimulus`) -> one iverilog compile of testbench + candidate +
+(renamed) reference -> one ``vvp`` per seed, all in one sandboxed call -> for a Python reference,
+the model runs in the sandbox on the same vectors -> :func:`tools.hdl.compare.compare`.
+The sampling convention is in :mod:`tools.hdl.testbench`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from tools.errors import UsageError
+from tools.hdl import _toolchain as tc
+from tools.hdl import testbench
+from tools.hdl.compare import compare, x_dominated
+from tools.hdl.lint import parse_iverilog
+from tools.hdl.ports import DesignInfo, DesignReadError, Port, Reset, module_names, read_design
+from tools.hdl.report import DiffReport, ReasonKind
+from tools.hdl.stimulus import Stimulus, generate
+
+_RUNNER = Path(__file__).with_name("_model_runner.py")
+
+
+class VerilogRef(BaseModel):
+    """A reference design in Verilog/SystemVerilog."""
+
+    source: str = Field(description="Reference source text.")
+    top: str | None = Field(
+        None, description="Its top module; None: the candidate's top name if declared, else auto."
+    )
+
+
+class PythonRef(BaseModel):
+    """A Python reference model: a file defining ``class Model`` with ``reset()``, ``outputs(inputs)``
+    and ``clock(inputs)`` (see :mod:`tools.hdl._model_runner` for how it is driven)."""
+
+    source: str = Field(description="Python source text defining class Model.")
+    ports: list[Port] | None = Field(
+        None, description="Expected interface; when given the candidate must match it."
+    )
+    clock: str | None = Field(None, description="Clock input; None: detected from the candidate.")
+    reset: str | None = Field(None, description="Reset input; None: detected from the candidate.")
+    reset_active_low: bool | None = Field(None, description="Override of the detected polarity.")
+    reset_async: bool | None = Field(None, description="Override of the detected kind.")
+
+
+class _Stop(Exception):
+    def __init__(
+        self, verdict: str, kind: ReasonKind, reason: str, diagnostics: list[str] | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.verdict, self.kind, self.reason, self.diagnostics = verdict, kind, reason, diagnostics or []
+
+
+def diff_check(
+    candidate: str,
+    reference: VerilogRef | PythonRef,
+    top: str | None = None,
+    seeds: Sequence[int] = (1, 2, 3),
+    cycles: int = 64,
+    sequences: int = 6,
+    timeout_s: float = 20.0,
+) -> DiffReport:
+    """Check ``candidate`` against ``reference`` by simulation; never raises for bad designs.
+
+    Args:
+        candidate: candidate Verilog source (untrusted).
+        reference: a :class:`VerilogRef` or :class:`PythonRef` (untrusted too).
+        top: the candidate's top module; None: the reference's top name if the candidate declares
+            it, else the module nothing instantiates.
+        seeds: one simulation run from power-on per seed.
+        cycles, sequences: each run has ``sequences`` sequences of ``cycles`` samples.
+        timeout_s: wall-clock limit for the simulation (and the model) of all seeds.
+
+    Returns:
+        a :class:`DiffReport`: ``pass`` only when every defined reference bit matched on every
+        sample; ``fail`` (candidate wrong or broken), ``error`` (reference or tool broken),
+        ``unsupported`` (e.g. several clocks, inout ports) or ``inconclusive`` (the reference is
+        x on most samples of some output, so matching proves little).
+
+    Raises:
+        UsageError: for bad arguments (no seeds, cycles or sequences below 1).
+    """
+    if not seeds or cycles < 1 or sequences < 1:
+        raise UsageError("diff_check needs at least one seed and cycles >= 1 and sequences >= 1")
+    start = time.monotonic()
+    report = DiffReport(verdict="error", seeds=list(seeds), cycles=cycles, sequences=sequences)
+    report.reference_kind = "python" if isinstance(reference, PythonRef) else "verilog"
+    try:
+        _run(candidate, reference, top, report, timeout_s)
+    except _Stop as stop:
+        report.verdict, report.reason_kind, report.reason = stop.verdict, stop.kind, stop.reason  # type: ignore[assignment]
+        report.diagnostics = stop.diagnostics
+    report.duration_s = time.monotonic() - start
+    return report
+
+
+def _source(text: str, what: str, verdict: str) -> str:
+    try:
+        return tc.check_source(text, what)
+    except UsageError as exc:
+        raise _Stop(verdict, "input", str(exc)) from None
+
+
+def _read(source: str, top: str | None, who: str, verdict: str) -> DesignInfo:
+    try:
+        return read_design(source, top)
+    except DesignReadError as exc:
+        kind: ReasonKind = "top" if exc.reason == "top" else "syntax"
+        raise _Stop(verdict, kind, f"{who}: {exc.message}") from None
+
+
+def _run(
+    candidate: str, reference: VerilogRef | PythonRef, top: str | None, report: DiffReport, timeout_s: float
+) -> None:
+    cand_src = _source(candidate, "the candidate", "fail")
+    ref_info: DesignInfo | None = None
+    if isinstance(reference, VerilogRef):
+        ref_src = _source(reference.source, "the reference", "error")
+        ref_top = reference.top
+        ref_info = _read(ref_src, ref_top, "reference", "error")
+        top = top or (ref_info.top if ref_info.top in module_names(cand_src) else None)
+    else:
+        ref_src = _source(reference.source, "the reference model", "error")
+    cand = _read(cand_src, top, "candidate", "fail")
+    report.top = cand.top
+    report.tools = [tc.yosys().label, tc.iverilog().label]
+    expected_ports = (
+        ref_info.ports if ref_info else (reference.ports if isinstance(reference, PythonRef) else None)
+    )
+    if expected_ports is not None:
+        _match_ports(cand.ports, expected_ports, report)
+    if any(p.direction == "inout" for p in cand.ports):
+        raise _Stop("unsupported", "ports", "inout ports are not supported by the differential checker")
+    clock, negedge = _clock(cand, ref_info, reference)
+    reset = _reset(cand, ref_info, reference, clock)
+    report.clock, report.reset = clock, reset.name if reset else None
+    driven = [p for p in cand.inputs if p.name != clock]
+    outputs = cand.outputs
+    if not outputs:
+        raise _Stop("fail", "ports", "the candidate has no outputs, so nothing can be compared")
+    stims = [
+        generate(driven, reset, seed=s, sequences=report.sequences, cycles=report.cycles, power_on_run=i == 1)
+        for i, s in enumerate(report.seeds)
+    ]
+    with tempfile.TemporaryDirectory(prefix="qimeng-diff-") as tmp:
+        work = Path(tmp)
+        instances = [(ref_info.top + testbench.REF_SUFFIX, "qref")] if ref_info else []
+        instances.append((cand.top, "qdut"))
+        n = report.sequences * report.cycles
+        tb = testbench.build(driven, outputs, instances, clock=clock, negedge=negedge, samples=n)
+        (work / "tb.v").write_text(tb, encoding="utf-8")
+        (work / "candidate.sv").write_text(cand_src, encoding="utf-8")
+        files = ["tb.v"]
+        if ref_info:
+            (work / "reference.sv").write_text(testbench.rename_modules(ref_src), encoding="utf-8")
+            files.append("reference.sv")
+        files.append("candidate.sv")
+        _compile(work, files)
+        for k, stim in enumerate(stims):
+            (work / f"vec{k}.hex").write_text(stim.to_hex(), encoding="utf-8")
+        rows = _simulate(work, len(stims), n, timeout_s)
+        if isinstance(reference, PythonRef):
+            report.tools.append(tc.python_tool().label)
+            expected = _model(work, ref_src, reference, outputs, clock, reset, stims, timeout_s)
+            runs = [(s, expected[k], rows[k]) for k, s in enumerate(stims)]
+        else:
+            half = len(outputs)
+            runs = [
+                (s, [r[:half] for r in rows[k]], [r[half:] for r in rows[k]]) for k, s in enumerate(stims)
+            ]
+    result = compare(outputs, runs, unreset_x_ok=isinstance(reference, PythonRef))
+    report.outputs, report.mismatches, report.samples = result.stats, result.mismatches, result.samples
+    _verdict(report)
+
+
+def _match_ports(cand: list[Port], ref: list[Port], report: DiffReport) -> None:
+    have = {p.name: p for p in cand}
+    want = {p.name: p for p in ref}
+    problems = [
+        f"missing port '{n}' ({p.direction}, {p.width} bits)" for n, p in want.items() if n not in have
+    ]
+    problems += [f"unexpected port '{n}'" for n in have if n not in want]
+    for name, p in want.items():
+        q = have.get(name)
+        if q and (q.direction, q.width) != (p.direction, p.width):
+            problems.append(
+                f"port '{name}' is {q.direction} [{q.width} bits], reference has {p.direction} [{p.width} bits]"
+            )
+        elif q and q.signed != p.signed:
+            report.notes.append(f"port '{name}' signedness differs (candidate signed={q.signed})")
+    if problems:
+        raise _Stop(
+            "fail", "ports", "the candidate's ports do not match the reference: " + "; ".join(problems)
+        )
+
+
+def _clock(
+    cand: DesignInfo, ref: DesignInfo | None, reference: VerilogRef | PythonRef
+) -> tuple[str | None, bool]:
+    if isinstance(reference, PythonRef) and reference.clock:
+        if cand.port(reference.clock) is None:
+            raise _Stop("fail", "ports", f"the candidate has no clock input '{reference.clock}'")
+        return reference.clock, reference.clock in cand.negedge_clocks
+    clocks = sorted(set(cand.clocks) | set(ref.clocks if ref else []))
+    if len(clocks) > 1:
+        raise _Stop(
+            "unsupported",
+            "clocks",
+            f"several clocks ({', '.join(clocks)}); only single-clock designs are checked",
+        )
+    if not clocks:
+        return None, False
+    neg = ref.negedge_clocks if ref and clocks[0] in ref.clocks else cand.negedge_clocks
+    return clocks[0], clocks[0] in neg
+
+
+def _reset(
+    cand: DesignInfo, ref: DesignInfo | None, reference: VerilogRef | PythonRef, clock: str | None
+) -> Reset | None:
+    found = [r for r in (ref.resets if ref else []) + cand.resets if r.name != clock]
+    found.sort(key=lambda r: r.source != "logic")
+    chosen = found[0] if found else None
+    if isinstance(reference, PythonRef):
+        if reference.reset:
+            chosen = next((r for r in found if r.name == reference.reset), None) or Reset(
+                name=reference.reset, active_low=False, asynchronous=False, source="name"
+            )
+            if cand.port(reference.reset) is None:
+                raise _Stop("fail", "ports", f"the candidate has no reset input '{reference.reset}'")
+        if chosen is not None:
+            updates: dict[str, bool] = {}
+            if reference.reset_active_low is not None:
+                updates["active_low"] = reference.reset_active_low
+            if reference.reset_async is not None:
+                updates["asynchronous"] = reference.reset_async
+            elif chosen.name.lower().lstrip("i_").startswith("a"):
+                updates["asynchronous"] = True
+            chosen = chosen.model_copy(update=updates)
+    return chosen
+
+
+def _compile(work: Path, files: list[str]) -> None:
+    res = tc.run_tool(
+        tc.iverilog(), ["-g2012", "-o", "sim.vvp", "-s", testbench.TB_TOP, *files], work, wall_s=30
+    )
+    if res.ok:
+        return
+    diags = parse_iverilog(res.stderr + res.stdout)
+    rendered = [d.render() for d in diags if d.severity == "error"] or [res.describe()]
+    if any(d.file == "candidate.sv" for d in diags):
+        raise _Stop("fail", "compile", "the candidate does not compile with iverilog -g2012", rendered)
+    if any(d.file == "reference.sv" for d in diags):
+        raise _Stop("error", "reference", "the reference does not compile with iverilog -g2012", rendered)
+    raise _Stop("fail", "compile", "candidate and reference do not compile together", rendered)
+
+
+def _simulate(work: Path, runs: int, n: int, timeout_s: float) -> list[list[list[str]]]:
+    vvp = shlex.quote(tc.vvp().argv[0])
+    script = "; ".join(
+        f"{vvp} -n sim.vvp +vec=vec{k}.hex +n={n} +out=out{k}.txt >/dev/null || exit 1" for k in range(runs)
+    )
+    res = tc.run_sandboxed_shell(script, work, timeout_s)
+    if "wall" in res.limits_hit or "cpu" in res.limits_hit:
+        raise _Stop(
+            "fail",
+            "timeout",
+            f"the simulation did not finish within {timeout_s:g}s "
+            "(a combinational loop, a zero-delay always block, or a design that never settles)",
+        )
+    rows: list[list[list[str]]] = []
+    for k in range(runs):
+        path = work / f"out{k}.txt"
+        lines = path.read_text(errors="replace").splitlines() if path.is_file() else []
+        if not lines or lines[-1] != "qimeng-done":
+            raise _Stop(
+                "fail",
+                "crash",
+                f"the simulation stopped early ({res.describe()}, {len(lines)} of {n} samples): "
+                "does the candidate call $finish/$stop or crash the simulator?",
+            )
+        rows.append([ln.split() for ln in lines[:-1]])
+    return rows
+
+
+def _model(
+    work: Path,
+    source: str,
+    ref: PythonRef,
+    outputs: list[Port],
+    clock: str | None,
+    reset: Reset | None,
+    stims: list[Stimulus],
+    timeout_s: float,
+) -> list[list[list[str]]]:
+    (work / "model.py").write_text(source, encoding="utf-8")
+    (work / "runner.py").write_text(_RUNNER.read_text(encoding="utf-8"), encoding="utf-8")
+    async_reset = [reset.name, int(not reset.active_low)] if reset and reset.asynchronous else None
+    job = {
+        "outputs": [[p.name, p.width] for p in outputs],
+        "clocked": clock is not None,
+        "async_reset": async_reset,
+        "runs": [s.samples for s in stims],
+    }
+    (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
+    res = tc.run_tool(
+        tc.python_tool(), ["-I", "runner.py", "model.py", "job.json", "expected.txt"], work, wall_s=timeout_s
+    )
+    if res.limits_hit:
+        raise _Stop("error", "reference", f"the Python reference model was {res.describe()}")
+    if not res.ok:
+        tail = res.stderr.strip().splitlines() or [res.describe()]
+        message = next((ln for ln in tail if ln.startswith("error:")), tail[-1])
+        raise _Stop(
+            "error",
+            "reference",
+            f"the Python reference model failed: {message.removeprefix('error: ')}",
+            tail[-6:],
+        )
+    runs: list[list[list[str]]] = []
+    for line in (work / "expected.txt").read_text().splitlines():
+        if line == "run":
+            runs.append([])
+        elif line != "qimeng-done":
+            runs[-1].append(line.split())
+    return runs
+
+
+def _verdict(report: DiffReport) -> None:
+    if report.mismatches:
+        names = ", ".join(f"'{m.output}'" for m in report.mismatches)
+        report.verdict, report.reason_kind = "fail", "mismatch"
+        report.reason = f"{report.mismatch_count} mismatching output samples on {names}"
+    else:
+        report.verdict, report.reason_kind, report.reason = "pass", "", ""
+    for st in report.outputs:
+        if st.reference_x:
+            report.notes.append(
+                f"reference output '{st.name}' was x on {st.reference_x} of {st.samples} samples (ignored there)"
+            )
+        if st.candidate_x_unchecked:
+            report.notes.append(
+                f"candidate output '{st.name}' was x before reset on {st.candidate_x_unchecked} samples (not compared)"
+            )
+    dominated = x_dominated(report.outputs)
+    if dominated and report.verdict == "pass":
+        names = ", ".join(f"'{s.name}'" for s in dominated)
+        report.verdict, report.reason_kind = "inconclusive", "x"
+        report.reason = f"no mismatch, but {names} stayed x on most samples, so the check proves little"

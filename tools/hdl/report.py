@@ -1,0 +1,128 @@
+"""The differential check's verdict: what ran, what differed, and feedback an agent can act on."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tools.evidence import Check
+
+DiffVerdict = Literal["pass", "fail", "error", "unsupported", "inconclusive"]
+ReasonKind = Literal[
+    "",
+    "input",
+    "syntax",
+    "top",
+    "ports",
+    "compile",
+    "timeout",
+    "crash",
+    "mismatch",
+    "x",
+    "reference",
+    "clocks",
+]
+
+
+class Mismatch(BaseModel):
+    """The first sample where one output differed."""
+
+    output: str = Field(description="Output port name.")
+    sample: int = Field(description="Sample index within its run.")
+    where: str = Field(description="Seed, sequence, cycle and reset pattern, in words.")
+    time: int = Field(description="Simulation time of the sample (ns): 10 per sample, printed at +4.")
+    inputs: dict[str, int] = Field(description="Input values applied in that sample.")
+    expected: str = Field(description="Reference value, binary (x = don't care).")
+    got: str = Field(description="Candidate value, binary.")
+
+
+class OutputStats(BaseModel):
+    """Per-output counts over all samples."""
+
+    name: str
+    width: int
+    samples: int = 0
+    mismatches: int = Field(0, description="Samples where a defined reference bit differed.")
+    reference_x: int = Field(0, description="Samples where the reference had x/z bits (those bits ignored).")
+    reference_x_bits: int = Field(0, description="Reference bits that were x/z, over all samples.")
+    candidate_x_unchecked: int = Field(
+        0, description="Samples before any reset where the candidate was x (Python references only; ignored)."
+    )
+
+
+class DiffReport(BaseModel):
+    """Result of :func:`tools.hdl.diff_check`. Only ``pass`` means equivalent on every sample."""
+
+    verdict: DiffVerdict
+    reason: str = Field("", description="Why, in one or two sentences, when not a plain pass.")
+    reason_kind: ReasonKind = ""
+    top: str = ""
+    reference_kind: Literal["verilog", "python"] = "verilog"
+    clock: str | None = None
+    reset: str | None = None
+    seeds: list[int] = Field(default_factory=list)
+    sequences: int = 0
+    cycles: int = 0
+    samples: int = Field(0, description="Samples compared, all seeds together.")
+    outputs: list[OutputStats] = Field(default_factory=list)
+    mismatches: list[Mismatch] = Field(default_factory=list, description="First mismatch per output.")
+    notes: list[str] = Field(default_factory=list)
+    diagnostics: list[str] = Field(default_factory=list, description="Tool messages for compile failures.")
+    tools: list[str] = Field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def mismatch_count(self) -> int:
+        """Mismatching samples summed over outputs."""
+        return sum(o.mismatches for o in self.outputs)
+
+    def feedback(self, limit: int = 5) -> str:
+        """Plain text for an agent (or a human): the verdict, why, and the first mismatches."""
+        head = f"Differential check: {self.verdict.upper()}"
+        if self.samples:
+            head += f" ({self.samples} samples, seeds {', '.join(map(str, self.seeds))})"
+        parts = [head]
+        if self.reason:
+            parts.append(self.reason)
+        parts += [f"  {d}" for d in self.diagnostics[:10]]
+        for m in self.mismatches[:limit]:
+            stats = next((o for o in self.outputs if o.name == m.output), None)
+            count = f" ({stats.mismatches} of {stats.samples} samples differ)" if stats else ""
+            ins = ", ".join(f"{k}={v}" for k, v in m.inputs.items()) or "none"
+            parts.append(
+                f"- output '{m.output}'{count}: first at {m.where}, time {m.time}ns; "
+                f"inputs {ins}; expected {m.expected}, got {m.got}"
+            )
+        if self.mismatches and self.clock:
+            parts.append(
+                f"  (outputs are sampled just before the active edge of '{self.clock}', after that sample's "
+                "inputs were applied; 'x' in expected means the reference does not care)"
+            )
+        parts += [f"note: {n}" for n in self.notes]
+        return "\n".join(parts)
+
+    def to_check(self) -> Check:
+        """The report as evidence (status mirrors the verdict)."""
+        status = self.verdict
+        return Check(
+            name="diffsim",
+            tool=", ".join(self.tools),
+            status=status,
+            summary=self.reason or f"{self.samples} samples matched",
+            seeds=list(self.seeds),
+            details={
+                "reason_kind": self.reason_kind,
+                "reference": self.reference_kind,
+                "clock": self.clock,
+                "reset": self.reset,
+                "sequences": self.sequences,
+                "cycles": self.cycles,
+                "samples": self.samples,
+                "mismatches": self.mismatch_count,
+                "outputs": [o.model_dump() for o in self.outputs],
+                "first_mismatches": [m.model_dump() for m in self.mismatches],
+                "notes": self.notes,
+            },
+            duration_s=self.duration_s,
+        )
