@@ -248,6 +248,8 @@ class LLMClient:
             LLMResponseError: still invalid after the corrective attempts (names the schema and error).
             and the errors of :meth:`invoke`.
         """
+        if fix_attempts < 0:
+            raise UsageError(f"fix_attempts must be >= 0, got {fix_attempts}")
         response_format = {
             "type": "json_schema",
             "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},

@@ -75,7 +75,7 @@ def to_llm_error(exc: Exception, *, url: str, model: str, timeout_s: float, atte
             f"the LLM endpoint {url} did not answer within {timeout_s:g} s ({tries}); "
             "raise QIMENG_LLM_TIMEOUT_S or check the server's load"
         )
-    if isinstance(exc, (openai.APIConnectionError, *_TRANSPORT_ERRORS)):
+    if isinstance(exc, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
         return LLMUnreachable(
             f"cannot reach the LLM endpoint {url} ({tries}: {describe(exc)}); start the server or fix "
             "QIMENG_LLM_BASE_URL, or use --offline for the deterministic designer"

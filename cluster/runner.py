@@ -133,6 +133,11 @@ def run_campaign(
             if budget_left <= 0:
                 break
             done = store.done()
-    if outcome.stopped_by is None and budget_left <= 0 and campaign.budget.max_samples is not None:
-        outcome.stopped_by = f"max_samples={campaign.budget.max_samples}"
+    cap = campaign.budget.max_samples
+    uncapped = planned_samples(
+        campaign.model_copy(update={"budget": campaign.budget.model_copy(update={"max_samples": None})}),
+        specs,
+    )
+    if outcome.stopped_by is None and budget_left <= 0 and cap is not None and cap < uncapped:
+        outcome.stopped_by = f"max_samples={cap}"
     return outcome

@@ -7,14 +7,13 @@ ours from :mod:`tools.hdl` (differential simulation against the reference, and f
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from evals._ve_bench import Problem, run_testbench
-from tools.hdl.diffcheck import VerilogRef, diff_check
+from tools.hdl import VerilogRef, diff_check, formal_check
 
 Outcome = Literal["reject", "accept", "inconclusive"]
 DIFF_SEEDS = (1, 2, 3)
@@ -40,18 +39,6 @@ def testbench_checker(problem: Problem, candidate: str) -> Judgement:
     return Judgement(outcome, time.monotonic() - start, verdict.failure or "")
 
 
-FORMAL_MODULE, FORMAL_FUNCTION = "tools.hdl.formal", "formal_equivalence"
-
-
-def formal_missing() -> str | None:
-    """Why the formal checker cannot run here, or None when it can."""
-    try:
-        module = importlib.import_module(FORMAL_MODULE)
-    except ImportError as exc:
-        return f"{FORMAL_MODULE} is not available ({exc})"
-    return None if hasattr(module, FORMAL_FUNCTION) else f"{FORMAL_MODULE} has no {FORMAL_FUNCTION}()"
-
-
 def diff_checker(problem: Problem, candidate: str) -> Judgement:
     """Our differential simulation (:func:`tools.hdl.diffcheck.diff_check`) against the reference."""
     reference = VerilogRef(source=problem.ref_path.read_text(encoding="utf-8"), top="RefModule")
@@ -62,11 +49,10 @@ def diff_checker(problem: Problem, candidate: str) -> Judgement:
 
 
 def formal_checker(problem: Problem, candidate: str) -> Judgement:
-    """Our formal equivalence check against the reference (a Check with pass/fail/inconclusive)."""
-    check: Any = getattr(importlib.import_module(FORMAL_MODULE), FORMAL_FUNCTION)
+    """Our formal equivalence check (:func:`tools.hdl.formal.formal_check`) against the reference."""
     reference = problem.ref_path.read_text(encoding="utf-8")
     start = time.monotonic()
-    result = check(candidate, reference, top="TopModule")
+    result = formal_check(candidate, reference, top="TopModule")
     return Judgement(_outcome(result.status), time.monotonic() - start, f"{result.status}: {result.summary}")
 
 

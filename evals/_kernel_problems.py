@@ -177,17 +177,17 @@ def numpy_baseline(
         return attention
     if kernel == "focal_split":
         Ip, Im = arrays["Ip"], arrays["Im"]
-        a, b, t = (np.float32(s[n]) for n in ("a", "b", "thresh"))
+        fa, fb, ft = (np.float32(s[n]) for n in ("a", "b", "thresh"))
 
         def focal() -> tuple[Array, Array]:
             i = (Ip + Im) * np.float32(0.5)
             i_s = (Ip - Im) * np.float32(0.5)
             lap = i[:-2, 1:-1] + i[2:, 1:-1] + i[1:-1, :-2] + i[1:-1, 2:] - 4 * i[1:-1, 1:-1]
             with np.errstate(divide="ignore", invalid="ignore"):
-                d = b + i_s[1:-1, 1:-1] / lap
-                ok = (np.abs(lap) > t) & (np.abs(d) > np.float32(0.01))
+                d = fb + i_s[1:-1, 1:-1] / lap
+                ok = (np.abs(lap) > ft) & (np.abs(d) > np.float32(0.01))
                 z = np.zeros_like(i)
-                z[1:-1, 1:-1] = np.where(ok, a / d, 0)
+                z[1:-1, 1:-1] = np.where(ok, fa / d, 0)
             conf = np.zeros_like(i)
             conf[1:-1, 1:-1] = ok
             return z, conf

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from pydantic import BaseModel, Field
 
-from evals._checkers import CHECKERS, Judgement, formal_missing
+from evals._checkers import CHECKERS, Judgement
 from evals._equiv import Equivalence, prove_equivalent
 from evals._mutate import sample_mutants
 from evals._ve_bench import Problem
@@ -76,9 +76,6 @@ class MutantReport(BaseModel):
 
     problems: list[ProblemMutants]
     scores: list[CheckerScore]
-    unavailable: dict[str, str] = Field(
-        default_factory=dict, description="Checkers that could not run, and why."
-    )
     wall_s: float
 
     @property
@@ -96,14 +93,6 @@ def pick_problems(problems: Sequence[Problem], limit: int | None) -> list[Proble
         raise UsageError(f"--limit must be at least 1, got {limit}")
     step = len(usable) / limit
     return [usable[int(i * step)] for i in range(limit)]
-
-
-def available_checkers() -> tuple[list[str], dict[str, str]]:
-    """Checkers that can run here, and the reason for each that cannot."""
-    missing = formal_missing()
-    if missing is None:
-        return ["testbench", "diff", "formal"], {}
-    return ["testbench", "diff"], {"formal": missing}
 
 
 def analyse(
@@ -124,7 +113,7 @@ def analyse(
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     start = time.monotonic()
-    checkers, missing = available_checkers()
+    checkers = list(CHECKERS)
     results: list[ProblemMutants] = []
     if jobs == 1:
         for problem in problems:
@@ -141,7 +130,6 @@ def analyse(
     return MutantReport(
         problems=results,
         scores=score(results, checkers),
-        unavailable=missing,
         wall_s=time.monotonic() - start,
     )
 

@@ -86,9 +86,10 @@ def run_cmd(
 
             outcome = execute(opened, ex, tick)
     except KeyboardInterrupt:
-        raise QimengError(
+        Console(stderr=True).print(
             f"interrupted; finished samples are kept. Resume with: qimeng campaign run {file} --resume {opened.run.id}"
-        ) from None
+        )
+        raise
     finally:
         ex.close()
         opened.store.close()
@@ -154,7 +155,7 @@ def report_cmd(
     if json_out:
         print(report.model_dump_json(indent=2))
         return
-    table = Table(title=f"{report.status.name}: {report.sampling_note}")
+    table = Table(title=f"campaign {report.status.name} (run {report.status.run})")
     for col in ("metric", "value"):
         table.add_column(col)
     for k, v in report.pass_at.items():
@@ -165,6 +166,7 @@ def report_cmd(
     table.add_row("p95 s/sample", f"{report.p95_sample_s:.3f}")
     table.add_row("samples/s", f"{report.samples_per_s:.2f}")
     console.print(table)
+    console.print(report.sampling_note)
     for reason, count in report.error_reasons.items():
         console.print(f"  error x{count}: {reason}")
     console.print(f"plots: {', '.join(str(opened.path / p) for p in report.plots) or 'none'}")
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     except QimengError as exc:
         Console(stderr=True).print(f"error: {exc}")
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.exceptions.Abort):
         return 130
     return 0
 

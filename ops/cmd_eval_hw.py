@@ -199,6 +199,4 @@ def _print_mutants(report: MutantReport, run_id: str) -> None:
             f"{s.median_s:.3f}",
         )
     out.print(table)
-    for name, why in report.unavailable.items():
-        out.print(f"[yellow]{name} not run:[/yellow] {why}")
     out.print(f"run: {run_id}")

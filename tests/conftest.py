@@ -8,12 +8,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from fakes.llm_server import ScriptedLLMServer
 
-from agents.llm import LLMClient
 from tools.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # imported lazily: langchain is slow to import and most tests never need it
+    from agents.llm import LLMClient
 
 
 @pytest.fixture
@@ -38,4 +41,6 @@ def llm_settings(llm_server: ScriptedLLMServer) -> Settings:
 @pytest.fixture
 def llm_client(llm_settings: Settings) -> LLMClient:
     """A client on ``llm_settings`` whose retries wait only 10 ms (no jitter)."""
+    from agents.llm import LLMClient
+
     return LLMClient(llm_settings, backoff_base_s=0.01, jitter=0.0)

@@ -180,7 +180,7 @@ def _bwrap_command(
             cmd += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             cmd += ["--ro-bind", str(host), str(host)]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
     # bwrap creates missing parents of a bind as 0700 root: make them traversable for the uid.
     mounts = [Path(p).resolve() for p in (*ro_binds, *rw_binds, workdir)]
     parents = sorted({a for m in mounts for a in m.parents if len(a.parts) > 1}, key=lambda a: len(a.parts))

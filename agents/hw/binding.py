@@ -121,7 +121,7 @@ def _bind_roles(gen: Generator, params: dict[str, Any], iface: Interface) -> dic
     roles: dict[str, str] = {}
     unbound: list[Port] = []
     for user in iface.ports:
-        role = _alias_role(gen, user.name, free)
+        role = _alias_role(gen, user, free)
         if role is None:
             unbound.append(user)
             continue
@@ -145,9 +145,11 @@ def _bind_roles(gen: Generator, params: dict[str, Any], iface: Interface) -> dic
     return roles
 
 
-def _alias_role(gen: Generator, name: str, free: dict[str, Port]) -> str | None:
-    low = name.lower()
-    for role in free:
+def _alias_role(gen: Generator, user: Port, free: dict[str, Port]) -> str | None:
+    low = user.name.lower()
+    for role, cand in free.items():
+        if cand.direction != user.direction:
+            continue
         if role in ("clk",) and low in _CLOCK_ALIASES:
             return role
         if role in ("rst", "rst_n") and low in _RESET_ALIASES:

@@ -24,7 +24,7 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
     "priority_encoder": [{"width": 5, "priority": "msb"}, {"width": 16}],
     "popcount": [{"width": 1}, {"width": 33}],
     "bin2gray": [{"width": 1}, {"width": 11}],
-    "gray2bin": [{"width": 2}, {"width": 11}],
+    "gray2bin": [{"width": 1}, {"width": 11}],
     "counter": [
         {"width": 3, "direction": "down", "reset_async": True},
         {"width": 5, "direction": "updown", "lo": 3, "hi": 20, "enable": True, "load": True, "reset_low": True},

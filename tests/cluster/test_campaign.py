@@ -90,7 +90,9 @@ def test_store_keeps_one_row_per_sample(tmp_path: Path) -> None:
     assert store.path.with_name("results.sqlite-wal").exists()  # WAL mode
 
 
-def test_verilog_eval_campaign_runs_locally_and_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verilog_eval_campaign_runs_locally_and_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QIMENG_RUN_DIR", str(tmp_path / "runs"))
     path = write(tmp_path, f"name: ve\nbenchmark: {{kind: verilog-eval, data: {FIXTURES}}}\nsamples: 2\n")
     opened = open_campaign(path, root=tmp_path / "runs")
@@ -132,7 +134,9 @@ def test_cdas_campaign_records_rounds_and_says_so(tmp_path: Path) -> None:
 
 
 def test_failing_samples_are_recorded_with_their_reason(tmp_path: Path) -> None:
-    path = write(tmp_path, "name: f\nbenchmark: {kind: synthetic, problems: 1, always_raise: true}\nretries: 1\n")
+    path = write(
+        tmp_path, "name: f\nbenchmark: {kind: synthetic, problems: 1, always_raise: true}\nretries: 1\n"
+    )
     opened = open_campaign(path, root=tmp_path / "runs")
     assert execute(opened, LocalExecutor(retries=1)).errors == 1
     (row,) = opened.store.rows()
@@ -160,7 +164,9 @@ def test_no_node_for_target_fails_before_running(tmp_path: Path) -> None:
 
 
 def test_unreachable_cluster_and_jobs_server_give_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(ClusterUnreachable, match=r"cannot reach the Ray cluster at 127.0.0.1:9 .*ray start --head"):
+    with pytest.raises(
+        ClusterUnreachable, match=r"cannot reach the Ray cluster at 127.0.0.1:9 .*ray start --head"
+    ):
         RayExecutor("127.0.0.1:9")
     with pytest.raises(ClusterUnreachable, match="is not HOST:PORT"):
         RayExecutor("nonsense")
@@ -175,7 +181,47 @@ def test_cluster_configs_parse_and_declare_targets() -> None:
     types = ray_up["available_node_types"]
     assert {"head", "gpu", "arm", "riscv-qemu"} <= set(types)
     assert "target_cuda" in types["gpu"]["resources"] and "target_riscv64" in types["riscv-qemu"]["resources"]
-    kinds = [yaml.safe_load((OPS_CLUSTER / f).read_text())["kind"] for f in ("kuberay-raycluster.yaml", "kuberay-rayjob.yaml")]
+    kinds = [
+        yaml.safe_load((OPS_CLUSTER / f).read_text())["kind"]
+        for f in ("kuberay-raycluster.yaml", "kuberay-rayjob.yaml")
+    ]
     assert kinds == ["RayCluster", "RayJob"]
     for example in sorted((OPS_CLUSTER / "examples").glob("*.yaml")):
         load_campaign(example)  # every shipped example validates
+
+
+def test_ctrl_c_keeps_finished_samples_and_says_how_to_resume(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = write(tmp_path, "name: int\nbenchmark: {kind: synthetic, problems: 40, work: 150000}\n")
+    env = os.environ | {"QIMENG_RUN_DIR": str(tmp_path / "runs")}
+    argv = [
+        sys.executable,
+        "-m",
+        "ops.cmd_campaign",
+        "run",
+        str(path),
+        "--executor",
+        "local",
+        "--run-id",
+        "r1",
+    ]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db = tmp_path / "runs" / "r1" / "results.sqlite"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists() and len(ResultStore(db.parent).rows()) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"Resume with: qimeng campaign run {path} --resume r1" in " ".join(err.split())
+    rows = ResultStore(db.parent).rows()
+    assert 2 <= len(rows) < 40 and all(r.status == "ok" for r in rows)
+    manifest = json.loads((db.parent / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"

@@ -35,7 +35,12 @@ def cluster() -> Iterator[Cluster]:
     head_res, head_labels = node_spec({"x86_64"})
     cl = Cluster(
         initialize_head=True,
-        head_node_args={"num_cpus": 1, "resources": head_res, "labels": head_labels, "include_dashboard": False},
+        head_node_args={
+            "num_cpus": 1,
+            "resources": head_res,
+            "labels": head_labels,
+            "include_dashboard": False,
+        },
     )
     res, labels = node_spec({"riscv64", "aarch64"})
     cl.add_node(num_cpus=1, resources=res, labels=labels)
@@ -59,7 +64,12 @@ def test_every_call_runs_on_a_node_serving_its_target(cluster: Cluster) -> None:
     assert ex.targets() == {"x86_64", "riscv64", "aarch64"}
     targets = ["x86_64", "riscv64", "aarch64"] * 3
     calls = [
-        Call(key=f"p{i}#0", task="synthetic-sample", args={"problem": f"p{i}", "sample": 0, "work": 100}, target=t)
+        Call(
+            key=f"p{i}#0",
+            task="synthetic-sample",
+            args={"problem": f"p{i}", "sample": 0, "work": 100},
+            target=t,
+        )
         for i, t in enumerate(targets)
     ]
     results = {r.key: r for r in ex.map(calls)}
@@ -88,7 +98,9 @@ def test_a_worker_killed_mid_task_is_retried(cluster: Cluster, tmp_path: Path) -
 def _rows(run_dir: Path) -> list[tuple[object, ...]]:
     db = sqlite3.connect(run_dir / "results.sqlite")
     try:
-        return db.execute("SELECT task, sample, status, passed, value FROM samples ORDER BY task, sample").fetchall()
+        return db.execute(
+            "SELECT task, sample, status, passed, value FROM samples ORDER BY task, sample"
+        ).fetchall()
     finally:
         db.close()
 
@@ -103,7 +115,11 @@ def test_killed_driver_resumes_to_the_same_results(cluster: Cluster, tmp_path: P
     env = os.environ | {"QIMENG_RUN_DIR": str(runs)}
     argv = [sys.executable, "-m", "ops.cmd_campaign", "run", str(campaign), "--run-id", "killed"]
     driver = subprocess.Popen(
-        [*argv, "--ray-address", cluster.address], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*argv, "--ray-address", cluster.address],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     db = runs / "killed" / "results.sqlite"
     deadline = time.monotonic() + 120

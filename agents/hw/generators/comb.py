@@ -186,7 +186,7 @@ PRIORITY_ENCODER = Generator(
     summary="Priority encoder: index of the lowest (or highest) set bit plus valid (width, priority)",
     params=PriorityEncoderParams,
     keywords=(r"priority[\s-]*encoder", r"\bencoder\b", r"first (set|one|1)", r"leading|trailing"),
-    extract=lambda t: {**_width(t), **({"priority": "msb"} if has(t, r"\b(msb|highest|most significant|leading)\b") else {})},
+    extract=lambda t: {**_width(t), **({"width": n} if (n := find_int(t, (r"\b(\d+)[\s-]*(?:inputs|requests|requesters|lines)\b",))) else {}), **({"priority": "msb"} if has(t, r"\b(msb|highest|most significant|leading)\b") else {})},
     ports=_pe_ports,
     rtl=_pe_rtl,
     model=_pe_model,
@@ -207,6 +207,8 @@ def _pop_ports(p: PopcountParams) -> list[Port]:
 
 
 def _pop_rtl(p: PopcountParams, module: str) -> str:
+    if p.width == 1:
+        return f"module {module} (\n    {decls(_pop_ports(p))}\n);\n    assign count = in;\nendmodule\n"
     return f"""module {module} (
     {decls(_pop_ports(p), ("count",))}
 );
@@ -258,6 +260,8 @@ def _b2g_rtl(p: GrayParams, module: str) -> str:
 
 
 def _g2b_rtl(p: GrayParams, module: str) -> str:
+    if p.width == 1:
+        return f"module {module} (\n    {decls(_g2b_ports(p))}\n);\n    assign bin = gray;\nendmodule\n"
     return f"""module {module} (
     {decls(_g2b_ports(p), ("bin",))}
 );

@@ -233,7 +233,8 @@ def _rx_rtl(p: UartParams, module: str) -> str:
         if ({reset_active(p)}) begin
             state <= IDLE; cnt <= 0; idx <= 0; shreg <= 0; data <= 0; valid <= 1'b0;
         end else begin
-            valid <= 1'b0;
+            // valid depends on the state, so it stays unknown until the first reset
+            valid <= (state == STOP) && (cnt == {cb}'d{c - 1}) && rx;
             case (state)
                 IDLE: if (!rx) begin state <= START; cnt <= 0; end
                 START: if (cnt == {cb}'d{h - 1}) begin
@@ -248,7 +249,7 @@ def _rx_rtl(p: UartParams, module: str) -> str:
                       end else cnt <= cnt + 1'b1;
                 default: if (cnt == {cb}'d{c - 1}) begin
                              cnt <= 0; state <= IDLE;
-                             if (rx) begin data <= shreg; valid <= 1'b1; end
+                             if (rx) data <= shreg;
                          end else cnt <= cnt + 1'b1;
             endcase
         end

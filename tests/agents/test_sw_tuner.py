@@ -1,0 +1,41 @@
+"""The tuner times only verified candidates on native targets and never times emulated ones."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.sw.library import get_template
+from agents.sw.specs import kernel_spec
+from agents.sw.tuner import tune
+from tools.targets import get_target
+
+
+def test_native_tuner_picks_the_fastest_verified_candidate() -> None:
+    spec = kernel_spec("reduce_sum", {"n": 20000})
+    result = tune(get_template("reduce_sum"), spec, get_target("x86_64"), budget=3, seed=5)
+    assert result.strategy == "measured"
+    assert len(result.candidates) == 3
+    assert all(c.status == "pass" and c.timing is not None for c in result.candidates)
+    fastest = min(result.candidates, key=lambda c: c.timing.median_s if c.timing else 1e9)
+    assert result.chosen == fastest.params
+    assert result.verdict is not None and result.verdict.ok
+    assert result.check().status == "pass"
+    assert len(result.check().details["candidates"]) == 3
+
+
+def test_emulated_tuner_chooses_by_correctness_without_timing() -> None:
+    spec = kernel_spec("gemv", {"M": 9, "N": 40}, emulated=True)
+    result = tune(get_template("gemv"), spec, get_target("riscv64"), budget=4, seed=5)
+    assert result.strategy == "static-default"
+    assert result.chosen == get_template("gemv").defaults("riscv64")
+    assert all(c.timing is None for c in result.candidates)
+
+
+def test_no_candidate_is_chosen_when_none_passes_the_checker() -> None:
+    spec = kernel_spec("reduce_sum", {"n": 100})
+    wrong = spec.model_copy(update={"reference": lambda x, **_: {"out": np.array([x.sum() + 1.0])}})
+    result = tune(get_template("reduce_sum"), wrong, get_target("x86_64"), budget=2, seed=5)
+    assert result.chosen is None and result.source is None
+    assert {c.status for c in result.candidates} == {"wrong"}
+    assert all(c.timing is None for c in result.candidates)
+    assert result.check().status == "fail"

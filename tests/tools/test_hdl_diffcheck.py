@@ -1,0 +1,145 @@
+"""Contract tests: every reference kind through the same known-good and known-bad designs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tools._hdl_fixtures import fixture
+from tools.errors import UsageError
+from tools.hdl import PythonRef, VerilogRef, diff_check
+
+SMALL = {"seeds": (1, 2), "cycles": 16, "sequences": 3}
+
+# (candidate, Verilog reference, Python model, model overrides)
+GOOD_AND_BAD = [
+    ("adder.v", "adder_bad.v", "adder.v", "adder_model.py", {}),
+    ("counter.v", "counter_wrong_reset.v", "counter.v", "counter_model.py", {}),
+    ("dff_async.v", "dff_async_as_sync.v", "dff_async.v", "dff_async_model.py", {"reset_async": True}),
+]
+
+
+def _refs(vref: str, model: str, overrides: dict[str, bool]) -> list[VerilogRef | PythonRef]:
+    return [VerilogRef(source=fixture(vref)), PythonRef(source=fixture(model), **overrides)]
+
+
+@pytest.mark.parametrize(("good", "bad", "vref", "model", "overrides"), GOOD_AND_BAD)
+def test_good_design_passes_against_both_reference_kinds(
+    good: str, bad: str, vref: str, model: str, overrides: dict[str, bool]
+) -> None:
+    for ref in _refs(vref, model, overrides):
+        report = diff_check(fixture(good), ref, **SMALL)  # type: ignore[arg-type]
+        assert report.verdict == "pass", report.feedback()
+        assert report.samples == 2 * 3 * 16
+        assert report.to_check().status == "pass"
+
+
+@pytest.mark.parametrize(("good", "bad", "vref", "model", "overrides"), GOOD_AND_BAD)
+def test_bad_design_fails_with_a_usable_first_mismatch(
+    good: str, bad: str, vref: str, model: str, overrides: dict[str, bool]
+) -> None:
+    for ref in _refs(vref, model, overrides):
+        report = diff_check(fixture(bad), ref, **SMALL)  # type: ignore[arg-type]
+        assert report.verdict == "fail"
+        assert report.reason_kind == "mismatch"
+        first = report.mismatches[0]
+        assert first.expected != first.got
+        assert first.inputs, "the mismatch must say which inputs caused it"
+        text = report.feedback()
+        assert f"output '{first.output}'" in text and "expected" in text and "seed" in text
+        assert report.to_check().status == "fail"
+
+
+def test_clock_and_reset_are_detected() -> None:
+    report = diff_check(fixture("dff_async.v"), VerilogRef(source=fixture("dff_async.v")), **SMALL)  # type: ignore[arg-type]
+    assert (report.clock, report.reset) == ("clk", "rst_n")
+    comb = diff_check(fixture("adder.v"), VerilogRef(source=fixture("adder.v")), **SMALL)  # type: ignore[arg-type]
+    assert comb.clock is None
+
+
+def test_reference_that_stays_x_is_never_a_pass() -> None:
+    report = diff_check(fixture("adder_bad.v"), VerilogRef(source=fixture("xonly_ref.v")), **SMALL)  # type: ignore[arg-type]
+    assert report.verdict == "inconclusive"
+    assert "stayed x" in report.reason
+    assert any("was x on" in n for n in report.notes)
+
+
+def test_several_clocks_are_unsupported_with_a_reason() -> None:
+    report = diff_check(fixture("two_clocks.v"), VerilogRef(source=fixture("two_clocks.v")), **SMALL)  # type: ignore[arg-type]
+    assert report.verdict == "unsupported"
+    assert "several clocks (clk_a, clk_b)" in report.reason
+
+
+@pytest.mark.parametrize(
+    ("candidate", "kind", "words"),
+    [
+        ("syntax_error.v", "syntax", "syntax error"),
+        ("adder_wide.v", "ports", "port 'sum' is output [5 bits], reference has output [4 bits]"),
+        ("hang.v", "timeout", "did not finish within 3s"),
+    ],
+)
+def test_broken_candidates_fail_with_a_reason(candidate: str, kind: str, words: str) -> None:
+    report = diff_check(fixture(candidate), VerilogRef(source=fixture("adder.v")), timeout_s=3, **SMALL)  # type: ignore[arg-type]
+    assert (report.verdict, report.reason_kind) == ("fail", kind)
+    assert words in report.reason
+
+
+def test_missing_top_lists_the_modules_found() -> None:
+    report = diff_check(fixture("adder.v"), VerilogRef(source=fixture("adder.v")), top="alu", **SMALL)  # type: ignore[arg-type]
+    assert (report.verdict, report.reason_kind) == ("fail", "top")
+    assert "no module named 'alu'; modules found: adder" in report.reason
+
+
+def test_binary_and_huge_candidates_are_refused_not_run() -> None:
+    ref = VerilogRef(source=fixture("adder.v"))
+    binary = diff_check("module m;\x00\x01endmodule", ref, **SMALL)  # type: ignore[arg-type]
+    assert (binary.verdict, binary.reason_kind) == ("fail", "input")
+    assert "looks binary" in binary.reason
+    huge = diff_check("// " + "x" * 1_100_000 + "\n", ref, **SMALL)  # type: ignore[arg-type]
+    assert huge.verdict == "fail" and "at most 1000000 bytes" in huge.reason
+
+
+def test_same_module_names_in_candidate_and_reference_do_not_clash() -> None:
+    # both define 'adder'; the reference is renamed inside the shared compile
+    report = diff_check(fixture("adder_bad.v"), VerilogRef(source=fixture("adder.v")), top="adder", **SMALL)  # type: ignore[arg-type]
+    assert report.verdict == "fail" and report.top == "adder"
+
+
+@pytest.mark.parametrize(
+    ("model", "words"),
+    [
+        ("class Other:\n    pass\n", "defines no 'class Model'"),
+        (
+            "class Model:\n    def reset(self): pass\n    def clock(self, i): pass\n"
+            "    def outputs(self, i): return {'sum': 1 // 0, 'cout': 0}\n",
+            "the model raised at sample 0",
+        ),
+        (
+            "class Model:\n    def reset(self): pass\n    def clock(self, i): pass\n    def outputs(self, i): return {'sum': 0}\n",
+            "outputs() gave no value for cout",
+        ),
+        (
+            "class Model:\n    def reset(self): pass\n    def clock(self, i): pass\n"
+            "    def outputs(self, i): return {'sum': 99, 'cout': 0}\n",
+            "does not fit 4 bits",
+        ),
+    ],
+)
+def test_broken_python_models_are_errors_that_say_why(model: str, words: str) -> None:
+    report = diff_check(fixture("adder.v"), PythonRef(source=model), **SMALL)  # type: ignore[arg-type]
+    assert (report.verdict, report.reason_kind) == ("error", "reference")
+    assert words in report.reason + "\n".join(report.diagnostics)
+
+
+def test_python_model_runs_confined() -> None:
+    sneaky = (
+        "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=1)\n"
+        "class Model:\n    def reset(self): pass\n"
+    )
+    report = diff_check(fixture("adder.v"), PythonRef(source=sneaky), **SMALL)  # type: ignore[arg-type]
+    assert report.verdict == "error"
+    assert "raised while loading" in report.reason + "\n".join(report.diagnostics)
+
+
+def test_bad_arguments_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="at least one seed"):
+        diff_check(fixture("adder.v"), VerilogRef(source=fixture("adder.v")), seeds=())
