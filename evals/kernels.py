@@ -82,8 +82,10 @@ def run_suite(
     budget: int = 6,
     seed: int = 1,
     on_row: Callable[[KernelRow], None] | None = None,
+    problems: list[Problem] | None = None,
 ) -> SuiteReport:
-    """Design and judge every problem on ``targets``; time x86_64 against NumPy.
+    """Design and judge every problem (default: the suite, or its quick subset) on ``targets``;
+    time x86_64 against NumPy.
 
     Raises:
         UsageError: for a target that is not a CPU target.
@@ -93,7 +95,7 @@ def run_suite(
             raise UsageError(
                 f"the kernel suite runs on CPU targets; '{t}' is not one of {', '.join(CPU_TARGETS)}"
             )
-    problems = pick_problems(quick)
+    problems = problems if problems is not None else pick_problems(quick)
     native = "x86_64" in targets
     peaks = machine_peaks() if native else None
     report = SuiteReport(

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from knowledge.embedding import embed
-from knowledge.ingest import ingest_paths
+from knowledge.ingest import IngestReport, ingest_paths
 from knowledge.retrieval import Hit, search
 from knowledge.store import KnowledgeStore, open_store
 from tools.errors import UsageError
@@ -112,8 +112,11 @@ def score(questions: list[Question], store: KnowledgeStore, k: int = 5) -> Retri
     )
 
 
-def evaluate_retrieval(corpus: Path, questions: Path = QUESTIONS, k: int = 5) -> RetrievalReport:
-    """Ingest ``corpus`` into a fresh temporary store and score ``questions`` at ``k``.
+def evaluate_retrieval(
+    corpus: Path, questions: Path = QUESTIONS, k: int = 5, scale_chunks: int = 0, queries: int = 200
+) -> tuple[RetrievalReport, ScaleReport | None]:
+    """Ingest ``corpus`` into a fresh temporary store, score ``questions`` at ``k``, and (when
+    ``scale_chunks`` > 0) grow the same store to that many chunks and time queries.
 
     Raises:
         UsageError: the corpus is missing or the question set is malformed.
@@ -127,52 +130,55 @@ def evaluate_retrieval(corpus: Path, questions: Path = QUESTIONS, k: int = 5) ->
         report = score(asked, store, k)
         report.chunks = ingest.chunks_added
         report.ingest_s = ingest.seconds
-        return report
+        scale = benchmark_scale(store, ingest, asked, scale_chunks, queries) if scale_chunks > 0 else None
+        return report, scale
 
 
-def benchmark_scale(corpus: Path, chunks: int = 10_000, queries: int = 200, seed: int = 0) -> ScaleReport:
-    """Ingest ``corpus`` for real, grow the collection to ``chunks`` with jittered copies, time queries."""
+def benchmark_scale(
+    store: KnowledgeStore, ingest: IngestReport, asked: list[Question], chunks: int, queries: int, seed: int = 0
+) -> ScaleReport:
+    """Grow the docs collection of ``store`` to ``chunks`` with jittered copies of its vectors, then
+    time ``queries`` searches (query embedding included)."""
     rng = np.random.default_rng(seed)
-    with tempfile.TemporaryDirectory(prefix="qimeng-kb-scale-") as tmp:
-        store = open_store(path=Path(tmp))
-        ingest = ingest_paths([corpus], store, source_root=corpus)
-        col = store.collection()
-        real = col.get(include=["embeddings", "documents", "metadatas"])
-        base = np.asarray(real["embeddings"], dtype=np.float32)
-        need = max(0, chunks - len(real["ids"]))
-        batch = min(store.client.get_max_batch_size(), 2000)
-        stored = 0
-        started = time.perf_counter()
-        while stored < need:
-            n = min(batch, need - stored)
-            pick = rng.integers(0, len(base), n)
-            vectors = base[pick] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            col.add(
-                ids=[f"synthetic-{stored + i}" for i in range(n)],
-                embeddings=vectors,  # type: ignore[arg-type]
-                documents=[(real["documents"] or [])[j] or "" for j in pick],
-                metadatas=[{**dict((real["metadatas"] or [])[j]), "kind": "synthetic"} for j in pick],
-            )
-            stored += n
-        store_s = time.perf_counter() - started
-        asked = [q.q for q in load_questions()]
-        embed(asked[:2])  # warm-up
-        latencies = []
-        for i in range(queries):
-            t0 = time.perf_counter()
-            search(asked[i % len(asked)], 5, store=store)
-            latencies.append((time.perf_counter() - t0) * 1000)
-        latencies.sort()
-        return ScaleReport(
-            chunks=col.count(),
-            embed_chunks_per_s=ingest.chunks_per_s,
-            store_chunks_per_s=stored / store_s if store_s > 0 else 0.0,
-            query_p50_ms=statistics.median(latencies),
-            query_p95_ms=latencies[int(0.95 * (len(latencies) - 1))],
-            queries=queries,
-            machine=machine(),
+    col = store.collection()
+    real = col.get(include=["embeddings", "documents", "metadatas"])
+    base = np.asarray(real["embeddings"], dtype=np.float32)
+    docs = real["documents"] or []
+    metas = real["metadatas"] or []
+    need = max(0, chunks - len(real["ids"]))
+    batch = min(store.client.get_max_batch_size(), 2000)
+    stored = 0
+    started = time.perf_counter()
+    while stored < need:
+        n = min(batch, need - stored)
+        pick = rng.integers(0, len(base), n)
+        vectors = base[pick] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        col.add(
+            ids=[f"synthetic-{stored + i}" for i in range(n)],
+            embeddings=vectors,  # type: ignore[arg-type]
+            documents=[docs[j] or "" for j in pick],
+            metadatas=[{**dict(metas[j]), "kind": "synthetic"} for j in pick],
         )
+        stored += n
+    store_s = time.perf_counter() - started
+    texts = [q.q for q in asked]
+    embed(texts[:2])  # warm-up
+    latencies = []
+    for i in range(queries):
+        t0 = time.perf_counter()
+        search(texts[i % len(texts)], 5, store=store)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    latencies.sort()
+    return ScaleReport(
+        chunks=col.count(),
+        embed_chunks_per_s=ingest.chunks_per_s,
+        store_chunks_per_s=stored / store_s if store_s > 0 else 0.0,
+        query_p50_ms=statistics.median(latencies),
+        query_p95_ms=latencies[int(0.95 * (len(latencies) - 1))],
+        queries=queries,
+        machine=machine(),
+    )
 
 
 def print_tables(quality: RetrievalReport, scale: ScaleReport | None) -> None:
@@ -205,8 +211,7 @@ def print_tables(quality: RetrievalReport, scale: ScaleReport | None) -> None:
 
 def main(corpus: Path, k: int = 5, scale_chunks: int = 10_000) -> tuple[RetrievalReport, ScaleReport | None]:
     """Run the quality eval and (when ``scale_chunks`` > 0) the scale benchmark; print tables."""
-    quality = evaluate_retrieval(corpus, k=k)
-    scale = benchmark_scale(corpus, scale_chunks) if scale_chunks > 0 else None
+    quality, scale = evaluate_retrieval(corpus, k=k, scale_chunks=scale_chunks)
     print_tables(quality, scale)
     return quality, scale
 

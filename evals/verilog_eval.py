@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -124,7 +125,8 @@ class _InlineExecutor(Executor):
 
 def _judges(jobs: int) -> Executor:
     # Processes, not threads: each worker runs its sandbox calls one at a time.
-    return _InlineExecutor() if jobs == 1 else ProcessPoolExecutor(jobs)
+    # forkserver: agents may have started threads (HTTP clients) that a fork would copy mid-lock.
+    return _InlineExecutor() if jobs == 1 else ProcessPoolExecutor(jobs, mp_context=get_context("forkserver"))
 
 
 def _problem_result(problem: Problem, verdicts: list[TestbenchVerdict]) -> ProblemResult:

@@ -1,8 +1,8 @@
 """The hardware subgraph, wiring only (nodes live in :mod:`agents.hw.nodes`):
 
-    spec -> design -> reference -> lint -> check --pass--> synth -> finish
-                                    ^         |--fail--> diagnose -> repair --^
-                                              '--out of repairs--> finish
+spec -> design -> reference -> lint -> check --pass--> formal -> synth -> finish
+                                ^         |--fail--> diagnose -> repair --^
+                                          '--out of repairs--> finish
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def build_hw_graph(roles: Roles | None = None) -> Any:
     g.add_node("check", nodes.check)
     g.add_node("diagnose", nodes.diagnose)
     g.add_node("repair", nodes.repair)
+    g.add_node("formal", nodes.formal)
     g.add_node("synth", nodes.synth)
     g.add_node("finish", nodes.finish)
     g.add_edge(START, "spec")
@@ -33,9 +34,12 @@ def build_hw_graph(roles: Roles | None = None) -> Any:
     g.add_edge("design", "reference")
     g.add_edge("reference", "lint")
     g.add_edge("lint", "check")
-    g.add_conditional_edges("check", route_after_check, {"synth": "synth", "diagnose": "diagnose", "finish": "finish"})
+    g.add_conditional_edges(
+        "check", route_after_check, {"formal": "formal", "diagnose": "diagnose", "finish": "finish"}
+    )
     g.add_edge("diagnose", "repair")
     g.add_edge("repair", "lint")
+    g.add_edge("formal", "synth")
     g.add_edge("synth", "finish")
     g.add_edge("finish", END)
     return g.compile()

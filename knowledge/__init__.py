@@ -52,4 +52,3 @@ __all__ = [
     "search_knowledge",
     "source_name",
 ]
-

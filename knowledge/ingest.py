@@ -32,7 +32,9 @@ class FileOutcome(BaseModel):
 
     path: str = Field(description="The file as found on disk.")
     source: str = Field(description="The source name its chunks cite.")
-    status: FileStatus = Field(description="added, updated, unchanged, skipped (unreadable) or failed (store).")
+    status: FileStatus = Field(
+        description="added, updated, unchanged, skipped (unreadable) or failed (store)."
+    )
     chunks: int = Field(0, description="Chunks the file has in the collection now.")
     reason: str = Field("", description="Why it was skipped or failed.")
 
@@ -139,7 +141,9 @@ def _ingest_file(
     except Unreadable as exc:
         return FileOutcome(path=str(path), source=source, status="skipped", reason=str(exc))
     except OSError as exc:
-        return FileOutcome(path=str(path), source=source, status="skipped", reason=f"cannot read: {exc.strerror}")
+        return FileOutcome(
+            path=str(path), source=source, status="skipped", reason=f"cannot read: {exc.strerror}"
+        )
     chunks = chunk_sections(sections, source, max_words)
     old_ids = set(col.get(where={"source": source}, include=[])["ids"])
     new_ids = [c.id for c in chunks]

@@ -81,7 +81,9 @@ def remember_design(
     evidence = _parse_evidence(evidence_json)
     if not evidence.verified:
         failing = ", ".join(f"{c.name}={c.status}" for c in evidence.failures()) or "no checks ran"
-        raise UsageError(f"refusing to remember an unverified design ({failing}); only verified work is stored")
+        raise UsageError(
+            f"refusing to remember an unverified design ({failing}); only verified work is stored"
+        )
     metrics = dict(metrics or {})
     bad = [k for k, v in metrics.items() if not isinstance(v, float | int | str | bool)]
     if bad:

@@ -142,7 +142,12 @@ def _markdown(text: str) -> list[Section]:
             out.heading(len(heading.group(1)), heading.group(2))
             continue
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if not fence and line.strip() and re.fullmatch(r"=+\s*|-{3,}\s*", nxt) and not re.fullmatch(r"[-=\s]+", line):
+        if (
+            not fence
+            and line.strip()
+            and re.fullmatch(r"=+\s*|-{3,}\s*", nxt)
+            and not re.fullmatch(r"[-=\s]+", line)
+        ):
             out.heading(1 if nxt.startswith("=") else 2, line)
             lines[i + 1] = ""
             continue
@@ -152,7 +157,9 @@ def _markdown(text: str) -> list[Section]:
 
 _ADOC_HEADING = re.compile(r"^(={1,6})\s+(\S.*)$")
 _ADOC_DELIM = re.compile(r"^(-{4,}|\.{4,}|={4,}|\*{4,}|_{4,}|\+{4,}|/{4,}|\|===+)\s*$")
-_ADOC_SKIP = re.compile(r"^(//|:[\w-]+:|\[.*\]\s*$|include::|ifdef::|ifndef::|endif::|ifeval::|image::|toc::)")
+_ADOC_SKIP = re.compile(
+    r"^(//|:[\w-]+:|\[.*\]\s*$|include::|ifdef::|ifndef::|endif::|ifeval::|image::|toc::)"
+)
 
 
 def _asciidoc(text: str) -> list[Section]:
@@ -182,7 +189,9 @@ def _plain(text: str) -> list[Section]:
 
 
 class _HtmlText(HTMLParser):
-    _BLOCK = frozenset({"p", "div", "li", "br", "tr", "pre", "section", "article", "table", "ul", "ol", "dt", "dd"})
+    _BLOCK = frozenset(
+        {"p", "div", "li", "br", "tr", "pre", "section", "article", "table", "ul", "ol", "dt", "dd"}
+    )
     _SKIP = frozenset({"script", "style", "noscript", "template", "head"})
 
     def __init__(self) -> None:

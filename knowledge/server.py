@@ -54,7 +54,9 @@ class ChromaServer:
         QimengError: the server exited or did not answer within ``start_timeout_s``.
     """
 
-    def __init__(self, path: Path, port: int | None = None, host: str = "127.0.0.1", start_timeout_s: float = 60.0):
+    def __init__(
+        self, path: Path, port: int | None = None, host: str = "127.0.0.1", start_timeout_s: float = 60.0
+    ):
         self.path = path
         self.host = host
         self.port = port or free_port(host)
@@ -81,7 +83,9 @@ class ChromaServer:
             except (urllib.error.URLError, OSError):
                 time.sleep(0.2)
         self.stop()
-        raise QimengError(f"chroma server did not answer on {self.host}:{self.port} within {self.start_timeout_s:.0f}s")
+        raise QimengError(
+            f"chroma server did not answer on {self.host}:{self.port} within {self.start_timeout_s:.0f}s"
+        )
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s)."""

@@ -15,8 +15,8 @@ from typing import Any
 
 import chromadb
 from chromadb.api import ClientAPI
-from chromadb.config import Settings as ChromaSettings
 from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
 
 from knowledge.embedding import DIMENSIONS, MODEL_NAME, MiniLMEmbedding
@@ -105,7 +105,8 @@ def _check_model(name: str, metadata: Any) -> None:
         )
 
 
-def _chroma_settings() -> ChromaSettings:
+def chroma_settings() -> ChromaSettings:
+    """The client settings every store uses (a second client on the same path must match them)."""
     # No telemetry: the knowledge base must work with no network at all.
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
@@ -131,7 +132,7 @@ def open_store(
         port = port or settings.chroma_port
         location = f"the Chroma server at {host}:{port}"
         try:
-            client = chromadb.HttpClient(host=host, port=port, settings=_chroma_settings())
+            client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings())
             client.heartbeat()
         except (ValueError, ConnectionError, OSError, ChromaError) as exc:
             raise StoreUnavailable(
@@ -142,7 +143,7 @@ def open_store(
     directory = Path(path or settings.chroma_path)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(directory), settings=_chroma_settings())
-    except (OSError, ChromaError) as exc:
+        client = chromadb.PersistentClient(path=str(directory), settings=chroma_settings())
+    except (OSError, ValueError, ChromaError) as exc:
         raise StoreUnavailable(f"cannot open the embedded Chroma store at {directory}: {exc}") from None
     return KnowledgeStore(client, f"the embedded store at {directory}")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -30,6 +30,35 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _mount() -> None:
+    """Mount each room's command group (their modules import heavy libraries lazily)."""
+    from ops import (
+        cmd_campaign,
+        cmd_eval_hw,
+        cmd_eval_sw,
+        cmd_hw,
+        cmd_hw_design,
+        cmd_kb,
+        cmd_sw,
+        cmd_sw_design,
+    )
+
+    hw = typer.Typer(help="Hardware: design, check and synthesize Verilog.", no_args_is_help=True)
+    hw.add_typer(cmd_hw_design.app)
+    hw.add_typer(cmd_hw.app)
+    sw = typer.Typer(help="Software: design, check and time kernels per target.", no_args_is_help=True)
+    sw.add_typer(cmd_sw_design.app)
+    sw.add_typer(cmd_sw.app)
+    evals = typer.Typer(help="Benchmarks with their evaluator-only oracles.", no_args_is_help=True)
+    evals.add_typer(cmd_eval_hw.app)
+    evals.add_typer(cmd_eval_sw.app)
+    app.add_typer(hw, name="hw")
+    app.add_typer(sw, name="sw")
+    app.add_typer(evals, name="eval")
+    app.add_typer(cmd_kb.app, name="kb")
+    app.add_typer(cmd_campaign.app, name="campaign")
 
 
 @app.command()
@@ -125,17 +154,21 @@ def ops_up(
         server.stop()
 
 
+# Sub-apps carry a callback so they also work standalone; merged here it is unused by design.
+warnings.filterwarnings("ignore", message="The 'callback' parameter is not supported by Typer")
+_mount()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code.
+
+    Typer reports its own usage errors (exit 2); our errors are printed here as one line.
+    """
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="qimeng", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        exc.show()
-        return 2
-    except click.exceptions.Abort:
-        err_console.print("interrupted")
-        return 130
+        command.main(args=argv, prog_name="qimeng", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         err_console.print("interrupted; finished work is in the run directory")
         return 130
@@ -145,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     except QimengError as exc:
         err_console.print(f"error: {exc}")
         return 1
-    return result if isinstance(result, int) else 0
+    return 0
 
 
 if __name__ == "__main__":

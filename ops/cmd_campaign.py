@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="qimeng campaign", standalone_mode=False)
+        result = command.main(args=argv, prog_name="qimeng campaign", standalone_mode=False)
     except click.exceptions.UsageError as exc:
         exc.show()
         return 2
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (KeyboardInterrupt, click.exceptions.Abort):
         return 130
-    return 0
+    return result if isinstance(result, int) else 0  # typer turns Ctrl-C into exit code 130
 
 
 if __name__ == "__main__":

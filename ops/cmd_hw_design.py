@@ -20,13 +20,16 @@ from agents.llm import LLMClient, is_configured
 from graphs.hw import build_hw_graph
 from tools.errors import QimengError, UsageError
 
-app = typer.Typer(help="Hardware design: RTL with its reference model, lint, differential check and synthesis.")
-_err = Console(stderr=True)
+app = typer.Typer(
+    help="Hardware design: RTL with its reference model, lint, differential check and synthesis."
+)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
 def _group() -> None:
     """Hardware design: RTL with its reference model, lint, differential check and synthesis."""
+
 
 _HELP = f"""Design a hardware block from SPEC (text, or @FILE to read it from a file).
 
@@ -60,16 +63,26 @@ def _roles(offline: bool) -> Roles:
     if offline or not is_configured():
         return Roles()
     client = LLMClient()
-    return Roles(designer=LlmDesigner(client), tester=LlmTester(client), judge=LlmJudge(client), offline=False)
+    return Roles(
+        designer=LlmDesigner(client), tester=LlmTester(client), judge=LlmJudge(client), offline=False
+    )
 
 
 @app.command("design", help=_HELP)
 def design(
     spec: Annotated[str, typer.Argument(help="Request text, or @FILE.")],
-    offline: Annotated[bool, typer.Option("--offline", help="Use the offline designer even if an LLM is configured.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Run store root (default: settings.run_dir).")] = None,
-    samples: Annotated[int, typer.Option("--samples", min=1, max=8, help="Candidates to sample and rank.")] = 2,
-    max_repairs: Annotated[int, typer.Option("--max-repairs", min=0, max=10, help="Repair rounds at most.")] = 2,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use the offline designer even if an LLM is configured.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run store root (default: settings.run_dir).")
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", min=1, max=8, help="Candidates to sample and rank.")
+    ] = 2,
+    max_repairs: Annotated[
+        int, typer.Option("--max-repairs", min=0, max=10, help="Repair rounds at most.")
+    ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
 ) -> None:
     try:
@@ -100,7 +113,9 @@ def design(
         "params": final["request"].params if final.get("request") else {},
         "top": best.top if best else None,
         "synth": best.synth if best else None,
-        "checks": [{k: c[k] for k in ("name", "status", "summary", "seeds")} for c in best.checks] if best else [],
+        "checks": [{k: c[k] for k in ("name", "status", "summary", "seeds")} for c in best.checks]
+        if best
+        else [],
         "run_dir": final.get("run_dir"),
     }
     if as_json:

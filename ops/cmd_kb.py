@@ -35,7 +35,9 @@ def _fail(exc: QimengError) -> typer.Exit:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (searched recursively).")],
     collection: CollectionOpt = DOCS_COLLECTION,
-    kind: Annotated[str, typer.Option(help="Label stored with every chunk, usable as a search filter.")] = "doc",
+    kind: Annotated[
+        str, typer.Option(help="Label stored with every chunk, usable as a search filter.")
+    ] = "doc",
     root: Annotated[Path | None, typer.Option(help="Cite sources relative to this folder.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -67,7 +69,13 @@ def ingest(
                 bar.update(task, advance=1, description=path.name[-40:])
 
             report = ingest_paths(
-                paths, store, collection=collection, kind=kind, source_root=root, on_start=started, on_file=done
+                paths,
+                store,
+                collection=collection,
+                kind=kind,
+                source_root=root,
+                on_start=started,
+                on_file=done,
             )
     except QimengError as exc:
         raise _fail(exc) from None
@@ -83,7 +91,9 @@ def _summary(report: IngestReport) -> None:
     for f in report.files:
         if f.status in ("skipped", "failed"):
             console.print(f"[yellow]{f.status}[/] {f.path}: {f.reason}")
-    counts = ", ".join(f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "skipped", "failed"))
+    counts = ", ".join(
+        f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "skipped", "failed")
+    )
     console.print(
         f"{len(report.files)} files ({counts}); {report.chunks_added} chunks added, "
         f"{report.chunks_removed} removed in {report.seconds:.1f}s "
@@ -163,8 +173,12 @@ def stats(as_json: JsonOpt = False) -> None:
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    path: Annotated[Path | None, typer.Option(help="Store directory (default: settings.chroma_path).")] = None,
-    host: Annotated[str, typer.Option(help="Address to bind; loopback unless workers are remote.")] = "127.0.0.1",
+    path: Annotated[
+        Path | None, typer.Option(help="Store directory (default: settings.chroma_path).")
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback unless workers are remote.")
+    ] = "127.0.0.1",
 ) -> None:
     """Run a Chroma server over the store until Ctrl-C; workers set QIMENG_CHROMA_HOST/PORT to use it.
 

@@ -97,7 +97,7 @@ def _print(result: SwDesign) -> None:
     Console().print(table)
     timing = result.timing
     if timing:
-        speed = f"{timing['gflops']:.2f} GFLOP/s" if timing.get("gflops") else f"{timing['gbytes']:.2f} GB/s"
+        speed = f"{timing['gflops']:.2f} GFLOP/s" if timing.get("gflops") else f"{timing['gbs']:.2f} GB/s"
         Console().print(f"median {timing['median_s'] * 1e3:.3f} ms ({speed}) at {timing['shape']}")
     Console().print(f"params {result.params}; run {result.run_id}")
     if result.error:

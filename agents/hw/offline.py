@@ -22,7 +22,9 @@ def design_request(req: HwRequest, overrides: dict[str, Any] | None = None) -> D
 
 def _generator(req: HwRequest) -> Generator:
     if req.generator is None:
-        raise UsageError("no generator in the offline library matches this request; it can build:\n" + catalog())
+        raise UsageError(
+            "no generator in the offline library matches this request; it can build:\n" + catalog()
+        )
     return get_generator(req.generator)
 
 
@@ -36,4 +38,9 @@ def variants(req: HwRequest) -> list[dict[str, Any]]:
     gen = _generator(req)
     if gen.area_variants is None:
         return [{}]
-    return [{}] + [v for v in gen.area_variants(gen.params(**req.params)) if v]
+    base = gen.params(**req.params)
+    out: list[dict[str, Any]] = [{}]
+    for v in gen.area_variants(base):
+        if v and gen.params(**{**req.params, **v}) != base and v not in out:
+            out.append(v)
+    return out

@@ -23,12 +23,15 @@ class HwRequest(BaseModel):
         None, description="Interface to honor exactly, if the text gives one."
     )
     module: str = Field("top", description="Top module name.")
-    scores: dict[str, int] = Field(default_factory=dict, description="Keyword score of each candidate.")
+    scores: dict[str, int] = Field(
+        default_factory=dict, description="Keyword score (characters matched) per generator."
+    )
     area_budget: float | None = Field(None, description="Cell-count budget from the text, if any.")
 
 
 def _score(gen: Generator, text: str) -> int:
-    return sum(len(re.findall(k, text, re.I)) for k in gen.keywords)
+    """Characters of the text its keywords cover: a long specific phrase beats a generic word."""
+    return sum(len(m.group(0)) for k in gen.keywords for m in re.finditer(k, text, re.I))
 
 
 def _prose(text: str) -> str:
@@ -38,7 +41,11 @@ def _prose(text: str) -> str:
 
 
 def read_request(
-    text: str, generator: str | None = None, params: dict[str, Any] | None = None, *, require_generator: bool = True
+    text: str,
+    generator: str | None = None,
+    params: dict[str, Any] | None = None,
+    *,
+    require_generator: bool = True,
 ) -> HwRequest:
     """Choose a generator and read its parameters from ``text``.
 
@@ -56,7 +63,12 @@ def read_request(
     if generator is None:
         best = max(scores.values())
         if best == 0 and not require_generator:
-            return HwRequest(text=text, generator=None, interface=iface, module=iface.module if iface else _module_name(prose) or "top")
+            return HwRequest(
+                text=text,
+                generator=None,
+                interface=iface,
+                module=iface.module if iface else _module_name(prose) or "top",
+            )
         if best == 0:
             raise UsageError(
                 "no generator in the offline library matches this request; it can build:\n" + catalog()

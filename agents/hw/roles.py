@@ -83,7 +83,11 @@ class OfflineTester:
         """The model for the request's parameters (area variants share one model)."""
         d = design_request(req)
         return Reference(
-            source=d.model, origin=f"offline:{d.generator}", ports=d.interface.ports, clock=d.clock, reset=d.reset
+            source=d.model,
+            origin=f"offline:{d.generator}",
+            ports=d.interface.ports,
+            clock=d.clock,
+            reset=d.reset,
         )
 
 
@@ -119,9 +123,16 @@ class LlmDesigner:
 
     def _ask(self, req: HwRequest, previous: str = "", feedback: str = "") -> Candidate:
         prompt = render(
-            "designer", request=req.text, interface=_iface_text(req), module=req.module, previous=previous, feedback=feedback
+            "designer",
+            request=req.text,
+            interface=_iface_text(req),
+            module=req.module,
+            previous=previous,
+            feedback=feedback,
         )
-        rtl = _code(str(self.client.invoke(prompt, agent="hw.designer").content), "verilog|systemverilog|v|sv")
+        rtl = _code(
+            str(self.client.invoke(prompt, agent="hw.designer").content), "verilog|systemverilog|v|sv"
+        )
         return Candidate(rtl=rtl, top=req.module, origin="llm:designer")
 
     def propose(self, req: HwRequest, samples: int) -> list[Candidate]:

@@ -216,7 +216,7 @@ KERNELS: dict[str, KernelDef] = {
         ],
         _attention,
         "4*Lq*Lk*D",
-        ({"Lq": 1, "Lk": 1, "D": 1}, {"Lq": 5, "Lk": 70, "D": 17}, {"Lq": 9, "Lk": 130, "D": 33}),
+        ({"Lq": 1, "Lk": 1, "D": 1}, {"Lq": 5, "Lk": 70, "D": 17}, {"Lq": 3, "Lk": 37, "D": 33}),
     ),
     "focal_split": KernelDef(
         ("H", "W"),

@@ -27,9 +27,20 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
     "gray2bin": [{"width": 1}, {"width": 11}],
     "counter": [
         {"width": 3, "direction": "down", "reset_async": True},
-        {"width": 5, "direction": "updown", "lo": 3, "hi": 20, "enable": True, "load": True, "reset_low": True},
+        {
+            "width": 5,
+            "direction": "updown",
+            "lo": 3,
+            "hi": 20,
+            "enable": True,
+            "load": True,
+            "reset_low": True,
+        },
     ],
-    "shift_register": [{"width": 2, "direction": "right"}, {"width": 9, "load": True, "enable": True, "reset_async": True, "reset_low": True}],
+    "shift_register": [
+        {"width": 2, "direction": "right"},
+        {"width": 9, "load": True, "enable": True, "reset_async": True, "reset_low": True},
+    ],
     "lfsr": [{"width": 3, "enable": True}, {"width": 17, "seed": 12345, "reset_async": True}],
     "edge_detector": [{"width": 3, "edge": "both"}, {"width": 2, "edge": "falling", "reset_low": True}],
     "clock_divider": [{"divisor": 2}, {"divisor": 7, "reset_async": True}],
@@ -37,7 +48,10 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
     "fifo": [{"width": 3, "depth": 2}, {"width": 8, "depth": 8, "reset_async": True}],
     "regfile": [{"width": 4, "depth": 3}, {"width": 16, "depth": 8, "reset_low": True}],
     "ram": [{"width": 4, "depth": 5}, {"width": 8, "depth": 16, "reset_async": True}],
-    "seq_detector": [{"pattern": "1101", "overlap": True}, {"pattern": "00100", "overlap": False, "reset_async": True}],
+    "seq_detector": [
+        {"pattern": "1101", "overlap": True},
+        {"pattern": "00100", "overlap": False, "reset_async": True},
+    ],
     "uart_tx": [{"clks_per_bit": 2}, {"clks_per_bit": 3, "reset_low": True}],
     "uart_rx": [{"clks_per_bit": 2}, {"clks_per_bit": 3, "reset_async": True}],
 }
@@ -46,7 +60,9 @@ CASES = [(name, params) for name, settings in SETTINGS.items() for params in set
 
 
 def check(design: Design, model: str | None = None) -> Any:
-    ref = PythonRef(source=model or design.model, clock=design.clock, reset=design.reset.port if design.reset else None)
+    ref = PythonRef(
+        source=model or design.model, clock=design.clock, reset=design.reset.port if design.reset else None
+    )
     return diff_check(design.rtl, ref, top=design.top, seeds=(1, 2))
 
 
@@ -54,7 +70,9 @@ def test_every_generator_has_model_settings() -> None:
     assert sorted(SETTINGS) == sorted(GENERATORS)
 
 
-@pytest.mark.parametrize(("name", "params"), CASES, ids=[f"{n}-{i}" for n, s in SETTINGS.items() for i in range(len(s))])
+@pytest.mark.parametrize(
+    ("name", "params"), CASES, ids=[f"{n}-{i}" for n, s in SETTINGS.items() for i in range(len(s))]
+)
 def test_model_agrees_with_rtl(name: str, params: dict[str, Any]) -> None:
     report = check(bind(get_generator(name), params, None, "dut"))
     assert report.verdict == "pass", report.feedback()

@@ -16,8 +16,11 @@ from tools.hdl.ports import read_design
 @pytest.mark.parametrize(
     ("text", "generator", "params"),
     [
-        ("an 8-bit up counter with enable and asynchronous active-low reset", "counter",
-         {"width": 8, "enable": True, "reset_async": True, "reset_low": True}),
+        (
+            "an 8-bit up counter with enable and asynchronous active-low reset",
+            "counter",
+            {"width": 8, "enable": True, "reset_async": True, "reset_low": True},
+        ),
         ("a dot product unit with 8 lanes of 16-bit elements", "dot_product", {"lanes": 8, "width": 16}),
         ("detect the pattern 1101, non-overlapping", "seq_detector", {"pattern": "1101", "overlap": False}),
         ("a 4-to-1 mux, 8 bits wide", "mux", {"inputs": 4, "width": 8}),
@@ -57,7 +60,11 @@ Add x and y, dropping the carry."""
     d = design(text)
     assert d.generator == "adder"
     assert d.params["width"] == 16 and d.params["carry_out"] is False
-    assert [(p.name, p.width) for p in read_design(d.rtl, "adder16").ports] == [("x", 16), ("y", 16), ("s", 16)]
+    assert [(p.name, p.width) for p in read_design(d.rtl, "adder16").ports] == [
+        ("x", 16),
+        ("y", 16),
+        ("s", 16),
+    ]
 
 
 def test_reset_name_sets_polarity() -> None:

@@ -46,7 +46,9 @@ def test_a_wrong_kernel_fails_the_check_so_the_check_can_fail() -> None:
 
 
 def test_unknown_template_lists_the_known_ones() -> None:
-    with pytest.raises(UsageError, match=r"unknown kernel template 'fft3d'; known templates: attention, conv2d"):
+    with pytest.raises(
+        UsageError, match=r"unknown kernel template 'fft3d'; known templates: attention, conv2d"
+    ):
         get_template("fft3d")
 
 
@@ -61,5 +63,7 @@ def test_parameter_of_another_target_is_rejected() -> None:
 
 
 def test_unknown_target_lists_the_known_ones() -> None:
-    with pytest.raises(UsageError, match=r"unknown target 'mips'; known targets: aarch64, cuda, riscv64, x86_64"):
+    with pytest.raises(
+        UsageError, match=r"unknown target 'mips'; known targets: aarch64, cuda, riscv64, x86_64"
+    ):
         get_template("gemm").space("mips")

@@ -18,7 +18,11 @@ from tools.errors import UsageError
         ("Focal Split depth on 360x480 frames", "focal_split", {"H": 360, "W": 480}),
         ("wavefront psf n=128", "psf", {"n": 128}),
         ("layer norm 64x768", "layernorm", {"rows": 64, "cols": 768}),
-        ("conv2d C=3 H=32 W=32 F=8 KH=3 KW=3", "conv2d", {"C": 3, "H": 32, "W": 32, "F": 8, "KH": 3, "KW": 3}),
+        (
+            "conv2d C=3 H=32 W=32 F=8 KH=3 KW=3",
+            "conv2d",
+            {"C": 3, "H": 32, "W": 32, "F": 8, "KH": 3, "KW": 3},
+        ),
     ],
 )
 def test_requests_map_to_kernels_and_shapes(text: str, kernel: str, dims: dict[str, int]) -> None:

@@ -129,17 +129,19 @@ def test_killed_driver_resumes_to_the_same_results(cluster: Cluster, tmp_path: P
         time.sleep(0.05)
     assert driver.poll() is None, driver.communicate()[0].decode()[-2000:]
     driver.send_signal(signal.SIGKILL)
-    driver.wait()
+    out = driver.communicate()[0].decode(errors="replace")[-2000:]
     partial = _rows(runs / "killed")
-    assert 5 <= len(partial) < 36
+    assert 5 <= len(partial) < 36, out
 
     resumed = open_campaign(campaign, resume="killed", root=runs)
     outcome = execute(resumed, RayExecutor())
-    assert outcome.already_done == len(partial)
-    assert outcome.recorded == 36 - len(partial)
+    assert (outcome.already_done, outcome.recorded, outcome.errors) == (len(partial), 36 - len(partial), 0), (
+        out
+    )
 
     fresh = open_campaign(campaign, run_id="fresh", root=runs)
     assert execute(fresh, RayExecutor()).recorded == 36
     final = _rows(runs / "killed")
     assert len(final) == 36 and set(partial) <= set(final)
+    assert [r for r in final if r[2] != "ok"] == []  # nothing lost to the kill: every sample succeeded
     assert final == _rows(runs / "fresh")

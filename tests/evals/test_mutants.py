@@ -77,7 +77,9 @@ def test_analysis_kills_mutants_without_false_failures() -> None:
     report = analyse(load_problems(DATA), per_problem=2, seed=1)
     assert report.kept >= 3
     rows = {s.checker: s for s in report.scores}
-    assert rows["testbench"].false_failures == 0 and rows["diff"].false_failures == 0
+    assert set(rows) == {"testbench", "diff", "formal", "diff|formal"}
+    assert all(row.false_failures == 0 for row in rows.values())
+    assert rows["diff|formal"].killed >= max(rows["diff"].killed, rows["formal"].killed)
     assert rows["testbench"].killed >= 1 and rows["diff"].killed >= 1
     for problem in report.problems:
         for mutant in problem.mutants:

@@ -12,6 +12,7 @@ from fakes.llm_server import ScriptedLLMServer
 
 from agents.hw.nodes import HwNodes, Roles, route_after_check
 from agents.hw.roles import LlmDesigner, LlmJudge, LlmTester
+from agents.hw.state import HwState
 from agents.llm import LLMClient
 from graphs.hw import build_hw_graph
 from tools.errors import UsageError
@@ -45,20 +46,23 @@ def test_unrecognized_request_stops_at_spec() -> None:
 
 def test_nodes_run_without_langgraph() -> None:
     nodes = HwNodes()
-    state = {"text": "a 3-bit gray code encoder"}
-    state |= nodes.spec(state)  # type: ignore[arg-type]
-    state |= nodes.design(state)  # type: ignore[arg-type]
-    state |= nodes.reference(state)  # type: ignore[arg-type]
-    broken = state["candidates"][0].model_copy(update={"rtl": state["candidates"][0].rtl.replace("bin >> 1", "bin >> 2")})
+    state: HwState = {"text": "a 3-bit gray code encoder"}
+    state |= nodes.spec(state)
+    assert state["request"].generator == "bin2gray"
+    state |= nodes.design(state)
+    state |= nodes.reference(state)
+    broken = state["candidates"][0].model_copy(
+        update={"rtl": state["candidates"][0].rtl.replace("bin >> 1", "bin >> 2")}
+    )
     state["candidates"] = [broken]
-    state |= nodes.lint(state)  # type: ignore[arg-type]
-    state |= nodes.check(state)  # type: ignore[arg-type]
+    state |= nodes.lint(state)
+    state |= nodes.check(state)
     cand = state["candidates"][0]
     assert cand.verdict == "fail" and (cand.mismatches or 0) > 0
     assert "output 'gray'" in cand.feedback
-    assert route_after_check(state) == "diagnose"  # type: ignore[arg-type]
+    assert route_after_check(state) == "diagnose"
     state["repairs"] = 2
-    assert route_after_check(state) == "finish"  # type: ignore[arg-type]
+    assert route_after_check(state) == "finish"
 
 
 BUGGY = "```verilog\nmodule top(input [3:0] a, input [3:0] b, output [3:0] y);\n  assign y = a | b;\nendmodule\n```"
@@ -76,7 +80,9 @@ class Model:
 ```"""
 
 
-def test_llm_loop_repairs_a_wrong_candidate(llm_server: ScriptedLLMServer, llm_client: LLMClient, tmp_path: Path) -> None:
+def test_llm_loop_repairs_a_wrong_candidate(
+    llm_server: ScriptedLLMServer, llm_client: LLMClient, tmp_path: Path
+) -> None:
     spec = "module top(input [3:0] a, input [3:0] b, output [3:0] y); y is the sum of a and b modulo 16."
     llm_server.reply_text(BUGGY)  # designer, sample 1
     llm_server.reply_text(MODEL)  # tester
@@ -91,12 +97,16 @@ def test_llm_loop_repairs_a_wrong_candidate(llm_server: ScriptedLLMServer, llm_c
     assert "assign y" not in prompts[1]  # the tester never sees the RTL
 
 
-def test_llm_loop_gives_up_after_the_repair_budget(llm_server: ScriptedLLMServer, llm_client: LLMClient, tmp_path: Path) -> None:
+def test_llm_loop_gives_up_after_the_repair_budget(
+    llm_server: ScriptedLLMServer, llm_client: LLMClient, tmp_path: Path
+) -> None:
     spec = "module top(input [3:0] a, input [3:0] b, output [3:0] y); y is the sum of a and b modulo 16."
     for reply in (BUGGY, MODEL, "candidate", BUGGY):
         llm_server.reply_text(reply)
     roles = Roles(LlmDesigner(llm_client), LlmTester(llm_client), LlmJudge(llm_client), offline=False)
-    out = build_hw_graph(roles).invoke({"text": spec, "samples": 1, "max_repairs": 1, "run_root": str(tmp_path)})
+    out = build_hw_graph(roles).invoke(
+        {"text": spec, "samples": 1, "max_repairs": 1, "run_root": str(tmp_path)}
+    )
     assert out["status"] == "failed"
     manifest = json.loads((Path(out["run_dir"]) / "manifest.json").read_text())
     assert manifest["status"] == "failed"

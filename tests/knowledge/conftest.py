@@ -25,9 +25,7 @@ SUBSET = [
 def subset_questions() -> list[Question]:
     """Questions of the eval set whose answers all lie in :data:`SUBSET`."""
     return [
-        q
-        for q in load_questions()
-        if all(any(path.endswith(a.source) for path in SUBSET) for a in q.answers)
+        q for q in load_questions() if all(any(path.endswith(a.source) for path in SUBSET) for a in q.answers)
     ]
 
 

@@ -108,7 +108,9 @@ def test_plain_text_is_one_section_split_into_bounded_chunks(tmp_path: Path) -> 
         ("only-comments.adoc", b"// nothing\n:attr: x\n", "no text found in the file"),
     ],
 )
-def test_unreadable_files_are_refused_with_the_reason(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+def test_unreadable_files_are_refused_with_the_reason(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
     with pytest.raises(Unreadable) as info:
         read_sections(write(tmp_path, name, content))
     assert message in str(info.value)

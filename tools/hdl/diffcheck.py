@@ -244,7 +244,7 @@ def _reset(
                 updates["active_low"] = reference.reset_active_low
             if reference.reset_async is not None:
                 updates["asynchronous"] = reference.reset_async
-            elif chosen.name.lower().lstrip("i_").startswith("a"):
+            elif chosen.name.lower().removeprefix("i_").startswith("a"):
                 updates["asynchronous"] = True
             chosen = chosen.model_copy(update=updates)
     return chosen

@@ -101,7 +101,7 @@ def formal_check(
             start,
             details,
         )
-    error = next((ln for ln in log.splitlines() if ln.startswith("ERROR")), res.describe())
+    error = next((ln.strip() for ln in log.splitlines() if "ERROR" in ln), res.describe())
     return _check(label, "error", f"yosys could not build the proof: {error}", start, details)
 
 

@@ -84,7 +84,7 @@ def synth(source: str, top: str | None = None, *, timeout_s: float = 120.0) -> S
         stat_path = work / "stat.json"
         if not res.ok or not stat_path.is_file():
             log = res.stdout + res.stderr
-            error = next((ln for ln in log.splitlines() if ln.startswith("ERROR")), res.describe())
+            error = next((ln.strip() for ln in log.splitlines() if "ERROR" in ln), res.describe())
             raise SynthError(f"yosys synthesis failed: {error}")
         stat = json.loads(stat_path.read_text())
     modules = stat.get("modules", {})

@@ -1,12 +1,12 @@
-"""Arithmetic generators: adder, subtractor, ALU, multiplier, comparator, dot product."""
+"""Adding and comparing generators: adder, subtractor, ALU, comparator."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
-from agents.hw.generators._base import Generator, Params, clog2, find_int, find_width, has, inp, out, vrange
+from agents.hw.generators._base import Generator, Params, find_width, has, inp, out
 from agents.hw.interface import Port
 
 _A = ("a", "x", "in1", "op1", "in_a", "a_in", "opa", "operand_a", "in0")
@@ -240,81 +240,6 @@ ALU = Generator(
 )
 
 
-# ---- multiplier --------------------------------------------------------------------------------
-
-
-class MultiplierParams(Params):
-    width: int = Field(8, ge=1, le=32, description="Operand width; the product has twice as many bits.")
-    signed: bool = Field(False, description="Two's-complement operands.")
-    arch: Literal["operator", "shift_add"] = Field(
-        "operator", description="'operator' lets synthesis pick; 'shift_add' is an explicit array of adders."
-    )
-
-
-def _mul_ports(p: MultiplierParams) -> list[Port]:
-    return [inp("a", p.width, p.signed), inp("b", p.width, p.signed), out("p", 2 * p.width, p.signed)]
-
-
-def _mul_rtl(p: MultiplierParams, module: str) -> str:
-    decl = ",\n    ".join(x.decl() for x in _mul_ports(p))
-    w = p.width
-    if p.arch == "operator":
-        return f"module {module} (\n    {decl}\n);\n    assign p = a * b;\nendmodule\n"
-    ext = (lambda s: f"{{{{{w}{{{s}[{w - 1}]}}}}, {s}}}") if p.signed else (lambda s: f"{{{w}'d0, {s}}}")
-    return f"""module {module} (
-    {decl}
-);
-    wire [{2 * w - 1}:0] xa = {ext("a")};
-    wire [{2 * w - 1}:0] xb = {ext("b")};
-    reg [{2 * w - 1}:0] acc;
-    integer i;
-    always @(*) begin
-        acc = {2 * w}'d0;
-        for (i = 0; i < {2 * w}; i = i + 1)
-            if (xb[i]) acc = acc + (xa << i);
-    end
-    assign p = acc;
-endmodule
-"""
-
-
-def _mul_model(p: MultiplierParams) -> str:
-    w = p.width
-    conv = f"_signed(ins['a'], {w}) * _signed(ins['b'], {w})" if p.signed else "ins['a'] * ins['b']"
-    return (
-        _SIGNED
-        + _COMB_CORE
-        + f"""
-    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
-        return {{"p": ({conv}) % {1 << (2 * w)}}}
-"""
-    )
-
-
-def _mul_extract(text: str) -> dict[str, Any]:
-    found = _width(text)
-    if has(text, r"\bsigned\b") and not has(text, r"\bunsigned\b"):
-        found["signed"] = True
-    if has(text, r"shift[\s-]*(and[\s-]*)?add|array multiplier"):
-        found["arch"] = "shift_add"
-    return found
-
-
-MULTIPLIER = Generator(
-    name="multiplier",
-    summary="N x N -> 2N-bit multiplier, signed or unsigned (width, signed, arch)",
-    params=MultiplierParams,
-    keywords=(r"\bmultipl(y|ier|ication)\b", r"\bproduct\b", r"\bmul\b"),
-    extract=_mul_extract,
-    ports=_mul_ports,
-    rtl=_mul_rtl,
-    model=_mul_model,
-    aliases={"a": _A, "b": _B, "p": ("p", "prod", "product", *_Y)},
-    width_params={"a": ("width", _ident)},
-    area_variants=lambda p: [{"arch": "operator"}, {"arch": "shift_add"}],
-)
-
-
 # ---- comparator --------------------------------------------------------------------------------
 
 
@@ -336,7 +261,10 @@ def _cmp_rtl(p: ComparatorParams, module: str) -> str:
 
 
 def _cmp_model(p: ComparatorParams) -> str:
-    conv = (lambda n: f"_signed(ins['{n}'], {p.width})") if p.signed else (lambda n: f"ins['{n}']")
+
+    def conv(n: str) -> str:
+        return f"_signed(ins['{n}'], {p.width})" if p.signed else f"ins['{n}']"
+
     return (
         _SIGNED
         + _COMB_CORE
@@ -368,97 +296,7 @@ COMPARATOR = Generator(
 )
 
 
-# ---- dot product -------------------------------------------------------------------------------
-
-
-class DotProductParams(Params):
-    lanes: int = Field(4, ge=1, le=32, description="Number of lanes (element pairs multiplied and summed).")
-    width: int = Field(8, ge=1, le=32, description="Element width.")
-    signed: bool = Field(False, description="Two's-complement elements.")
-
-    @property
-    def out_width(self) -> int:
-        """Product width plus headroom for the sum of all lanes."""
-        return 2 * self.width + clog2(self.lanes) if self.lanes > 1 else 2 * self.width
-
-
-def _dot_ports(p: DotProductParams) -> list[Port]:
-    n = p.lanes * p.width
-    return [inp("a", n), inp("b", n), out("y", p.out_width)]
-
-
-def _dot_rtl(p: DotProductParams, module: str) -> str:
-    decl = ",\n    ".join(x.decl() for x in _dot_ports(p))
-    w, ow = p.width, p.out_width
-    if p.signed:
-        term = f"$signed(a[i*{w} +: {w}]) * $signed(b[i*{w} +: {w}])"
-        acc = f"reg signed {vrange(ow)}acc;"
-    else:
-        term = f"a[i*{w} +: {w}] * b[i*{w} +: {w}]"
-        acc = f"reg {vrange(ow)}acc;"
-    return f"""module {module} (
-    {decl}
-);
-    // lane i occupies bits [i*{w} +: {w}] of a and b
-    {acc}
-    integer i;
-    always @(*) begin
-        acc = 0;
-        for (i = 0; i < {p.lanes}; i = i + 1)
-            acc = acc + {term};
-    end
-    assign y = acc;
-endmodule
-"""
-
-
-def _dot_model(p: DotProductParams) -> str:
-    w = p.width
-    elem = (
-        (lambda s: f"_signed(({s} >> ({w} * k)) % {1 << w}, {w})")
-        if p.signed
-        else (lambda s: f"(({s} >> ({w} * k)) % {1 << w})")
-    )
-    return (
-        _SIGNED
-        + _COMB_CORE
-        + f"""
-    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
-        a, b = ins["a"], ins["b"]
-        total = sum({elem("a")} * {elem("b")} for k in range({p.lanes}))
-        return {{"y": total % {1 << p.out_width}}}
-"""
-    )
-
-
-def _dot_extract(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    lanes = find_int(
-        text,
-        (
-            r"\b(\d+|one|two|three|four|five|six|seven|eight)[\s-]*lanes?\b",
-            r"\blanes?\s*(?:=|:)?\s*(\d+)",
-            r"\b(\d+)[\s-]*elements?\b",
-        ),
-    )
-    if lanes:
-        found["lanes"] = lanes
-    w = find_width(text)
-    if w:
-        found["width"] = w
-    if has(text, r"(?<!un)signed"):
-        found["signed"] = True
-    return found
-
-
-DOT_PRODUCT = Generator(
-    name="dot_product",
-    summary="Dot product of two packed vectors of N lanes (lanes, width, signed)",
-    params=DotProductParams,
-    keywords=(r"dot[\s_-]*product", r"\bmac\b", r"multiply[\s-]accumulate", r"\blanes?\b", r"inner product"),
-    extract=_dot_extract,
-    ports=_dot_ports,
-    rtl=_dot_rtl,
-    model=_dot_model,
-    aliases={"a": _A, "b": _B, "y": ("y", "dot", "sum", *_Y)},
-)
+SIGNED_HELPER = _SIGNED
+OPERAND_A = _A
+OPERAND_B = _B
+RESULT = _Y

@@ -6,7 +6,18 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from agents.hw.generators._base import COMB_HEAD, Generator, Params, clog2, decls, find_int, find_width, has, inp, out
+from agents.hw.generators._base import (
+    COMB_HEAD,
+    Generator,
+    Params,
+    clog2,
+    decls,
+    find_int,
+    find_width,
+    has,
+    inp,
+    out,
+)
 from agents.hw.interface import Port
 
 _IN = ("in", "d", "din", "x", "a", "i", "data", "data_in", "req", "bin", "gray")
@@ -35,7 +46,11 @@ class MuxParams(Params):
 
 
 def _mux_ports(p: MuxParams) -> list[Port]:
-    return [*(inp(f"in{i}", p.width) for i in range(p.inputs)), inp("sel", clog2(p.inputs)), out("y", p.width)]
+    return [
+        *(inp(f"in{i}", p.width) for i in range(p.inputs)),
+        inp("sel", clog2(p.inputs)),
+        out("y", p.width),
+    ]
 
 
 def _mux_rtl(p: MuxParams, module: str) -> str:
@@ -66,7 +81,13 @@ def _mux_model(p: MuxParams) -> str:
 
 def _mux_extract(text: str) -> dict[str, Any]:
     found = _width(text)
-    n = find_int(text, (r"\b(\d+|two|three|four|five|six|seven|eight)[\s-]*(?:to|:)[\s-]*1\b", r"\b(\d+|two|four|eight)[\s-]*(?:way|input)\b"))
+    n = find_int(
+        text,
+        (
+            r"\b(\d+|two|three|four|five|six|seven|eight)[\s-]*(?:to|:)[\s-]*1\b",
+            r"\b(\d+|two|four|eight)[\s-]*(?:way|input)\b",
+        ),
+    )
     if n:
         found["inputs"] = n
     return found
@@ -81,7 +102,13 @@ MUX = Generator(
     ports=_mux_ports,
     rtl=_mux_rtl,
     model=_mux_model,
-    aliases={"sel": ("sel", "s", "select"), "y": _OUT, **{f"in{i}": (f"in{i}", f"d{i}", f"i{i}", f"a{i}", f"x{i}", f"data{i}", f"in_{i}") for i in range(16)}},
+    aliases={
+        "sel": ("sel", "s", "select"),
+        "y": _OUT,
+        **{
+            f"in{i}": (f"in{i}", f"d{i}", f"i{i}", f"a{i}", f"x{i}", f"data{i}", f"in_{i}") for i in range(16)
+        },
+    },
     width_params={"y": ("width", _ident)},
 )
 
@@ -145,7 +172,9 @@ DECODER = Generator(
 
 class PriorityEncoderParams(Params):
     width: int = Field(8, ge=2, le=64, description="Request width; the index has clog2(width) bits.")
-    priority: Literal["lsb", "msb"] = Field("lsb", description="Which set bit wins: lowest ('lsb') or highest ('msb').")
+    priority: Literal["lsb", "msb"] = Field(
+        "lsb", description="Which set bit wins: lowest ('lsb') or highest ('msb')."
+    )
 
 
 def _pe_ports(p: PriorityEncoderParams) -> list[Port]:
@@ -153,7 +182,9 @@ def _pe_ports(p: PriorityEncoderParams) -> list[Port]:
 
 
 def _pe_rtl(p: PriorityEncoderParams, module: str) -> str:
-    order = f"i = {p.width - 1}; i >= 0; i = i - 1" if p.priority == "lsb" else f"i = 0; i < {p.width}; i = i + 1"
+    order = (
+        f"i = {p.width - 1}; i >= 0; i = i - 1" if p.priority == "lsb" else f"i = 0; i < {p.width}; i = i + 1"
+    )
     return f"""module {module} (
     {decls(_pe_ports(p), ("pos",))}
 );
@@ -186,11 +217,23 @@ PRIORITY_ENCODER = Generator(
     summary="Priority encoder: index of the lowest (or highest) set bit plus valid (width, priority)",
     params=PriorityEncoderParams,
     keywords=(r"priority[\s-]*encoder", r"\bencoder\b", r"first (set|one|1)", r"leading|trailing"),
-    extract=lambda t: {**_width(t), **({"width": n} if (n := find_int(t, (r"\b(\d+)[\s-]*(?:inputs|requests|requesters|lines)\b",))) else {}), **({"priority": "msb"} if has(t, r"\b(msb|highest|most significant|leading)\b") else {})},
+    extract=lambda t: {
+        **_width(t),
+        **(
+            {"width": n}
+            if (n := find_int(t, (r"\b(\d+)[\s-]*(?:inputs|requests|requesters|lines)\b",)))
+            else {}
+        ),
+        **({"priority": "msb"} if has(t, r"\b(msb|highest|most significant|leading)\b") else {}),
+    },
     ports=_pe_ports,
     rtl=_pe_rtl,
     model=_pe_model,
-    aliases={"in": _IN, "pos": ("pos", "idx", "index", "out", "y", "q", "code", "enc"), "valid": ("valid", "v", "any", "found")},
+    aliases={
+        "in": _IN,
+        "pos": ("pos", "idx", "index", "out", "y", "q", "code", "enc"),
+        "valid": ("valid", "v", "any", "found"),
+    },
     width_params={"in": ("width", _ident)},
 )
 
@@ -223,14 +266,22 @@ endmodule
 
 
 def _pop_model(p: PopcountParams) -> str:
-    return COMB_HEAD + '\n    def outputs(self, ins: dict[str, int]) -> dict[str, int]:\n        return {"count": bin(ins["in"]).count("1")}\n'
+    return (
+        COMB_HEAD
+        + '\n    def outputs(self, ins: dict[str, int]) -> dict[str, int]:\n        return {"count": bin(ins["in"]).count("1")}\n'
+    )
 
 
 POPCOUNT = Generator(
     name="popcount",
     summary="Population count: number of 1 bits (width)",
     params=PopcountParams,
-    keywords=(r"pop[\s-]*count", r"(number|count) of (ones|1s|1's|set bits|'1')", r"hamming weight", r"ones[\s-]*count"),
+    keywords=(
+        r"pop[\s-]*count",
+        r"(number|count) of (ones|1s|1's|set bits|'1')",
+        r"hamming weight",
+        r"ones[\s-]*count",
+    ),
     extract=_width,
     ports=_pop_ports,
     rtl=_pop_rtl,
@@ -256,7 +307,9 @@ def _g2b_ports(p: GrayParams) -> list[Port]:
 
 
 def _b2g_rtl(p: GrayParams, module: str) -> str:
-    return f"module {module} (\n    {decls(_b2g_ports(p))}\n);\n    assign gray = bin ^ (bin >> 1);\nendmodule\n"
+    return (
+        f"module {module} (\n    {decls(_b2g_ports(p))}\n);\n    assign gray = bin ^ (bin >> 1);\nendmodule\n"
+    )
 
 
 def _g2b_rtl(p: GrayParams, module: str) -> str:
@@ -307,7 +360,10 @@ def _g2b_model(p: GrayParams) -> str:
     )
 
 
-_GRAY_ALIASES = {"bin": ("bin", "binary", "b", "in", "d", "out", "y", "q"), "gray": ("gray", "g", "out", "y", "in", "q")}
+_GRAY_ALIASES = {
+    "bin": ("bin", "binary", "b", "in", "d", "out", "y", "q"),
+    "gray": ("gray", "g", "out", "y", "in", "q"),
+}
 
 BIN2GRAY = Generator(
     name="bin2gray",

@@ -28,7 +28,9 @@ from agents.hw.interface import Port
 
 
 class SeqDetectorParams(SeqParams):
-    pattern: str = Field("1011", description="Bit pattern to detect, first bit first (2..16 characters of 0/1).")
+    pattern: str = Field(
+        "1011", description="Bit pattern to detect, first bit first (2..16 characters of 0/1)."
+    )
     overlap: bool = Field(True, description="Overlapping matches count (e.g. 1011011 holds two 1011).")
 
     @field_validator("pattern")
@@ -106,7 +108,11 @@ def _sd_model(p: SeqDetectorParams) -> str:
 
 def _sd_extract(text: str) -> dict[str, Any]:
     found: dict[str, Any] = find_reset(text)
-    m = re.search(r"['\"`]([01]{2,16})['\"`]|\b(?:pattern|sequence)\s*(?:of|=|:)?\s*([01]{2,16})\b|\b([01]{3,16})\b", text, re.I)
+    m = re.search(
+        r"['\"`]([01]{2,16})['\"`]|\b(?:pattern|sequence)\s*(?:of|=|:)?\s*([01]{2,16})\b|\b([01]{3,16})\b",
+        text,
+        re.I,
+    )
     if m:
         found["pattern"] = next(g for g in m.groups() if g)
     if has(text, r"non[\s-]*overlap|without overlap|not overlap"):
@@ -123,7 +129,10 @@ SEQ_DETECTOR = Generator(
     ports=_sd_ports,
     rtl=_sd_rtl,
     model=_sd_model,
-    aliases={"din": ("din", "in", "x", "d", "data", "bit", "serial_in"), "detected": ("detected", "detect", "out", "z", "y", "match", "found", "q")},
+    aliases={
+        "din": ("din", "in", "x", "d", "data", "bit", "serial_in"),
+        "detected": ("detected", "detect", "out", "z", "y", "match", "found", "q"),
+    },
 )
 
 
@@ -136,7 +145,14 @@ class UartParams(SeqParams):
 
 def _uart_extract(text: str) -> dict[str, Any]:
     found: dict[str, Any] = find_reset(text)
-    c = find_int(text, (r"(\d+)\s*(?:clocks?|clks?|cycles)\s*(?:per|/)\s*bit", r"clks?_per_bit\s*(?:=|:)?\s*(\d+)", r"baud\s*divisor\s*(?:of|=|:)?\s*(\d+)"))
+    c = find_int(
+        text,
+        (
+            r"(\d+)\s*(?:clocks?|clks?|cycles)\s*(?:per|/)\s*bit",
+            r"clks?_per_bit\s*(?:=|:)?\s*(\d+)",
+            r"baud\s*divisor\s*(?:of|=|:)?\s*(\d+)",
+        ),
+    )
     if c:
         found["clks_per_bit"] = c
     clock = find_int(text, (r"(\d+)\s*mhz",))
@@ -209,7 +225,12 @@ UART_TX = Generator(
     ports=_tx_ports,
     rtl=_tx_rtl,
     model=_tx_model,
-    aliases={"start": ("start", "send", "tx_start", "valid", "go", "wr"), "data": ("data", "din", "tx_data", "byte"), "tx": ("tx", "txd", "serial_out", "out"), "busy": ("busy", "tx_busy", "active")},
+    aliases={
+        "start": ("start", "send", "tx_start", "valid", "go", "wr"),
+        "data": ("data", "din", "tx_data", "byte"),
+        "tx": ("tx", "txd", "serial_out", "out"),
+        "busy": ("busy", "tx_busy", "active"),
+    },
 )
 
 
@@ -306,5 +327,9 @@ UART_RX = Generator(
     ports=_rx_ports,
     rtl=_rx_rtl,
     model=_rx_model,
-    aliases={"rx": ("rx", "rxd", "serial_in", "in"), "data": ("data", "dout", "rx_data", "byte", "q"), "valid": ("valid", "done", "rx_valid", "ready", "strobe")},
+    aliases={
+        "rx": ("rx", "rxd", "serial_in", "in"),
+        "data": ("data", "dout", "rx_data", "byte", "q"),
+        "valid": ("valid", "done", "rx_valid", "ready", "strobe"),
+    },
 )

@@ -23,7 +23,11 @@ from agents.hw.generators._base import (
 )
 from agents.hw.interface import Port
 
-_DEPTH = (r"\bdepth\s*(?:of|=|:)?\s*(\d+)", r"\b(\d+)[\s-]*(?:entries|entry|words?|deep|registers|locations)\b", r"\b(\d+)\s*x\s*\d+")
+_DEPTH = (
+    r"\bdepth\s*(?:of|=|:)?\s*(\d+)",
+    r"\b(\d+)[\s-]*(?:entries|entry|words?|deep|registers|locations)\b",
+    r"\b(\d+)\s*x\s*\d+",
+)
 
 
 def _common(text: str) -> dict[str, Any]:
@@ -54,7 +58,15 @@ class FifoParams(SeqParams):
 
 
 def _fifo_ports(p: FifoParams) -> list[Port]:
-    return [*clock_ports(p), inp("wr_en"), inp("din", p.width), inp("rd_en"), out("dout", p.width), out("full"), out("empty")]
+    return [
+        *clock_ports(p),
+        inp("wr_en"),
+        inp("din", p.width),
+        inp("rd_en"),
+        out("dout", p.width),
+        out("full"),
+        out("empty"),
+    ]
 
 
 def _fifo_rtl(p: FifoParams, module: str) -> str:
@@ -139,7 +151,16 @@ class RegFileParams(SeqParams):
 
 def _rf_ports(p: RegFileParams) -> list[Port]:
     a = clog2(p.depth)
-    return [*clock_ports(p), inp("we"), inp("waddr", a), inp("wdata", p.width), inp("raddr1", a), inp("raddr2", a), out("rdata1", p.width), out("rdata2", p.width)]
+    return [
+        *clock_ports(p),
+        inp("we"),
+        inp("waddr", a),
+        inp("wdata", p.width),
+        inp("raddr1", a),
+        inp("raddr2", a),
+        out("rdata1", p.width),
+        out("rdata2", p.width),
+    ]
 
 
 def _rf_rtl(p: RegFileParams, module: str) -> str:
@@ -188,9 +209,15 @@ REGFILE = Generator(
     ports=_rf_ports,
     rtl=_rf_rtl,
     model=_rf_model,
-    aliases={"we": ("we", "wen", "wr_en", "write_en"), "waddr": ("waddr", "wa", "rd", "wr_addr"), "wdata": ("wdata", "wd", "wr_data", "din"),
-             "raddr1": ("raddr1", "ra1", "rs1", "raddr_a", "ra"), "raddr2": ("raddr2", "ra2", "rs2", "raddr_b", "rb"),
-             "rdata1": ("rdata1", "rd1", "rdata_a", "q1", "qa"), "rdata2": ("rdata2", "rd2", "rdata_b", "q2", "qb")},
+    aliases={
+        "we": ("we", "wen", "wr_en", "write_en"),
+        "waddr": ("waddr", "wa", "rd", "wr_addr"),
+        "wdata": ("wdata", "wd", "wr_data", "din"),
+        "raddr1": ("raddr1", "ra1", "rs1", "raddr_a", "ra"),
+        "raddr2": ("raddr2", "ra2", "rs2", "raddr_b", "rb"),
+        "rdata1": ("rdata1", "rd1", "rdata_a", "q1", "qa"),
+        "rdata2": ("rdata2", "rd2", "rdata_b", "q2", "qb"),
+    },
     width_params={"wdata": ("width", _ident)},
 )
 
@@ -201,7 +228,13 @@ class RamParams(SeqParams):
 
 
 def _ram_ports(p: RamParams) -> list[Port]:
-    return [*clock_ports(p), inp("we"), inp("addr", clog2(p.depth)), inp("din", p.width), out("dout", p.width)]
+    return [
+        *clock_ports(p),
+        inp("we"),
+        inp("addr", clog2(p.depth)),
+        inp("din", p.width),
+        out("dout", p.width),
+    ]
 
 
 def _ram_rtl(p: RamParams, module: str) -> str:
@@ -254,7 +287,11 @@ RAM = Generator(
     ports=_ram_ports,
     rtl=_ram_rtl,
     model=_ram_model,
-    aliases={"we": ("we", "wen", "wr_en", "write_en"), "addr": ("addr", "address", "a"), "din": ("din", "wdata", "d", "data_in"), "dout": ("dout", "rdata", "q", "data_out")},
+    aliases={
+        "we": ("we", "wen", "wr_en", "write_en"),
+        "addr": ("addr", "address", "a"),
+        "din": ("din", "wdata", "d", "data_in"),
+        "dout": ("dout", "rdata", "q", "data_out"),
+    },
     width_params={"din": ("width", _ident)},
 )
-

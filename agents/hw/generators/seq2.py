@@ -1,4 +1,4 @@
-"""More clocked generators: shift registers, LFSRs, edge detectors, clock dividers, PWM."""
+"""Shifting and watching generators: shift registers, LFSRs, edge detectors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from agents.hw.generators._base import (
     SeqParams,
     always_ff,
     clock_ports,
-    clog2,
     decls,
     find_int,
     find_reset,
@@ -47,13 +46,21 @@ def _common(text: str) -> dict[str, Any]:
 
 class ShiftRegisterParams(SeqParams):
     width: int = Field(8, ge=2, le=128, description="Register width.")
-    direction: Literal["left", "right"] = Field("left", description="'left': sin enters bit 0; 'right': sin enters the MSB.")
+    direction: Literal["left", "right"] = Field(
+        "left", description="'left': sin enters bit 0; 'right': sin enters the MSB."
+    )
     enable: bool = Field(False, description="Has an 'en' input; shifts only while en is 1.")
-    load: bool = Field(False, description="Has 'load' and 'd' inputs for a parallel load (priority over shifting).")
+    load: bool = Field(
+        False, description="Has 'load' and 'd' inputs for a parallel load (priority over shifting)."
+    )
 
 
 def _sr_ports(p: ShiftRegisterParams) -> list[Port]:
-    ports = clock_ports(p) + ([inp("en")] if p.enable else []) + ([inp("load"), inp("d", p.width)] if p.load else [])
+    ports = (
+        clock_ports(p)
+        + ([inp("en")] if p.enable else [])
+        + ([inp("load"), inp("d", p.width)] if p.load else [])
+    )
     return [*ports, inp("sin"), out("q", p.width)]
 
 
@@ -94,11 +101,21 @@ SHIFT_REGISTER = Generator(
     summary="Serial-in shift register, left or right, optional enable and parallel load (width, direction, enable, load)",
     params=ShiftRegisterParams,
     keywords=(r"shift[\s-]*reg(ister)?", r"\bsipo\b", r"serial[\s-]*in"),
-    extract=lambda t: {**_common(t), **({"direction": "right"} if has(t, r"\bright\b") else {}), **({"load": True} if has(t, r"\bload\b") else {})},
+    extract=lambda t: {
+        **_common(t),
+        **({"direction": "right"} if has(t, r"\bright\b") else {}),
+        **({"load": True} if has(t, r"\bload\b") else {}),
+    },
     ports=_sr_ports,
     rtl=_sr_rtl,
     model=_sr_model,
-    aliases={"en": _EN, "load": ("load", "ld"), "d": ("d", "din", "data", "data_in"), "sin": ("sin", "si", "serial_in", "in", "din_s", "data_in", "d"), "q": _Q},
+    aliases={
+        "en": _EN,
+        "load": ("load", "ld"),
+        "d": ("d", "din", "data", "data_in"),
+        "sin": ("sin", "si", "serial_in", "in", "din_s", "data_in", "d"),
+        "q": _Q,
+    },
     flags={"en": "enable", "load": "load"},
     width_params={"q": ("width", _ident)},
 )
@@ -174,7 +191,10 @@ LFSR = Generator(
     summary="Maximal-length Fibonacci LFSR, widths 2..32 (width, seed, enable)",
     params=LfsrParams,
     keywords=(r"\blfsr\b", r"linear[\s-]*feedback", r"pseudo[\s-]*random", r"\bprbs\b"),
-    extract=lambda t: {**_common(t), **({"seed": s} if (s := find_int(t, (r"\bseed\s*(?:of|=|:)?\s*(\d+)",))) else {})},
+    extract=lambda t: {
+        **_common(t),
+        **({"seed": s} if (s := find_int(t, (r"\bseed\s*(?:of|=|:)?\s*(\d+)",))) else {}),
+    },
     ports=_lfsr_ports,
     rtl=_lfsr_rtl,
     model=_lfsr_model,
@@ -255,119 +275,9 @@ EDGE_DETECTOR = Generator(
     ports=_ed_ports,
     rtl=_ed_rtl,
     model=_ed_model,
-    aliases={"d": ("d", "in", "din", "sig", "signal", "x", "a"), "pulse": ("pulse", "out", "q", "y", "edge", "anyedge", "rise", "fall", "pedge", "nedge")},
+    aliases={
+        "d": ("d", "in", "din", "sig", "signal", "x", "a"),
+        "pulse": ("pulse", "out", "q", "y", "edge", "anyedge", "rise", "fall", "pedge", "nedge"),
+    },
     width_params={"d": ("width", _ident)},
-)
-
-
-# ---- clock divider -----------------------------------------------------------------------------
-
-
-class ClockDividerParams(SeqParams):
-    divisor: int = Field(4, ge=2, le=1 << 20, description="Output period in input clock cycles.")
-
-
-def _cd_ports(p: ClockDividerParams) -> list[Port]:
-    return [*clock_ports(p), out("clk_out")]
-
-
-def _cd_rtl(p: ClockDividerParams, module: str) -> str:
-    bits = clog2(p.divisor)
-    return f"""module {module} (
-    {decls(_cd_ports(p))}
-);
-    // high for the first {p.divisor // 2} of every {p.divisor} cycles
-    reg [{bits - 1}:0] cnt;
-    {always_ff(p)} begin
-        if ({reset_active(p)}) cnt <= 0;
-        else if (cnt == {bits}'d{p.divisor - 1}) cnt <= 0;
-        else cnt <= cnt + 1'b1;
-    end
-    assign clk_out = (cnt < {bits}'d{p.divisor // 2});
-endmodule
-"""
-
-
-def _cd_model(p: ClockDividerParams) -> str:
-    return (
-        SEQ_HEAD
-        + f"""
-    def reset(self) -> None:
-        self.phase = 0
-
-    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
-        return {{"clk_out": int(self.phase in range({p.divisor // 2}))}}
-
-    def clock(self, ins: dict[str, int]) -> None:
-        self.phase = (self.phase + 1) % {p.divisor}
-"""
-    )
-
-
-CLOCK_DIVIDER = Generator(
-    name="clock_divider",
-    summary="Clock divider: output period of N input cycles, high for the first N//2 (divisor)",
-    params=ClockDividerParams,
-    keywords=(r"clock[\s-]*divid(er|e)", r"divide[\s-]*(the\s+)?clock", r"frequency divider", r"\bclk[\s_-]*div"),
-    extract=lambda t: {**find_reset(t), **({"divisor": d} if (d := find_int(t, (r"divide[\s-]*by[\s-]*(\d+)", r"\bdivisor\s*(?:of|=|:)?\s*(\d+)", r"\bby\s+(\d+)\b", r"/\s*(\d+)\b"))) else {})},
-    ports=_cd_ports,
-    rtl=_cd_rtl,
-    model=_cd_model,
-    aliases={"clk_out": ("clk_out", "clk_div", "out", "q", "div_clk", "slow_clk", "clkout")},
-)
-
-
-# ---- PWM ---------------------------------------------------------------------------------------
-
-
-class PwmParams(SeqParams):
-    width: int = Field(8, ge=1, le=32, description="Counter and duty width; the period is 2**width cycles.")
-
-
-def _pwm_ports(p: PwmParams) -> list[Port]:
-    return [*clock_ports(p), inp("duty", p.width), out("pwm_out")]
-
-
-def _pwm_rtl(p: PwmParams, module: str) -> str:
-    return f"""module {module} (
-    {decls(_pwm_ports(p))}
-);
-    // free-running counter; the output is high while the counter is below duty
-    reg [{p.width - 1}:0] cnt;
-    {always_ff(p)} begin
-        if ({reset_active(p)}) cnt <= 0;
-        else cnt <= cnt + 1'b1;
-    end
-    assign pwm_out = (cnt < duty);
-endmodule
-"""
-
-
-def _pwm_model(p: PwmParams) -> str:
-    return (
-        SEQ_HEAD
-        + f"""
-    def reset(self) -> None:
-        self.tick = 0
-
-    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
-        return {{"pwm_out": 1 if self.tick < ins["duty"] else 0}}
-
-    def clock(self, ins: dict[str, int]) -> None:
-        self.tick = (self.tick + 1) % {1 << p.width}
-"""
-    )
-
-
-PWM = Generator(
-    name="pwm",
-    summary="PWM generator: period 2**width cycles, high while the counter is below duty (width)",
-    params=PwmParams,
-    keywords=(r"\bpwm\b", r"pulse[\s-]*width", r"duty[\s-]*cycle"),
-    extract=lambda t: {k: v for k, v in _common(t).items() if k != "enable"},
-    ports=_pwm_ports,
-    rtl=_pwm_rtl,
-    model=_pwm_model,
-    aliases={"duty": ("duty", "duty_cycle", "compare", "level", "d"), "pwm_out": ("pwm_out", "pwm", "out", "q", "y")},
-    width_params={"duty": ("width", _ident)},
 )

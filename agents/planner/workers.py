@@ -1,0 +1,98 @@
+"""The workers a ``Send`` fans out to: the hardware agent and the software agent, one task each.
+
+Each publishes what it did bottom-up (hardware: interface, area, depth; software: cycles or speed,
+bottlenecks, requests for hardware features) plus an accounting entry; results are cached by a hash
+of the task input so finished tool work is never repeated.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from agents.codesign.accelerator import AcceleratorResult, build_accelerator
+from agents.codesign.kernel import run_gemm
+from agents.codesign.request import CodesignRequest
+from agents.planner.cache import ToolCache, cache_key
+from agents.planner.events import emit
+from agents.planner.state import QimengState, Task, WorkerInput
+from graphs.hw import build_hw_graph
+from graphs.sw import design_kernel
+
+
+def _cached(agent: str, inp: WorkerInput, key_payload: Any, work: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    task = Task.model_validate(inp["task"])
+    cache = ToolCache(inp["run_root"])
+    key = cache_key(agent, key_payload)
+    hit = cache.get(key)
+    if hit is not None:
+        hit.update(task=task.id, round=inp["round"])
+        emit(agent, "cached", task=task.id)
+        return hit, {"agent": agent, "tool": task.id, "tool_s": hit.get("tool_s", 0.0), "cached": True}
+    emit(agent, "start", task=task.id, spec=task.spec)
+    start = time.monotonic()
+    result: dict[str, Any] = work(task)
+    result.update(task=task.id, round=inp["round"], tool_s=round(time.monotonic() - start, 3))
+    cache.put(key, result)
+    emit(agent, "done", task=task.id, status=result.get("status"), tool_s=result["tool_s"])
+    return result, {"agent": agent, "tool": task.id, "tool_s": result["tool_s"], "cached": False}
+
+
+def hw_worker(inp: WorkerInput) -> QimengState:
+    """Run the hardware agent on one task; publish status, area, depth and the RTL's interface."""
+    task = Task.model_validate(inp["task"])
+    details = inp["details"]
+
+    def work(t: Task) -> dict[str, Any]:
+        if t.constraints.lanes is not None:
+            acc = build_accelerator(t.constraints.lanes, int(details.get("width", 8)), inp["run_root"])
+            out = acc.model_dump(mode="json")
+            out["status"] = "verified" if acc.verified else "failed"
+        else:
+            state = build_hw_graph().invoke({"text": t.spec, "offline": True, "run_root": inp["run_root"]})
+            best = state.get("best")
+            synth = (best.synth if best is not None else None) or {}
+            out = {
+                "status": state.get("status", "failed"),
+                "top": best.top if best is not None else "",
+                "rtl": best.rtl if best is not None else "",
+                "cells": int(synth.get("cell_count", 0)),
+                "transistors": int(synth.get("transistors", 0)),
+                "logic_depth": int(synth.get("logic_depth", 0)),
+                "checks": best.checks if best is not None else [],
+                "run_dir": state.get("run_dir", ""),
+                "why_not": "" if state.get("status") == "verified" else (best.feedback[:400] if best else "no candidate"),
+            }
+        budget = t.constraints.area_budget
+        out["within_budget"] = budget is None or out["cells"] <= budget
+        return out
+
+    result, cost = _cached("hardware", inp, [task.model_dump(mode="json"), details.get("width")], work)
+    return {"hw_results": [result], "costs": [cost]}
+
+
+def sw_worker(inp: WorkerInput) -> QimengState:
+    """Run the software agent on one task: the GEMM on an accelerator model, or a kernel for a target."""
+    task = Task.model_validate(inp["task"])
+    details = inp["details"]
+    hardware = inp.get("hardware")
+
+    def work(t: Task) -> dict[str, Any]:
+        if hardware is not None:
+            acc = AcceleratorResult.model_validate({k: v for k, v in hardware.items() if k in AcceleratorResult.model_fields})
+            req = CodesignRequest.model_validate({k: v for k, v in details.items() if k in CodesignRequest.model_fields})
+            workdir = Path(inp["run_root"]) / "cosim" / t.id
+            workdir.mkdir(parents=True, exist_ok=True)
+            ker = run_gemm(acc, req, workdir, seed=1)
+            out = ker.model_dump(mode="json")
+            out["status"] = "verified" if ker.correct else "failed"
+            return out
+        design = design_kernel(t.spec, t.constraints.target or "x86_64", offline=True, store=False)
+        dumped = design.model_dump(mode="json")
+        dumped["checks"] = dumped.pop("evidence", {}).get("checks", [])
+        return dumped
+
+    payload = [task.model_dump(mode="json"), hardware.get("rtl") if hardware else None, details]
+    result, cost = _cached("software", inp, payload, work)
+    return {"sw_results": [result], "costs": [cost]}

@@ -1,0 +1,165 @@
+"""``qimeng design`` and ``qimeng chat``: the QiMeng hierarchy from the command line.
+
+Only parses arguments, drives a :class:`graphs.session.Session` and prints its stream and report.
+Exit codes: 0 done, 1 failed or stopped, 2 usage error (bad request, ambiguous request in one-shot
+mode, unknown thread), 130 interrupted (the thread is saved; ``--resume`` continues it).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from agents.llm import LLMClient, is_configured
+from agents.planner import Budget
+from graphs.session import Session, SessionError
+from tools.errors import QimengError, UsageError
+from tools.settings import get_settings
+
+app = typer.Typer(help="The QiMeng hierarchy: plan, design hardware and software together, critique, report.")
+err = Console(stderr=True)
+out = Console()
+
+
+def describe_event(mode: str, chunk: Any) -> str | None:
+    """One line for a stream chunk (agent events and node updates), or None to skip it."""
+    if mode == "custom":
+        extra = ", ".join(f"{k}={v}" for k, v in chunk.items() if k not in ("agent", "event", "spec"))
+        return f"[cyan]{chunk['agent']}[/] {chunk['event']}" + (f" ({extra})" if extra else "")
+    if mode == "updates" and "__interrupt__" in chunk:
+        return "[yellow]waiting for an answer[/]"
+    return None
+
+
+def print_report(summary: dict[str, Any]) -> None:
+    """The final report, briefly: status, choice, why, cost, where the files are."""
+    out.print(f"[bold]status:[/] {summary['status']}  ({summary.get('stop_reason') or 'done'})")
+    if summary.get("kind") == "codesign":
+        out.print(f"[bold]chosen:[/] {summary.get('chosen')} lanes")
+        for line in summary.get("reasons", []):
+            out.print(f"  - {line}")
+    for r in summary.get("results", []):
+        out.print(f"  - {r['task']}: {r.get('status')}")
+    out.print(f"[bold]cost:[/] {summary['tool_s']} s tool time, {summary['tokens']} LLM tokens")
+    out.print(f"[bold]report:[/] {summary['report']}" + (f"  plot: {summary['plot']}" if summary.get("plot") else ""))
+
+
+def _client(offline: bool) -> tuple[bool, LLMClient | None]:
+    if offline or not is_configured():
+        return True, None
+    return False, LLMClient()
+
+
+@app.command("design")
+def design_cmd(
+    request: Annotated[str, typer.Argument(help="What to design (omit with --resume).")] = "",
+    offline: Annotated[bool, typer.Option("--offline", help="Deterministic planner and designers, no LLM.")] = False,
+    thread: Annotated[str | None, typer.Option("--thread", help="Thread id (default: a new one).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue --thread from its last checkpoint.")] = False,
+    approve: Annotated[bool, typer.Option("--approve", help="Ask before each round of tool work.")] = False,
+    max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, max=10, help="Planner rounds at most.")] = 3,
+    tool_s: Annotated[float, typer.Option("--tool-seconds", min=1, help="Tool-time budget in seconds.")] = 900.0,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
+) -> None:
+    """Design from one request, streaming what each agent does, then print the report.
+
+    Examples:
+
+      qimeng design "8-bit counter with sync reset" --offline
+
+      qimeng design "softmax kernel for riscv64" --offline
+
+      qimeng design "dot-product accelerator with lanes 4,8,16 under an area budget of 6000 cells
+      and the GEMM kernel 8x20x8 that uses it" --offline --thread demo1
+
+      qimeng design --thread demo1 --resume      # after Ctrl-C or a crash
+    """
+    root = run_dir or get_settings().run_dir
+    try:
+        if resume and not thread:
+            raise UsageError("--resume needs --thread ID (the thread to continue)")
+        if not resume and not request.strip():
+            raise UsageError("empty request; say what to design, e.g. qimeng design \"8-bit counter with sync reset\"")
+        offline, llm = _client(offline)
+        session = Session(root, thread, llm=llm)
+    except QimengError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    err.print(f"thread [bold]{session.thread_id}[/] (resume with --thread {session.thread_id} --resume)")
+    try:
+        budget = Budget(max_rounds=max_rounds, tool_s=tool_s)
+        stream: Any
+        if resume:
+            stream = iter(()) if session.pending() else session.resume()
+        else:
+            stream = session.start(request, offline=offline, approve=approve, budget=budget)
+        while True:
+            for mode, chunk in stream:
+                line = describe_event(mode, chunk)
+                if line:
+                    err.print(line)
+            pending = session.pending()
+            if pending is None:
+                break
+            if pending["kind"] == "clarify":
+                raise UsageError(pending["question"])
+            err.print("\n".join(pending["tasks"]))
+            stream = session.resume("yes" if typer.confirm(pending["question"], default=True, err=True) else "no")
+    except KeyboardInterrupt:
+        err.print(f"\n[yellow]interrupted[/]; state saved. Resume with: qimeng design --thread {session.thread_id} --resume")
+        raise typer.Exit(130) from None
+    except (UsageError, SessionError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except QimengError as exc:
+        err.print(f"[red]error:[/] {exc}\nthe thread is saved; fix the cause and resume with --thread {session.thread_id} --resume")
+        raise typer.Exit(1) from None
+    finally:
+        session.close()
+    summary = session_result(root, session.thread_id)
+    if as_json:
+        print(json.dumps({"thread": session.thread_id, **summary}, indent=2, default=str))
+    else:
+        print_report(summary)
+    raise typer.Exit(0 if summary["status"] == "done" else 1)
+
+
+def session_result(root: Path, thread_id: str) -> dict[str, Any]:
+    """The finished thread's report summary (read from its report.json)."""
+    path = root / thread_id / "report.json"
+    if not path.is_file():
+        raise SessionError(f"thread {thread_id} has no report yet ({path} missing)")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+@app.command("chat")
+def chat_cmd(
+    offline: Annotated[bool, typer.Option("--offline", help="Deterministic planner, no LLM.")] = False,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")] = None,
+) -> None:
+    """A terminal session: type requests; each becomes a thread that asks before costly steps.
+
+    Slash commands: /threads, /resume ID, /cost, /approve, /auto, /quit. Example:
+
+      qimeng chat --offline
+
+      > 8-bit counter with sync reset
+    """
+    from ops.chat import Chat
+
+    offline, llm = _client(offline)
+    try:
+        Chat(run_dir or get_settings().run_dir, offline=offline, llm=llm).loop()
+    except SessionError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+if __name__ == "__main__":
+    app()
