@@ -38,24 +38,26 @@ def verilog_eval_sample(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def hw_design_sample(args: dict[str, Any]) -> dict[str, Any]:
-    """One hardware design request through the offline designer, checked by Verilator and iverilog lint.
+    """One hardware design request through the hardware subgraph (offline designer).
 
-    Args (JSON): ``request`` (the text), ``sample``. Returns generator, parameters, the RTL's size and
-    the lint check; ``passed`` is true when the generated RTL is error-free under both tools.
+    Args (JSON): ``request`` (the text), ``sample`` (varies the checker's seeds). Returns the
+    verdict, the top module, the RTL's hash, the synthesis figures and every check as evidence;
+    ``passed`` is true only when the design was verified (lint, differential check) and synthesized.
     """
-    from agents.hw.offline import design
-    from tools.hdl.lint import lint
+    from graphs.hw import build_hw_graph
 
-    made = design(str(args["request"]))
-    report = lint(made.rtl, made.top)
+    sample = int(args.get("sample", 0))
+    seeds = [1000 * sample + s for s in (1, 2, 3)]
+    state = build_hw_graph().invoke({"text": str(args["request"]), "offline": True, "seeds": seeds})
+    best = state.get("best")
     return {
-        "passed": report.ok,
-        "generator": made.generator,
-        "params": made.params,
-        "top": made.top,
-        "rtl_lines": len(made.rtl.splitlines()),
-        "rtl_sha256": hashlib.sha256(made.rtl.encode()).hexdigest(),
-        "check": report.to_check().model_dump(mode="json"),
+        "passed": state.get("status") == "verified",
+        "status": state.get("status"),
+        "top": best.top if best else None,
+        "rtl_sha256": hashlib.sha256(best.rtl.encode()).hexdigest() if best else None,
+        "synth": best.synth if best else None,
+        "checks": best.checks if best else [],
+        "run_dir": state.get("run_dir"),
     }
 
 

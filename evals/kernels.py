@@ -83,9 +83,10 @@ def run_suite(
     seed: int = 1,
     on_row: Callable[[KernelRow], None] | None = None,
     problems: list[Problem] | None = None,
+    roofline: bool = True,
 ) -> SuiteReport:
     """Design and judge every problem (default: the suite, or its quick subset) on ``targets``;
-    time x86_64 against NumPy.
+    time x86_64 against NumPy. ``roofline`` measures the machine's peaks (cached in the run store).
 
     Raises:
         UsageError: for a target that is not a CPU target.
@@ -97,7 +98,7 @@ def run_suite(
             )
     problems = problems if problems is not None else pick_problems(quick)
     native = "x86_64" in targets
-    peaks = machine_peaks() if native else None
+    peaks = machine_peaks() if native and roofline else None
     report = SuiteReport(
         machine=peaks.machine.cpu_model if peaks else os.uname().machine,
         peaks=peaks,

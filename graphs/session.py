@@ -129,6 +129,7 @@ class Session:
             "offline": offline,
             "approve": approve,
             "run_root": str(self.run_root),
+            "cache_root": str(self.root),
             "budget": (budget or Budget()).model_dump(),
         }
         yield from self._stream(state)

@@ -120,14 +120,16 @@ def open_store(
 ) -> KnowledgeStore:
     """Open the knowledge store named by the arguments, else by settings.
 
-    ``host`` (or ``settings.chroma_host``) selects a Chroma server at ``host:port``; otherwise the
-    embedded store at ``path`` (or ``settings.chroma_path``) is opened, created if missing.
+    An explicit ``path`` opens that embedded store; an explicit ``host`` a Chroma server at
+    ``host:port``. Without either, ``settings.chroma_host`` selects a server, else the embedded
+    store at ``settings.chroma_path`` is opened, created if missing.
 
     Raises:
         StoreUnavailable: the server does not answer, or the directory cannot be created.
     """
     settings = settings or get_settings()
-    host = host if host is not None else settings.chroma_host
+    if host is None and path is None:
+        host = settings.chroma_host
     if host:
         port = port or settings.chroma_port
         location = f"the Chroma server at {host}:{port}"

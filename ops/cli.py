@@ -126,6 +126,18 @@ def bench_sandbox(
     console.print(table)
 
 
+@bench_app.command("cluster")
+def bench_cluster(
+    workers: str = typer.Option("1,2", help="Comma-separated worker counts to measure."),
+    samples: int = typer.Option(16, min=1, help="Samples per measurement."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Campaign throughput (samples/s) against Ray worker count, and the parallel efficiency."""
+    from evals.cluster_scaling import main as scaling
+
+    scaling(workers=workers, samples=samples, json_out=json_out)
+
+
 ops_app = typer.Typer(help="Operations: a local Prometheus to watch long runs.")
 app.add_typer(ops_app, name="ops")
 

@@ -85,13 +85,15 @@ def by_agent(costs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 class QimengState(TypedDict, total=False):
     """State of one QiMeng thread. Lists marked ``operator.add`` merge the parallel workers' results.
 
-    Inputs: ``request``, ``offline``, ``run_root`` (where artifacts and the cache go), ``approve``
+    Inputs: ``request``, ``offline``, ``run_root`` (where artifacts go), ``cache_root`` (where the tool cache
+    goes; default ``run_root``, shared by a session's threads), ``approve``
     (ask before costly steps), ``budget`` (a :class:`Budget` dict). Then what the nodes fill in.
     """
 
     request: str
     offline: bool
     run_root: str
+    cache_root: str
     approve: bool
     budget: dict[str, Any]
     kind: Kind
@@ -116,6 +118,7 @@ class WorkerInput(TypedDict):
     task: dict[str, Any]
     offline: bool
     run_root: str
+    cache_root: str
     round: int
     details: dict[str, Any]
     hardware: dict[str, Any] | None

@@ -23,7 +23,7 @@ from graphs.sw import design_kernel
 
 def _cached(agent: str, inp: WorkerInput, key_payload: Any, work: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     task = Task.model_validate(inp["task"])
-    cache = ToolCache(inp["run_root"])
+    cache = ToolCache(inp["cache_root"])
     key = cache_key(agent, key_payload)
     hit = cache.get(key)
     if hit is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -214,8 +215,11 @@ def test_ctrl_c_keeps_finished_samples_and_says_how_to_resume(tmp_path: Path) ->
     db = tmp_path / "runs" / "r1" / "results.sqlite"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if db.exists() and len(ResultStore(db.parent).rows()) >= 2:
-            break
+        try:
+            if db.exists() and len(ResultStore(db.parent).rows()) >= 2:
+                break
+        except sqlite3.OperationalError:
+            pass  # the driver is still creating the schema
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

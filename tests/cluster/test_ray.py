@@ -124,8 +124,11 @@ def test_killed_driver_resumes_to_the_same_results(cluster: Cluster, tmp_path: P
     db = runs / "killed" / "results.sqlite"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and driver.poll() is None:
-        if db.exists() and len(_rows(runs / "killed")) >= 5:
-            break
+        try:
+            if db.exists() and len(_rows(runs / "killed")) >= 5:
+                break
+        except sqlite3.OperationalError:
+            pass  # the driver is still creating the schema
         time.sleep(0.05)
     assert driver.poll() is None, driver.communicate()[0].decode()[-2000:]
     driver.send_signal(signal.SIGKILL)

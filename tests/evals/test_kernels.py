@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from agents.sw.specs import kernel_spec
-from evals._kernel_problems import PROBLEMS, Problem, _focal_split, _gemm, _psf
+from evals._kernel_problems import PROBLEMS, Problem, _focal_split, _gemm
 from evals.kernels import run_suite
 from tools.kernels.inputs import make_trial
 
@@ -39,14 +39,11 @@ def test_small_suite_runs_on_native_and_emulated_targets() -> None:
     small = [
         Problem("gemm-64", "gemm 64x64x64 fp32", "gemm", {"M": 64, "N": 64, "K": 64}, _gemm),
         Problem("focal-20x30", "focal split 20x30", "focal_split", {"H": 20, "W": 30}, _focal_split),
-        Problem("psf-16", "psf 16", "psf", {"n": 16}, _psf),
     ]
-    report = run_suite(["x86_64", "aarch64"], budget=1, problems=small)
+    report = run_suite(["x86_64", "aarch64"], budget=1, problems=small, roofline=False)
     assert [(r.target, r.oracle) for r in report.rows] == [
         ("x86_64", "pass"),
         ("x86_64", "pass"),
-        ("x86_64", "pass"),
-        ("aarch64", "pass"),
         ("aarch64", "pass"),
         ("aarch64", "pass"),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,15 @@ DOC = "# UART\n\n## Baud rate\nThe divisor latch sets the baud rate.\n\n## FIFO\
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.chdir(tmp_path)
     for key in list(__import__("os").environ):
         if key.startswith("QIMENG_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("QIMENG_CHROMA_PATH", str(tmp_path / "kb"))
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
     get_settings.cache_clear()
 
 

@@ -193,7 +193,7 @@ def _pe_rtl(p: PriorityEncoderParams, module: str) -> str:
     always @(*) begin
         pos = 0;
         for ({order})
-            if (in[i]) pos = i;
+            if (in[i]) pos = i[{clog2(p.width) - 1}:0];
     end
     assign valid = |in;
 endmodule

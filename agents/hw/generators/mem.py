@@ -164,18 +164,19 @@ def _rf_ports(p: RegFileParams) -> list[Port]:
 
 
 def _rf_rtl(p: RegFileParams, module: str) -> str:
+    a = clog2(p.depth)
     return f"""module {module} (
     {decls(_rf_ports(p))}
 );
     // two combinational read ports (old value during a write), one write port; reset clears all
     reg [{p.width - 1}:0] regs [0:{p.depth - 1}];
     integer i;
-    assign rdata1 = (raddr1 < {p.depth}) ? regs[raddr1] : {p.width}'d0;
-    assign rdata2 = (raddr2 < {p.depth}) ? regs[raddr2] : {p.width}'d0;
+    assign rdata1 = ({{1'b0, raddr1}} < {a + 1}'d{p.depth}) ? regs[raddr1] : {p.width}'d0;
+    assign rdata2 = ({{1'b0, raddr2}} < {a + 1}'d{p.depth}) ? regs[raddr2] : {p.width}'d0;
     {always_ff(p)} begin
         if ({reset_active(p)}) begin
             for (i = 0; i < {p.depth}; i = i + 1) regs[i] <= 0;
-        end else if (we && waddr < {p.depth}) begin
+        end else if (we && {{1'b0, waddr}} < {a + 1}'d{p.depth}) begin
             regs[waddr] <= wdata;
         end
     end
@@ -238,6 +239,7 @@ def _ram_ports(p: RamParams) -> list[Port]:
 
 
 def _ram_rtl(p: RamParams, module: str) -> str:
+    a = clog2(p.depth)
     return f"""module {module} (
     {decls(_ram_ports(p), ("dout",))}
 );
@@ -249,8 +251,8 @@ def _ram_rtl(p: RamParams, module: str) -> str:
             for (i = 0; i < {p.depth}; i = i + 1) mem[i] <= 0;
             dout <= 0;
         end else begin
-            dout <= (addr < {p.depth}) ? mem[addr] : {p.width}'d0;
-            if (we && addr < {p.depth}) mem[addr] <= din;
+            dout <= ({{1'b0, addr}} < {a + 1}'d{p.depth}) ? mem[addr] : {p.width}'d0;
+            if (we && {{1'b0, addr}} < {a + 1}'d{p.depth}) mem[addr] <= din;
         end
     end
 endmodule

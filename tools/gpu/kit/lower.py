@@ -1,0 +1,205 @@
+"""Lowering a :class:`~.plan.TilePlan` to Triton source text for one problem shape.
+
+The lowering specializes on the shape the way a hand-writer would: masks are emitted only on the
+edges that are ragged (``M % block_m`` etc.), the K loop of a ragged GEMM runs unmasked over the
+full blocks and masks one tail block, causal attention visits only the blocks at or below the
+diagonal (``split`` masks just the diagonal blocks), and causal grids launch the heaviest query
+blocks first. The result is plain text plus launch parameters; :mod:`.runtime` compiles it.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from .plan import PlanError, TilePlan
+
+_HEADER = "import triton\nimport triton.language as tl\n\n\n"
+
+
+@dataclass(frozen=True)
+class LoweredKernel:
+    """Triton source for one plan at one shape, and how to launch it."""
+
+    plan: TilePlan
+    entry: str
+    source: str
+    constexprs: dict[str, int] = field(default_factory=dict)
+    pad_to: tuple[int, int, int] | None = None
+    """GEMM with ``edge='pad'``: operands are copied into (M, N, K) padded to these sizes."""
+
+
+def _ceil_to(x: int, multiple: int) -> int:
+    return (x + multiple - 1) // multiple * multiple
+
+
+def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
+    """Lower a GEMM plan for ``C[m, n] = A[m, k] @ B[k, n]`` (bf16 in, fp32 accumulate, bf16 out)."""
+    plan.validate()
+    if plan.op != "gemm":
+        raise PlanError(f"lower_gemm needs a gemm plan, got op '{plan.op}'")
+    if min(m, n, k) < 1:
+        raise PlanError(f"gemm shape must be positive, got m={m} n={n} k={k}")
+    pad_to = None
+    if plan.edge == "pad" and (m % plan.block_m or n % plan.block_n or k % plan.block_k):
+        pad_to = (_ceil_to(m, plan.block_m), _ceil_to(n, plan.block_n), _ceil_to(k, plan.block_k))
+    lm, ln, lk = pad_to or (m, n, k)
+    even_m, even_n, even_k = lm % plan.block_m == 0, ln % plan.block_n == 0, lk % plan.block_k == 0
+    # stores always go to the unpadded output, so they are masked whenever the real shape is ragged
+    store_even = m % plan.block_m == 0 and n % plan.block_n == 0
+    entry = f"qm_{plan.key()}_{'e' if even_m else 'r'}{'e' if even_n else 'r'}{'e' if even_k else 'r'}"
+    am = "offs_m" if even_m else "offs_m % M"
+    bn = "offs_n" if even_n else "offs_n % N"
+    lines = [
+        "@triton.jit",
+        f"def {entry}(",
+        "    a_ptr, b_ptr, c_ptr, M, N, K, M_OUT, N_OUT,",
+        "    stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,",
+        "    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,",
+        "):",
+        "    pid = tl.program_id(0)",
+        "    num_pid_m = tl.cdiv(M, BLOCK_M)",
+        "    num_pid_n = tl.cdiv(N, BLOCK_N)",
+        "    num_pid_in_group = GROUP_M * num_pid_n",
+        "    group_id = pid // num_pid_in_group",
+        "    first_pid_m = group_id * GROUP_M",
+        "    group_size_m = min(num_pid_m - first_pid_m, GROUP_M)",
+        "    pid_m = first_pid_m + ((pid % num_pid_in_group) % group_size_m)",
+        "    pid_n = (pid % num_pid_in_group) // group_size_m",
+        "    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)",
+        "    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)",
+        "    offs_k = tl.arange(0, BLOCK_K)",
+        "    # rows/columns past the edge wrap around: they read valid memory and are never stored",
+        f"    offs_am = {am}",
+        f"    offs_bn = {bn}",
+        "    a_ptrs = a_ptr + offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak",
+        "    b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn",
+        "    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+        "    for _ in range(0, K // BLOCK_K):",
+        "        a = tl.load(a_ptrs)",
+        "        b = tl.load(b_ptrs)",
+        "        acc += tl.dot(a, b)",
+        "        a_ptrs += BLOCK_K * stride_ak",
+        "        b_ptrs += BLOCK_K * stride_bk",
+    ]
+    if not even_k:
+        lines += [
+            "    k_rem = K % BLOCK_K",
+            "    if k_rem > 0:",
+            "        a = tl.load(a_ptrs, mask=offs_k[None, :] < k_rem, other=0.0)",
+            "        b = tl.load(b_ptrs, mask=offs_k[:, None] < k_rem, other=0.0)",
+            "        acc += tl.dot(a, b)",
+        ]
+    lines += [
+        "    c = acc.to(c_ptr.dtype.element_ty)",
+        "    c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn",
+    ]
+    if store_even:
+        lines.append("    tl.store(c_ptrs, c)")
+    else:
+        lines.append(
+            "    tl.store(c_ptrs, c, mask=(offs_m[:, None] < M_OUT) & (offs_n[None, :] < N_OUT))"
+        )
+    source = _HEADER + "\n".join(lines) + "\n"
+    ast.parse(source)
+    consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}
+    consts["GROUP_M"] = plan.group_m
+    return LoweredKernel(plan, entry, source, consts, pad_to)
+
+
+def lower_attention(plan: TilePlan, seq_len: int, head_dim: int, causal: bool) -> LoweredKernel:
+    """Lower an attention-forward plan: ``O = softmax(Q K^T / sqrt(D) [+ causal mask]) V``.
+
+    Q, K, V, O are contiguous ``[B, H, S, D]`` bf16; softmax runs online in fp32 (exp2 form).
+    """
+    plan.validate()
+    if plan.op != "attention":
+        raise PlanError(f"lower_attention needs an attention plan, got op '{plan.op}'")
+    if plan.block_k != head_dim:
+        raise PlanError(f"plan block_k={plan.block_k} must equal the head dimension {head_dim}")
+    if causal != (plan.causal != "none"):
+        want = "'split' or 'mask_all'" if causal else "'none'"
+        raise PlanError(f"causal={causal} needs plan.causal {want}, got '{plan.causal}'")
+    if seq_len < 1:
+        raise PlanError(f"seq_len must be positive, got {seq_len}")
+    ragged = bool(seq_len % plan.block_m or seq_len % plan.block_n)
+    entry = f"qm_{plan.key()}_{'r' if ragged else 'e'}"
+    row_mask = ", mask=offs_m[:, None] < S, other=0.0" if ragged else ""
+    start = "tl.num_programs(0) - 1 - tl.program_id(0)" if causal else "tl.program_id(0)"
+    lines = [
+        "@triton.jit",
+        f"def {entry}(",
+        "    Q, K, V, O, sm_scale, S, stride_bh, stride_s,",
+        "    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_D: tl.constexpr,",
+        "):",
+        "    # causal grids start with the heaviest query blocks so the tail is short",
+        f"    start_m = {start}",
+        "    base = tl.program_id(1).to(tl.int64) * stride_bh",
+        "    offs_m = start_m * BLOCK_M + tl.arange(0, BLOCK_M)",
+        "    offs_n = tl.arange(0, BLOCK_N)",
+        "    offs_d = tl.arange(0, HEAD_D)",
+        f"    q = tl.load(Q + base + offs_m[:, None] * stride_s + offs_d[None, :]{row_mask})",
+        "    qk_scale = sm_scale * 1.4426950408889634",
+        "    m_i = tl.zeros([BLOCK_M], dtype=tl.float32) - float('inf')",
+        "    l_i = tl.zeros([BLOCK_M], dtype=tl.float32)",
+        "    acc = tl.zeros([BLOCK_M, HEAD_D], dtype=tl.float32)",
+        "    k_base = K + base",
+        "    v_base = V + base",
+    ]
+    if plan.causal == "none":
+        lines += _attn_loop("0", "S", diag=False, key_mask=ragged)
+    elif plan.causal == "split":
+        lines += _attn_loop("0", "start_m * BLOCK_M", diag=False, key_mask=False)
+        lines += _attn_loop("start_m * BLOCK_M", "(start_m + 1) * BLOCK_M", diag=True, key_mask=ragged)
+    else:
+        lines += _attn_loop("0", "(start_m + 1) * BLOCK_M", diag=True, key_mask=ragged)
+    lines += [
+        "    acc = acc / l_i[:, None]",
+        "    o_ptrs = O + base + offs_m[:, None] * stride_s + offs_d[None, :]",
+        "    tl.store(o_ptrs, acc.to(O.dtype.element_ty)"
+        + (", mask=offs_m[:, None] < S)" if ragged else ")"),
+    ]
+    source = _HEADER + "\n".join(lines) + "\n"
+    ast.parse(source)
+    consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "HEAD_D": head_dim}
+    return LoweredKernel(plan, entry, source, consts)
+
+
+def _attn_loop(lo: str, hi: str, *, diag: bool, key_mask: bool) -> list[str]:
+    kv_mask = ", mask=offs_kv[:, None] < S, other=0.0" if key_mask else ""
+    body = [
+        f"    for start_n in range({lo}, {hi}, BLOCK_N):",
+        "        start_n = tl.multiple_of(start_n, BLOCK_N)",
+        "        offs_kv = start_n + offs_n",
+        f"        k = tl.load(k_base + offs_kv[:, None] * stride_s + offs_d[None, :]{kv_mask})",
+        "        qk = tl.dot(q, tl.trans(k))",
+    ]
+    if diag:
+        body.append("        qk = tl.where(offs_m[:, None] >= offs_kv[None, :], qk, float('-inf'))")
+    if key_mask:
+        body.append("        qk = tl.where(offs_kv[None, :] < S, qk, float('-inf'))")
+    body += [
+        "        m_ij = tl.maximum(m_i, tl.max(qk, 1) * qk_scale)",
+        "        p = tl.math.exp2(qk * qk_scale - m_ij[:, None])",
+        "        alpha = tl.math.exp2(m_i - m_ij)",
+        "        l_i = l_i * alpha + tl.sum(p, 1)",
+        "        acc = acc * alpha[:, None]",
+        f"        v = tl.load(v_base + offs_kv[:, None] * stride_s + offs_d[None, :]{kv_mask})",
+        "        acc += tl.dot(p.to(v.dtype), v)",
+        "        m_i = m_ij",
+    ]
+    return body
+
+
+def launch_summary(kernel: LoweredKernel) -> dict[str, Any]:
+    """The plan, entry name and launch options as JSON-able values (for the search record)."""
+    return {
+        "entry": kernel.entry,
+        "plan": kernel.plan.as_dict(),
+        "constexprs": dict(kernel.constexprs),
+        "num_warps": kernel.plan.num_warps,
+        "num_stages": kernel.plan.num_stages,
+        "pad_to": list(kernel.pad_to) if kernel.pad_to else None,
+    }

@@ -1,0 +1,171 @@
+"""TilePlan: the small intermediate form a GPU kernel is planned in before it becomes code.
+
+A plan fixes the tiling (block sizes), the software pipeline (``num_stages``), the parallelism
+(``num_warps``), the launch order (``group_m`` swizzle for GEMM), how causal attention is handled
+(``causal``) and how ragged edges are handled (``edge``). :mod:`.lower` turns a plan into Triton
+source text; :mod:`.tuner` searches the plans of :func:`gemm_space` / :func:`attention_space` by
+measurement. Standard library only: this module runs on the device with nothing of ours installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Op = Literal["gemm", "attention"]
+CausalMode = Literal["none", "split", "mask_all"]
+"""``none``: not causal. ``split``: unmasked blocks below the diagonal, masked diagonal blocks.
+``mask_all``: every visited block is masked (simpler, slower)."""
+EdgeMode = Literal["mask", "pad"]
+"""``mask``: masked loads/stores at ragged edges (none are emitted when the shape divides).
+``pad``: copy ragged operands into tile-aligned buffers first (the copy is part of the timed work)."""
+
+_POW2 = (16, 32, 64, 128, 256)
+
+
+class PlanError(ValueError):
+    """A plan that cannot be lowered; the message says which field and what is allowed."""
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """One point in a kernel's design space (see the module docstring for the fields' meaning)."""
+
+    op: Op
+    block_m: int
+    block_n: int
+    block_k: int
+    num_stages: int
+    num_warps: int
+    group_m: int = 8
+    causal: CausalMode = "none"
+    edge: EdgeMode = "mask"
+
+    def validate(self) -> TilePlan:
+        """Return self when the plan is well formed, else raise :class:`PlanError`."""
+        if self.op not in ("gemm", "attention"):
+            raise PlanError(f"unknown op '{self.op}'; known ops: attention, gemm")
+        for name in ("block_m", "block_n", "block_k"):
+            value = getattr(self, name)
+            if value not in _POW2:
+                raise PlanError(f"{name}={value}; allowed: {', '.join(map(str, _POW2))}")
+        if self.num_stages not in range(1, 6):
+            raise PlanError(f"num_stages={self.num_stages}; allowed: 1..5")
+        if self.num_warps not in (1, 2, 4, 8, 16):
+            raise PlanError(f"num_warps={self.num_warps}; allowed: 1, 2, 4, 8, 16")
+        if self.group_m < 1:
+            raise PlanError(f"group_m={self.group_m}; must be >= 1")
+        if self.causal not in ("none", "split", "mask_all"):
+            raise PlanError(f"causal='{self.causal}'; allowed: none, split, mask_all")
+        if self.edge not in ("mask", "pad"):
+            raise PlanError(f"edge='{self.edge}'; allowed: mask, pad")
+        if self.op == "gemm" and self.causal != "none":
+            raise PlanError("causal applies to attention only; a gemm plan needs causal='none'")
+        if self.op == "attention":
+            if self.edge != "mask":
+                raise PlanError("attention handles ragged sequence edges by masking; use edge='mask'")
+            if self.causal == "split" and self.block_m % self.block_n:
+                raise PlanError(
+                    f"causal='split' needs block_m ({self.block_m}) to be a multiple of "
+                    f"block_n ({self.block_n})"
+                )
+        if self.smem_bytes() > SMEM_LIMIT_BYTES:
+            raise PlanError(
+                f"plan needs {self.smem_bytes()} bytes of shared memory; the limit is {SMEM_LIMIT_BYTES}"
+            )
+        return self
+
+    def smem_bytes(self) -> int:
+        """Shared memory the pipelined bf16 operand tiles need (an estimate, without epilogue)."""
+        if self.op == "gemm":
+            return 2 * self.num_stages * (self.block_m * self.block_k + self.block_k * self.block_n)
+        # attention: Q tile once, K and V tiles per stage; block_k is the head dimension
+        return 2 * (self.block_m * self.block_k + 2 * self.num_stages * self.block_n * self.block_k)
+
+    def key(self) -> str:
+        """A short stable name, e.g. ``gemm_m128n256k64_s3w8g8_mask``."""
+        base = (
+            f"{self.op}_m{self.block_m}n{self.block_n}k{self.block_k}"
+            f"_s{self.num_stages}w{self.num_warps}"
+        )
+        if self.op == "gemm":
+            return f"{base}g{self.group_m}_{self.edge}"
+        return f"{base}_{self.causal}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON-able values."""
+        return asdict(self)
+
+
+SMEM_LIMIT_BYTES = 227 * 1024
+"""Opt-in shared memory per block on sm_90 (H100/H200)."""
+
+SAFE_GEMM = TilePlan("gemm", 64, 64, 32, 2, 4)
+"""A plan that compiles on any Triton-supported GPU: the fallback when tuned plans fail."""
+
+
+def safe_attention(head_dim: int, causal: bool) -> TilePlan:
+    """The fallback attention plan for ``head_dim``."""
+    return TilePlan("attention", 64, 32, head_dim, 2, 4, causal="mask_all" if causal else "none")
+
+
+def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
+    """Candidate GEMM plans for an ``m x k`` by ``k x n`` product, best-first by prior belief.
+
+    Ragged shapes (any of m, n, k not a multiple of 16) also get ``edge='pad'`` variants.
+    """
+    ragged = any(x % 16 for x in (m, n, k))
+    shapes = [
+        (128, 256, 64, 3, 8),
+        (128, 256, 64, 4, 8),
+        (256, 128, 64, 3, 8),
+        (128, 128, 64, 4, 8),
+        (128, 128, 64, 3, 4),
+        (128, 64, 64, 4, 4),
+        (64, 128, 64, 4, 4),
+        (128, 128, 32, 4, 4),
+    ]
+    if max(m, n) <= 2048:
+        # small problems need more tiles to fill 132 SMs
+        shapes.insert(0, (128, 64, 64, 4, 4))
+        shapes.insert(1, (64, 128, 64, 4, 4))
+    plans: list[TilePlan] = []
+    for bm, bn, bk, stages, warps in shapes:
+        edges: tuple[EdgeMode, ...] = ("mask", "pad") if ragged else ("mask",)
+        for edge in edges:
+            plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, 8, "none", edge).validate())
+    return _unique(plans)
+
+
+def attention_space(head_dim: int, causal: bool) -> list[TilePlan]:
+    """Candidate attention-forward plans for ``head_dim`` (64 or 128), best-first by prior belief."""
+    if head_dim not in (16, 32, 64, 128):
+        raise PlanError(f"head_dim={head_dim}; supported: 16, 32, 64, 128")
+    modes: tuple[CausalMode, ...] = ("split", "mask_all") if causal else ("none",)
+    shapes = [
+        (128, 64, 3, 8),
+        (128, 128, 2, 8),
+        (128, 64, 2, 4),
+        (128, 32, 3, 4),
+        (64, 64, 3, 4),
+        (128, 128, 3, 8),
+    ]
+    plans: list[TilePlan] = []
+    for mode in modes:
+        for bm, bn, stages, warps in shapes:
+            plan = TilePlan("attention", bm, bn, head_dim, stages, warps, 1, mode)
+            try:
+                plans.append(plan.validate())
+            except PlanError:
+                continue  # e.g. too much shared memory at head_dim 128
+    return _unique(plans)
+
+
+def _unique(plans: list[TilePlan]) -> list[TilePlan]:
+    seen: set[TilePlan] = set()
+    out: list[TilePlan] = []
+    for plan in plans:
+        if plan not in seen:
+            seen.add(plan)
+            out.append(plan)
+    return out

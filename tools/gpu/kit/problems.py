@@ -1,0 +1,173 @@
+"""The benchmark problems: bf16 GEMM and attention forward, with inputs, references and baselines.
+
+A problem makes fresh random inputs from a seed, an empty output, and the fp32 reference answer,
+and names its vendor baselines (cuBLAS through ``torch.matmul``; FlashAttention and cuDNN through
+``scaled_dot_product_attention`` with a forced backend). Baselines are checked and timed exactly
+like generated kernels. Device-agnostic torch (a CPU dry run uses the same code).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Runner = Callable[[tuple[Any, ...], Any], None]
+Bench = Callable[[tuple[Any, ...], Any], Callable[[], object]]
+
+
+@dataclass
+class Baseline:
+    """A vendor implementation: ``run`` writes into ``out`` (for checking), ``bench`` makes the
+    zero-argument call that is timed (it may return a fresh tensor, as the library does)."""
+
+    name: str
+    run: Runner
+    bench: Bench
+
+
+@dataclass
+class GemmProblem:
+    """``C[m, n] = A[m, k] @ B[k, n]`` in bf16 with fp32 accumulation."""
+
+    m: int
+    n: int
+    k: int
+    device: str
+
+    @property
+    def name(self) -> str:
+        return f"gemm_{self.m}x{self.n}x{self.k}"
+
+    @property
+    def op(self) -> str:
+        return "gemm"
+
+    @property
+    def flops(self) -> float:
+        return 2.0 * self.m * self.n * self.k
+
+    def shape(self) -> dict[str, int | bool]:
+        return {"M": self.m, "N": self.n, "K": self.k}
+
+    def make_inputs(self, seed: int) -> tuple[Any, ...]:
+        import torch
+
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        a = torch.randn((self.m, self.k), generator=gen, device=self.device).to(torch.bfloat16)
+        b = torch.randn((self.k, self.n), generator=gen, device=self.device).to(torch.bfloat16)
+        return (a, b)
+
+    def make_output(self) -> Any:
+        import torch
+
+        return torch.empty((self.m, self.n), dtype=torch.bfloat16, device=self.device)
+
+    def reference(self, inputs: tuple[Any, ...]) -> Any:
+        a, b = inputs
+        return a.float() @ b.float()
+
+    def baselines(self) -> list[Baseline]:
+        import torch
+
+        def run(inputs: tuple[Any, ...], out: Any) -> None:
+            torch.matmul(inputs[0], inputs[1], out=out)
+
+        def bench(inputs: tuple[Any, ...], out: Any) -> Callable[[], object]:
+            return lambda: torch.matmul(inputs[0], inputs[1], out=out)
+
+        return [Baseline("cublas", run, bench)]
+
+
+@dataclass
+class AttentionProblem:
+    """Attention forward ``softmax(Q K^T / sqrt(D)) V`` on ``[B, H, S, D]`` bf16, causal or not."""
+
+    batch: int
+    heads: int
+    seq: int
+    dim: int
+    causal: bool
+    device: str
+
+    @property
+    def name(self) -> str:
+        kind = "causal" if self.causal else "full"
+        return f"attn_b{self.batch}h{self.heads}s{self.seq}d{self.dim}_{kind}"
+
+    @property
+    def op(self) -> str:
+        return "attention"
+
+    @property
+    def flops(self) -> float:
+        full = 4.0 * self.batch * self.heads * self.seq * self.seq * self.dim
+        return full / 2 if self.causal else full
+
+    def shape(self) -> dict[str, int | bool]:
+        return {"B": self.batch, "H": self.heads, "S": self.seq, "D": self.dim, "causal": self.causal}
+
+    def make_inputs(self, seed: int) -> tuple[Any, ...]:
+        import torch
+
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        size = (self.batch, self.heads, self.seq, self.dim)
+        return tuple(
+            torch.randn(size, generator=gen, device=self.device).to(torch.bfloat16) for _ in range(3)
+        )
+
+    def make_output(self) -> Any:
+        import torch
+
+        size = (self.batch, self.heads, self.seq, self.dim)
+        return torch.empty(size, dtype=torch.bfloat16, device=self.device)
+
+    def reference(self, inputs: tuple[Any, ...]) -> Any:
+        import torch
+
+        q, k, v = inputs
+        out = torch.empty(q.shape, dtype=torch.float32, device=q.device)
+        scale = 1.0 / math.sqrt(self.dim)
+        mask = None
+        if self.causal:
+            ones = torch.ones((self.seq, self.seq), dtype=torch.bool, device=q.device)
+            mask = torch.triu(ones, diagonal=1)
+        for b in range(self.batch):  # one batch at a time bounds the fp32 score matrix
+            scores = (q[b].float() @ k[b].float().transpose(-1, -2)) * scale
+            if mask is not None:
+                scores.masked_fill_(mask, float("-inf"))
+            out[b] = torch.softmax(scores, dim=-1) @ v[b].float()
+            del scores
+        return out
+
+    def baselines(self) -> list[Baseline]:
+        from torch.nn.attention import SDPBackend
+
+        backends = (
+            [("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]
+            if self.device.startswith("cuda")
+            else [("math", SDPBackend.MATH)]
+        )
+        return [self._sdpa(name, backend) for name, backend in backends]
+
+    def _sdpa(self, name: str, backend: Any) -> Baseline:
+        import torch.nn.functional as F
+        from torch.nn.attention import sdpa_kernel
+
+        causal = self.causal
+
+        def call(inputs: tuple[Any, ...]) -> Any:
+            with sdpa_kernel(backend):
+                return F.scaled_dot_product_attention(*inputs, is_causal=causal)
+
+        def run(inputs: tuple[Any, ...], out: Any) -> None:
+            out.copy_(call(inputs))
+
+        def bench(inputs: tuple[Any, ...], out: Any) -> Callable[[], object]:
+            return lambda: call(inputs)
+
+        return Baseline(name, run, bench)
+
+
+Problem = GemmProblem | AttentionProblem

@@ -1,0 +1,116 @@
+"""Compiling lowered Triton source and wrapping it as a candidate that writes into a given output.
+
+Needs torch and Triton (imported lazily, so the rest of the kit imports without them). Source is
+written to a cache folder and imported from there, because Triton's JIT reads a kernel's source
+from its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .lower import LoweredKernel
+
+Runner = Callable[[tuple[Any, ...], Any], None]
+"""``run(inputs, out)``: compute the kernel's result for ``inputs`` into the tensor ``out``."""
+
+_CACHE = Path(tempfile.gettempdir()) / "qimeng_gpu_kernels"
+
+
+def triton_missing() -> str | None:
+    """None when Triton and a CUDA device are usable, else the reason they are not."""
+    try:
+        import torch
+    except ImportError:
+        return "torch is not installed"
+    if not torch.cuda.is_available():
+        return "no CUDA device"
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return "triton is not installed"
+    return None
+
+
+def triton_version() -> str | None:
+    """Triton's version string, or None when it is not installed."""
+    try:
+        import triton
+    except ImportError:
+        return None
+    return str(triton.__version__)
+
+
+def load_entry(kernel: LoweredKernel) -> Any:
+    """Import the kernel's source (cached by content hash) and return its ``@triton.jit`` function."""
+    digest = hashlib.sha256(kernel.source.encode()).hexdigest()[:16]
+    _CACHE.mkdir(parents=True, exist_ok=True)
+    path = _CACHE / f"{kernel.entry}_{digest}.py"
+    if not path.exists():
+        path.write_text(kernel.source)
+    spec = importlib.util.spec_from_file_location(f"qm_gpu_{digest}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import generated kernel from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, kernel.entry)
+
+
+def gemm_runner(kernel: LoweredKernel) -> Runner:
+    """A runner for a lowered GEMM: ``out[m, n] = a[m, k] @ b[k, n]``."""
+    import torch
+
+    fn = load_entry(kernel)
+    plan = kernel.plan
+    pads: dict[tuple[int, int, int], tuple[Any, Any]] = {}
+
+    def run(inputs: tuple[Any, ...], out: Any) -> None:
+        a, b = inputs
+        m, k = a.shape
+        n = b.shape[1]
+        if kernel.pad_to is not None:
+            mp, np_, kp = kernel.pad_to
+            key = (mp, np_, kp)
+            if key not in pads:
+                # zero padding is input-independent workspace; only the interior is rewritten
+                pads[key] = (
+                    torch.zeros((mp, kp), dtype=a.dtype, device=a.device),
+                    torch.zeros((kp, np_), dtype=b.dtype, device=b.device),
+                )
+            pa, pb = pads[key]
+            pa[:m, :k].copy_(a)
+            pb[:k, :n].copy_(b)
+            a, b, lm, ln, lk = pa, pb, mp, np_, kp
+        else:
+            lm, ln, lk = m, n, k
+        grid = (math.ceil(lm / plan.block_m) * math.ceil(ln / plan.block_n),)
+        fn[grid](
+            a, b, out, lm, ln, lk, m, n,
+            a.stride(0), a.stride(1), b.stride(0), b.stride(1), out.stride(0), out.stride(1),
+            num_warps=plan.num_warps, num_stages=plan.num_stages, **kernel.constexprs,
+        )  # fmt: skip
+
+    return run
+
+
+def attention_runner(kernel: LoweredKernel) -> Runner:
+    """A runner for lowered attention: inputs ``(q, k, v)`` contiguous ``[B, H, S, D]``."""
+    fn = load_entry(kernel)
+    plan = kernel.plan
+
+    def run(inputs: tuple[Any, ...], out: Any) -> None:
+        q, k, v = inputs
+        batch, heads, seq, dim = q.shape
+        grid = (math.ceil(seq / plan.block_m), batch * heads)
+        fn[grid](
+            q, k, v, out, 1.0 / math.sqrt(dim), seq, seq * dim, dim,
+            num_warps=plan.num_warps, num_stages=plan.num_stages, **kernel.constexprs,
+        )  # fmt: skip
+
+    return run
