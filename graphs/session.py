@@ -143,7 +143,7 @@ class Session:
         if not self.exists():
             raise SessionError(f"no thread '{self.thread_id}' in {self.root / 'sessions.sqlite'}; /threads lists them")
         snap = self.graph.get_state(self.config)
-        if not snap.next:
+        if not snap.next and not snap.tasks:  # tasks whose writes were saved before a kill are not in next
             raise SessionError(f"thread {self.thread_id} has finished (status {snap.values.get('status')}); nothing to resume")
         if snap.interrupts and answer is None:
             raise SessionError(f"thread {self.thread_id} is waiting for an answer: {self.pending()}")

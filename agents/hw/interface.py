@@ -56,8 +56,9 @@ _IDENT = r"[A-Za-z_][A-Za-z0-9_$]*"
 _HEADER = re.compile(r"\bmodule\s+(" + _IDENT + r")\s*(?:#\s*\(.*?\)\s*)?\((.*?)\)\s*;", re.S)
 _RANGE = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*\]")
 _BULLET = re.compile(
-    r"^\s*[-*]\s*(input|output)\s+(?:(?:wire|reg|logic)\s+)?(signed\s+)?(?:\[\s*(\d+)\s*:\s*(\d+)\s*\]\s*)?"
-    r"(" + _IDENT + r")\s*(?:\((\d+)\s*bits?\))?",
+    r"^[ \t]*[-*][ \t]*(input|output)[ \t]+(?:(?:wire|reg|logic)[ \t]+)?(signed[ \t]+)?"
+    r"(?:\[[ \t]*(\d+)[ \t]*:[ \t]*(\d+)[ \t]*\][ \t]*)?"
+    r"(" + _IDENT + r")[ \t]*(?:\((\d+)[ \t]*bits?\))?",
     re.M | re.I,
 )
 _MODULE_NAMED = re.compile(r"module\s+named\s+(" + _IDENT + r")", re.I)

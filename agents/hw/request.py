@@ -37,7 +37,10 @@ def _score(gen: Generator, text: str) -> int:
 def _prose(text: str) -> str:
     """The request without its module header or port bullets (port names must not vote)."""
     text = re.sub(r"\bmodule\b.*?\)\s*;", " ", text, flags=re.S)
-    return re.sub(r"^\s*[-*]\s*(input|output)\b.*$", " ", text, flags=re.M | re.I)
+    text = re.sub(r"^[ \t]*[-*][ \t]*(input|output)\b.*$", " ", text, flags=re.M | re.I)
+    # how the clock works is not what the block does
+    clock_edge = r"\b(positive|negative|rising|falling|pos|neg)[\s-]*edges?\s+of\s+(the\s+)?(clock|clk)\b|\b(pos|neg)edge\s+\w+"
+    return re.sub(clock_edge, " ", text, flags=re.I)
 
 
 def read_request(

@@ -112,7 +112,7 @@ TEMPLATES: dict[str, KernelTemplate] = {
                     ("x86_64",),
                 ),
                 _p("kc", (64, 128, 192, 256, 384, 512), 256, "Depth of a packed K block."),
-                Param("mc", (56, 112, 168, 336), 112, "Rows of a packed A block (x86_64).", ("x86_64",)),
+                Param("mc", (48, 56, 96, 112, 168, 192, 240, 336), 112, "Rows of a packed A block (x86_64).", ("x86_64",)),
                 _p(
                     "nc", (128, 256, 512, 1024, 4096), 4096, "Columns of a B block.", aarch64=256, riscv64=256
                 ),

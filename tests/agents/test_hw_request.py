@@ -97,3 +97,23 @@ def test_out_of_range_parameter_names_the_range() -> None:
 def test_non_ansi_header_is_rejected() -> None:
     with pytest.raises(UsageError, match="port list without directions"):
         parse_interface("module m(a, b, y); input a; endmodule")
+
+
+def test_bullet_list_without_widths_keeps_every_port() -> None:
+    text = """I would like a module named Ctr with this interface; ports are one bit unless stated.
+
+ - input  clk
+ - input  reset
+ - output q (4 bits)
+
+A counter from 0 through 9. Everything is triggered on the positive edge of the clock."""
+    iface = parse_interface(text)
+    assert iface is not None
+    assert [(p.name, p.direction, p.width) for p in iface.ports] == [
+        ("clk", "input", 1),
+        ("reset", "input", 1),
+        ("q", "output", 4),
+    ]
+    d = design(text)
+    assert d.generator == "counter" and d.params["hi"] == 9
+    assert d.reset is not None and d.reset.port == "reset"

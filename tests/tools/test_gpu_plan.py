@@ -1,0 +1,107 @@
+"""TilePlan IR and its lowering to Triton source: every plan of every search space lowers."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tools.gpu.kit import (
+    SAFE_GEMM,
+    PlanError,
+    TilePlan,
+    attention_space,
+    gemm_space,
+    lower_attention,
+    lower_gemm,
+    safe_attention,
+)
+
+GEMM_SHAPES = [(4096, 4096, 4096), (8192, 8192, 8192), (4097, 4095, 4099), (1000, 1000, 1000)]
+
+
+@pytest.mark.parametrize(("m", "n", "k"), GEMM_SHAPES)
+def test_every_gemm_plan_lowers_to_parseable_triton(m: int, n: int, k: int) -> None:
+    plans = gemm_space(m, n, k)
+    assert plans, "the search space must not be empty"
+    for plan in [*plans, SAFE_GEMM]:
+        kernel = lower_gemm(plan, m, n, k)
+        tree = ast.parse(kernel.source)
+        funcs = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+        assert [f.name for f in funcs] == [kernel.entry]
+        assert "@triton.jit" in kernel.source and "tl.dot(a, b)" in kernel.source
+        assert kernel.constexprs["BLOCK_M"] == plan.block_m
+        assert plan.smem_bytes() <= 227 * 1024
+
+
+def test_aligned_gemm_has_no_masks_and_ragged_gemm_masks_only_the_edges() -> None:
+    plan = TilePlan("gemm", 128, 256, 64, 3, 8)
+    aligned = lower_gemm(plan, 4096, 4096, 4096).source
+    assert "mask=" not in aligned and "% M" not in aligned and "k_rem" not in aligned
+    ragged = lower_gemm(plan, 4097, 4095, 4099).source
+    assert "k_rem = K % BLOCK_K" in ragged  # one masked tail block
+    assert "offs_m % M" in ragged and "offs_n % N" in ragged
+    assert "mask=(offs_m[:, None] < M_OUT)" in ragged
+
+
+def test_pad_plan_pads_ragged_gemm_to_the_tile_and_keeps_the_masked_store() -> None:
+    plan = TilePlan("gemm", 128, 256, 64, 3, 8, edge="pad")
+    kernel = lower_gemm(plan, 4097, 4095, 4099)
+    assert kernel.pad_to == (4224, 4096, 4160)
+    assert "k_rem" not in kernel.source and "% M" not in kernel.source
+    assert "mask=(offs_m[:, None] < M_OUT)" in kernel.source
+    assert lower_gemm(plan, 4096, 4096, 4096).pad_to is None
+    assert any(p.edge == "pad" for p in gemm_space(4097, 4095, 4099))
+    assert all(p.edge == "mask" for p in gemm_space(4096, 4096, 4096))
+
+
+@pytest.mark.parametrize("dim", [64, 128])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("seq", [1024, 4096, 1000])
+def test_every_attention_plan_lowers(dim: int, causal: bool, seq: int) -> None:
+    plans = attention_space(dim, causal)
+    assert plans
+    for plan in [*plans, safe_attention(dim, causal)]:
+        kernel = lower_attention(plan, seq, dim, causal)
+        ast.parse(kernel.source)
+        assert kernel.constexprs == {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "HEAD_D": dim}
+        diag_masks = kernel.source.count("offs_m[:, None] >= offs_kv[None, :]")
+        assert diag_masks == (1 if causal else 0)
+        ragged = seq % plan.block_m or seq % plan.block_n
+        assert ("offs_kv[:, None] < S" in kernel.source) == bool(ragged)
+
+
+def test_split_causal_visits_unmasked_blocks_then_the_diagonal() -> None:
+    plan = TilePlan("attention", 128, 64, 128, 3, 8, causal="split")
+    src = lower_attention(plan, 4096, 128, True).source
+    assert "range(0, start_m * BLOCK_M, BLOCK_N)" in src
+    assert "range(start_m * BLOCK_M, (start_m + 1) * BLOCK_M, BLOCK_N)" in src
+    assert "tl.num_programs(0) - 1 - tl.program_id(0)" in src
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (TilePlan("gemm", 100, 64, 64, 3, 8), "block_m=100; allowed: 16, 32, 64, 128, 256"),
+        (TilePlan("gemm", 128, 128, 64, 9, 8), "num_stages=9; allowed: 1..5"),
+        (TilePlan("gemm", 128, 128, 64, 3, 3), "num_warps=3; allowed: 1, 2, 4, 8, 16"),
+        (TilePlan("gemm", 256, 256, 128, 5, 8), "shared memory; the limit is 232448"),
+        (TilePlan("gemm", 64, 64, 64, 2, 4, causal="split"), "causal applies to attention only"),
+        (TilePlan("attention", 64, 128, 64, 2, 4, causal="split"), "multiple of block_n (128)"),
+    ],
+)
+def test_bad_plans_are_refused_with_the_allowed_values(plan: TilePlan, message: str) -> None:
+    with pytest.raises(PlanError) as info:
+        plan.validate()
+    assert message in str(info.value)
+
+
+def test_lowering_refuses_mismatched_problems() -> None:
+    with pytest.raises(PlanError, match="must equal the head dimension 128"):
+        lower_attention(safe_attention(64, False), 1024, 128, False)
+    with pytest.raises(PlanError, match="causal=True needs plan.causal 'split' or 'mask_all'"):
+        lower_attention(safe_attention(64, False), 1024, 64, True)
+    with pytest.raises(PlanError, match="lower_gemm needs a gemm plan"):
+        lower_gemm(safe_attention(64, False), 64, 64, 64)
+    with pytest.raises(PlanError, match="head_dim=96; supported: 16, 32, 64, 128"):
+        attention_space(96, False)

@@ -1,0 +1,45 @@
+"""Rendering a results dict (the suite's JSON) as a Markdown table. Standard library only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA = "qimeng.gpu.results/1"
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    """A Markdown report: environment, measured peak, one row per candidate per problem."""
+    env = results.get("env", {})
+    peak = results.get("peak", {})
+    lines = [
+        "# qimeng GPU kernel suite" + (" (dry run, CPU, tiny shapes)" if results.get("dry_run") else ""),
+        "",
+        f"- device: {env.get('device_name')} (driver {env.get('driver')})",
+        f"- torch {env.get('torch')}, triton {env.get('triton')}, CUDA {env.get('cuda')}, "
+        f"cuDNN {env.get('cudnn')}",
+        f"- measured peak: {_num(peak.get('tflops'))} TFLOP/s ({peak.get('source', '')})",
+        f"- wall time: {_num(results.get('wall_s'))} s",
+        "",
+        "| problem | candidate | status | ms (median) | TFLOP/s | % peak | vs baselines |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    for problem in results.get("problems", []):
+        for cand in problem.get("candidates", []):
+            ratios = ", ".join(f"{k} {v:.2f}x" for k, v in cand.get("ratios", {}).items())
+            status = "ok" if cand.get("accepted") else f"rejected: {cand.get('reason', '')}"
+            lines.append(
+                f"| {problem['name']} | {cand['name']} | {status[:120]} | "
+                f"{_num(cand.get('median_ms'), 4)} | {_num(cand.get('tflops'))} | "
+                f"{_num(_pct(cand.get('fraction_of_peak')))} | {ratios} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _pct(x: Any) -> float | None:
+    return None if x is None else 100.0 * float(x)
+
+
+def _num(x: Any, digits: int = 1) -> str:
+    if x is None:
+        return "-"
+    return f"{float(x):.{digits}f}"

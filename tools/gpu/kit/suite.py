@@ -1,0 +1,230 @@
+"""The device suite: bf16 GEMM and attention, tuned Triton kernels against cuBLAS/FLASH/cuDNN.
+
+Run ``python -m kit.suite OUTDIR`` with ``tools/gpu`` on ``sys.path`` (``ops/gpu/run_device.sh``
+does this), or ``--dry-run`` on a CPU with tiny shapes. Every candidate, vendor baselines
+included, is checked (fresh inputs, poisoned outputs, every element) and timed (events, L2 flush,
+median; events vs wall clock; roofline). One failing candidate never stops the others. Results go
+to ``OUTDIR/results.json`` and ``OUTDIR/results.md`` after every problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .checking import check_runner
+from .lower import lower_attention, lower_gemm, launch_summary
+from .plan import SAFE_GEMM, attention_space, gemm_space, safe_attention
+from .problems import AttentionProblem, GemmProblem, Problem
+from .report import SCHEMA, render_markdown
+from .runtime import attention_runner, gemm_runner, triton_missing, triton_version
+from .timing import judge, time_call, tflops
+
+SEEDS = [1234, 98765]
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def environment(device: str) -> dict[str, Any]:
+    """Card, driver and library versions."""
+    import torch
+
+    env: dict[str, Any] = {
+        "device": device,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "triton": triton_version(),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "device_name": platform.processor() or platform.machine(),
+        "driver": None,
+    }
+    if device.startswith("cuda"):
+        env["device_name"] = torch.cuda.get_device_name(0)
+        props = torch.cuda.get_device_properties(0)
+        env["sm_count"] = props.multi_processor_count
+        env["capability"] = f"{props.major}.{props.minor}"
+        try:  # trusted probe of the driver version
+            proc = subprocess.run(
+                ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                capture_output=True, text=True, timeout=20, check=False,
+            )  # fmt: skip
+            env["driver"] = proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else None
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            env["driver"] = f"unknown ({exc})"
+    return env
+
+
+def evaluate(
+    problem: Problem, name: str, kind: str, run: Any, bench: Any, peak: float | None, reps: int
+) -> dict[str, Any]:
+    """Check then time one candidate; every failure becomes a recorded, rejected row."""
+    row: dict[str, Any] = {"name": name, "kind": kind, "accepted": False}
+    try:
+        check = check_runner(run, problem.make_inputs, problem.reference, problem.make_output, SEEDS)
+        row["check"] = check.as_dict()
+        if not check.ok:
+            row["reason"] = f"check {check.status}: {check.reason}"[:500]
+            return row
+        inputs = problem.make_inputs(SEEDS[0] + 31)
+        out = problem.make_output()
+        timing = time_call(bench(inputs, out), problem.device, reps=reps, warmup=3)
+        row["timing"] = timing.as_dict()
+        row["median_ms"] = timing.median_ms
+        row["tflops"] = tflops(problem.flops, timing.median_ms)
+        ok, reason = judge(timing, problem.flops, peak)
+        row["accepted"], row["reason"] = ok, reason
+        if peak:
+            row["fraction_of_peak"] = row["tflops"] / peak
+    except Exception as exc:  # recorded and the suite goes on
+        row["reason"] = "error: " + traceback.format_exception_only(type(exc), exc)[-1].strip()[:800]
+    return row
+
+
+def measure_peak(device: str, size: int, reps: int) -> dict[str, Any]:
+    """Best cuBLAS bf16 rate at ``size``^3 (min over reps), the suite's roofline."""
+    problem = GemmProblem(size, size, size, device)
+    inputs = problem.make_inputs(7)
+    out = problem.make_output()
+    base = problem.baselines()[0]
+    timing = time_call(base.bench(inputs, out), device, reps=reps, warmup=5)
+    return {
+        "tflops": tflops(problem.flops, timing.min_ms),
+        "median_tflops": tflops(problem.flops, timing.median_ms),
+        "shape": [size, size, size],
+        "source": f"cuBLAS bf16 {size}^3, best of {reps} reps" if device != "cpu" else "CPU torch",
+    }
+
+
+def run_problem(
+    problem: Problem, peak: float | None, reps: int, budget_s: float, max_plans: int, quick_reps: int
+) -> dict[str, Any]:
+    """Baselines and the tuned Triton kernel for one problem, with ratios."""
+    from .tuner import tune
+
+    _log(f"== {problem.name} ({problem.flops / 1e9:.1f} GFLOP)")
+    record: dict[str, Any] = {"name": problem.name, "op": problem.op, "shape": problem.shape()}
+    record["flops"] = problem.flops
+    cands: list[dict[str, Any]] = []
+    for base in problem.baselines():
+        row = evaluate(problem, base.name, "baseline", base.run, base.bench, peak, reps)
+        _log(f"  {base.name:10s} {row.get('median_ms')} ms  {row.get('tflops')} TF  {row.get('reason', '')}")
+        cands.append(row)
+    missing = triton_missing()
+    if missing:
+        cands.append({"name": "triton_tuned", "kind": "tuned", "accepted": False,
+                      "reason": f"skipped: {missing}"})  # fmt: skip
+    else:
+        if isinstance(problem, GemmProblem):
+            gp = problem
+            plans = gemm_space(gp.m, gp.n, gp.k)
+            result = tune(
+                problem, plans, lambda p: lower_gemm(p, gp.m, gp.n, gp.k), gemm_runner,
+                fallback=SAFE_GEMM, budget_s=budget_s, max_plans=max_plans,
+                quick_reps=quick_reps, seeds=SEEDS, log=_log,
+            )  # fmt: skip
+        else:
+            ap = problem
+            plans = attention_space(ap.dim, ap.causal)
+            result = tune(
+                problem, plans, lambda p: lower_attention(p, ap.seq, ap.dim, ap.causal),
+                attention_runner, fallback=safe_attention(ap.dim, ap.causal), budget_s=budget_s,
+                max_plans=max_plans, quick_reps=quick_reps, seeds=SEEDS, log=_log,
+            )  # fmt: skip
+        record["search"] = {"trials": result.trials, "spent_s": result.spent_s}
+        if result.runner is None or result.kernel is None:
+            why = result.check.reason if result.check else "every plan failed"
+            cands.append({"name": "triton_tuned", "kind": "tuned", "accepted": False, "reason": why})
+        else:
+            runner = result.runner
+
+            def bench(inputs: tuple[Any, ...], out: Any) -> Any:
+                return lambda: runner(inputs, out)
+
+            row = evaluate(problem, "triton_tuned", "tuned", runner, bench, peak, reps)
+            row["plan"] = launch_summary(result.kernel)
+            cands.append(row)
+            _log(f"  triton     {row.get('median_ms')} ms  {row.get('tflops')} TF  {result.plan}")
+    base_ms = {c["name"]: c["median_ms"] for c in cands if c["kind"] == "baseline" and c["accepted"]}
+    for cand in cands:
+        if cand.get("accepted") and cand.get("median_ms"):
+            cand["ratios"] = {f"vs_{k}": v / cand["median_ms"] for k, v in base_ms.items() if k != cand["name"]}
+    record["candidates"] = cands
+    return record
+
+
+def problems_for(device: str, dry_run: bool) -> tuple[list[Problem], int]:
+    """The suite's problems and the peak-measurement size."""
+    if dry_run:
+        gemms = [(64, 64, 64), (33, 65, 47)]
+        attns = [(1, 2, 64, 16, False), (1, 2, 80, 32, True)]
+        peak_size = 128
+    else:
+        gemms = [(4096, 4096, 4096), (8192, 8192, 8192), (4097, 4095, 4099), (1000, 1000, 1000)]
+        attns = [(4, 16, s, d, c) for s in (1024, 4096) for d in (64, 128) for c in (False, True)]
+        peak_size = 8192
+    probs: list[Problem] = [GemmProblem(m, n, k, device) for m, n, k in gemms]
+    probs += [AttentionProblem(b, h, s, d, c, device) for b, h, s, d, c in attns]
+    return probs, peak_size
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code (0 even when some kernels were rejected)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--dry-run", action="store_true", help="CPU, tiny shapes, no Triton")
+    parser.add_argument("--reps", type=int, default=50, help="timed reps per candidate")
+    parser.add_argument("--budget-s", type=float, default=25.0, help="search seconds per problem")
+    parser.add_argument("--max-plans", type=int, default=8, help="plans tried per problem")
+    parser.add_argument("--only", default="", help="comma-separated name prefixes to run")
+    args = parser.parse_args(argv)
+    import torch
+
+    device = "cpu" if args.dry_run or not torch.cuda.is_available() else "cuda"
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False  # the fp32 references must be true fp32
+        torch.backends.cudnn.allow_tf32 = False
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    results: dict[str, Any] = {"schema": SCHEMA, "dry_run": device == "cpu", "started": t0}
+    results["env"] = environment(device)
+    _log(f"env: {json.dumps(results['env'])}")
+    probs, peak_size = problems_for(device, args.dry_run)
+    if args.only:
+        probs = [p for p in probs if any(p.name.startswith(x) for x in args.only.split(","))]
+    results["peak"] = measure_peak(device, peak_size, reps=max(args.reps, 10))
+    _log(f"peak: {results['peak']}")
+    peak = float(results["peak"]["tflops"])
+    results["problems"] = []
+    for problem in probs:
+        budget = args.budget_s if problem.op == "attention" else args.budget_s * 1.4
+        results["problems"].append(
+            run_problem(problem, peak, args.reps, budget, args.max_plans, max(5, args.reps // 5))
+        )
+        results["wall_s"] = time.time() - t0
+        _write(args.outdir, results)
+        if device == "cuda":
+            torch.cuda.empty_cache()
+    results["finished"] = time.time()
+    results["wall_s"] = time.time() - t0
+    _write(args.outdir, results)
+    _log(render_markdown(results))
+    return 0
+
+
+def _write(outdir: Path, results: dict[str, Any]) -> None:
+    (outdir / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    (outdir / "results.md").write_text(render_markdown(results))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
