@@ -68,10 +68,10 @@ def _focal_split(Ip: Array, Im: Array, a: float, b: float, thresh: float, H: int
     for y in range(1, H - 1):
         row = mean[y]
         lap = mean[y - 1, 1:-1] + mean[y + 1, 1:-1] + row[:-2] + row[2:] - 4 * row[1:-1]
-        safe = np.where(lap == 0, 1.0, lap)
+        good = np.abs(lap) > thresh
+        safe = np.where(good, lap, 1.0)
         depth_den = b + half_diff[y, 1:-1] / safe
-        good = (np.abs(lap) > thresh) & (np.abs(depth_den) > 0.01)
-        z[y, 1:-1] = np.where(good, a / np.where(good, depth_den, 1.0), 0.0)
+        z[y, 1:-1] = np.where(good, a * depth_den / (depth_den**2 + 1e-4), 0.0)
         conf[y, 1:-1] = good
     return {"Z": z, "conf": conf}
 
@@ -183,11 +183,11 @@ def numpy_baseline(
             i = (Ip + Im) * np.float32(0.5)
             i_s = (Ip - Im) * np.float32(0.5)
             lap = i[:-2, 1:-1] + i[2:, 1:-1] + i[1:-1, :-2] + i[1:-1, 2:] - 4 * i[1:-1, 1:-1]
+            ok = np.abs(lap) > ft
             with np.errstate(divide="ignore", invalid="ignore"):
                 d = fb + i_s[1:-1, 1:-1] / lap
-                ok = (np.abs(lap) > ft) & (np.abs(d) > np.float32(0.01))
                 z = np.zeros_like(i)
-                z[1:-1, 1:-1] = np.where(ok, fa / d, 0)
+                z[1:-1, 1:-1] = np.where(ok, fa * d / (d * d + np.float32(1e-4)), 0)
             conf = np.zeros_like(i)
             conf[1:-1, 1:-1] = ok
             return z, conf

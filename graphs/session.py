@@ -64,7 +64,9 @@ def open_checkpointer(path: Path) -> SqliteSaver:
             conn.commit()
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise SessionError(f"{path} is not a usable session database ({exc}); move it aside or use --run-dir") from None
+        raise SessionError(
+            f"{path} is not a usable session database ({exc}); move it aside or use --run-dir"
+        ) from None
     except SessionError:
         conn.close()
         raise
@@ -141,19 +143,22 @@ class Session:
             SessionError: the thread has no checkpoint, or has already finished.
         """
         if not self.exists():
-            raise SessionError(f"no thread '{self.thread_id}' in {self.root / 'sessions.sqlite'}; /threads lists them")
+            raise SessionError(
+                f"no thread '{self.thread_id}' in {self.root / 'sessions.sqlite'}; /threads lists them"
+            )
         snap = self.graph.get_state(self.config)
         if not snap.next and not snap.tasks:  # tasks whose writes were saved before a kill are not in next
-            raise SessionError(f"thread {self.thread_id} has finished (status {snap.values.get('status')}); nothing to resume")
+            raise SessionError(
+                f"thread {self.thread_id} has finished (status {snap.values.get('status')}); nothing to resume"
+            )
         if snap.interrupts and answer is None:
             raise SessionError(f"thread {self.thread_id} is waiting for an answer: {self.pending()}")
         yield from self._stream(Command(resume=answer) if snap.interrupts else None)
 
     def _stream(self, inp: Any) -> Iterator[tuple[str, Any]]:
-        for mode, chunk in self.graph.stream(
+        yield from self.graph.stream(
             inp, self.config, stream_mode=["updates", "custom"], context=self.context
-        ):
-            yield mode, chunk
+        )
 
     def pending(self) -> dict[str, Any] | None:
         """The payload of the interrupt the thread waits on (approval or clarification), if any."""
@@ -170,11 +175,15 @@ class Session:
 
     def threads(self) -> list[ThreadInfo]:
         """Every thread in this database, oldest first."""
-        rows = self.saver.conn.execute("SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id").fetchall()
+        rows = self.saver.conn.execute(
+            "SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id"
+        ).fetchall()
         out = []
         for (tid,) in rows:
             vals = self.graph.get_state({"configurable": {"thread_id": tid}}).values
-            out.append(ThreadInfo(tid, vals.get("request", ""), vals.get("status", "?"), vals.get("round", 0)))
+            out.append(
+                ThreadInfo(tid, vals.get("request", ""), vals.get("status", "?"), vals.get("round", 0))
+            )
         return out
 
     def close(self) -> None:

@@ -27,7 +27,9 @@ HELP = "commands: /threads  /resume [ID]  /cost  /approve  /auto  /quit  (anythi
 class Chat:
     """One terminal conversation over the session database under ``root``."""
 
-    def __init__(self, root: Path, *, offline: bool, llm: LLMClient | None, console: Console | None = None) -> None:
+    def __init__(
+        self, root: Path, *, offline: bool, llm: LLMClient | None, console: Console | None = None
+    ) -> None:
         self.root = root
         self.offline = offline
         self.llm = llm
@@ -55,7 +57,9 @@ class Chat:
         try:
             return self._handle(line)
         except KeyboardInterrupt:
-            self.console.print(f"[yellow]stopped[/]; thread {self.session.thread_id} saved, /resume continues it")
+            self.console.print(
+                f"[yellow]stopped[/]; thread {self.session.thread_id} saved, /resume continues it"
+            )
         except QimengError as exc:
             self.console.print(f"[red]error:[/] {exc}")
         return True
@@ -144,7 +148,15 @@ class Chat:
         if not self.started or not self.session.exists():
             self.console.print("no thread yet")
             return
-        table = Table("agent", "steps", "cached", "tool s", "tokens", title=f"cost of thread {self.session.thread_id}")
+        table = Table(
+            "agent", "steps", "cached", "tool s", "tokens", title=f"cost of thread {self.session.thread_id}"
+        )
         for agent, row in sorted(by_agent(self.session.values().get("costs", [])).items()):
-            table.add_row(agent, f"{row['steps']:.0f}", f"{row['cached']:.0f}", f"{row['tool_s']:.1f}", f"{row['tokens']:.0f}")
+            table.add_row(
+                agent,
+                f"{row['steps']:.0f}",
+                f"{row['cached']:.0f}",
+                f"{row['tool_s']:.1f}",
+                f"{row['tokens']:.0f}",
+            )
         self.console.print(table)

@@ -45,7 +45,10 @@ def print_report(summary: dict[str, Any]) -> None:
     for r in summary.get("results", []):
         out.print(f"  - {r['task']}: {r.get('status')}")
     out.print(f"[bold]cost:[/] {summary['tool_s']} s tool time, {summary['tokens']} LLM tokens")
-    out.print(f"[bold]report:[/] {summary['report']}" + (f"  plot: {summary['plot']}" if summary.get("plot") else ""))
+    out.print(
+        f"[bold]report:[/] {summary['report']}"
+        + (f"  plot: {summary['plot']}" if summary.get("plot") else "")
+    )
 
 
 def _client(offline: bool) -> tuple[bool, LLMClient | None]:
@@ -57,13 +60,23 @@ def _client(offline: bool) -> tuple[bool, LLMClient | None]:
 @app.command("design")
 def design_cmd(
     request: Annotated[str, typer.Argument(help="What to design (omit with --resume).")] = "",
-    offline: Annotated[bool, typer.Option("--offline", help="Deterministic planner and designers, no LLM.")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Deterministic planner and designers, no LLM.")
+    ] = False,
     thread: Annotated[str | None, typer.Option("--thread", help="Thread id (default: a new one).")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue --thread from its last checkpoint.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue --thread from its last checkpoint.")
+    ] = False,
     approve: Annotated[bool, typer.Option("--approve", help="Ask before each round of tool work.")] = False,
-    max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, max=10, help="Planner rounds at most.")] = 3,
-    tool_s: Annotated[float, typer.Option("--tool-seconds", min=1, help="Tool-time budget in seconds.")] = 900.0,
-    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")] = None,
+    max_rounds: Annotated[
+        int, typer.Option("--max-rounds", min=1, max=10, help="Planner rounds at most.")
+    ] = 3,
+    tool_s: Annotated[
+        float, typer.Option("--tool-seconds", min=1, help="Tool-time budget in seconds.")
+    ] = 900.0,
+    run_dir: Annotated[
+        Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
 ) -> None:
     """Design from one request, streaming what each agent does, then print the report.
@@ -84,7 +97,9 @@ def design_cmd(
         if resume and not thread:
             raise UsageError("--resume needs --thread ID (the thread to continue)")
         if not resume and not request.strip():
-            raise UsageError("empty request; say what to design, e.g. qimeng design \"8-bit counter with sync reset\"")
+            raise UsageError(
+                'empty request; say what to design, e.g. qimeng design "8-bit counter with sync reset"'
+            )
         offline, llm = _client(offline)
         session = Session(root, thread, llm=llm)
     except QimengError as exc:
@@ -109,15 +124,21 @@ def design_cmd(
             if pending["kind"] == "clarify":
                 raise UsageError(pending["question"])
             err.print("\n".join(pending["tasks"]))
-            stream = session.resume("yes" if typer.confirm(pending["question"], default=True, err=True) else "no")
+            stream = session.resume(
+                "yes" if typer.confirm(pending["question"], default=True, err=True) else "no"
+            )
     except KeyboardInterrupt:
-        err.print(f"\n[yellow]interrupted[/]; state saved. Resume with: qimeng design --thread {session.thread_id} --resume")
+        err.print(
+            f"\n[yellow]interrupted[/]; state saved. Resume with: qimeng design --thread {session.thread_id} --resume"
+        )
         raise typer.Exit(130) from None
     except (UsageError, SessionError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     except QimengError as exc:
-        err.print(f"[red]error:[/] {exc}\nthe thread is saved; fix the cause and resume with --thread {session.thread_id} --resume")
+        err.print(
+            f"[red]error:[/] {exc}\nthe thread is saved; fix the cause and resume with --thread {session.thread_id} --resume"
+        )
         raise typer.Exit(1) from None
     finally:
         session.close()
@@ -141,7 +162,9 @@ def session_result(root: Path, thread_id: str) -> dict[str, Any]:
 @app.command("chat")
 def chat_cmd(
     offline: Annotated[bool, typer.Option("--offline", help="Deterministic planner, no LLM.")] = False,
-    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")] = None,
+    run_dir: Annotated[
+        Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")
+    ] = None,
 ) -> None:
     """A terminal session: type requests; each becomes a thread that asks before costly steps.
 

@@ -22,7 +22,19 @@ from tools.targets import TARGETS
 
 _ALIASES = {"x86-64": "x86_64", "amd64": "x86_64", "arm64": "aarch64", "rv64": "riscv64", "risc-v": "riscv64"}
 # ISAs people ask for that we do not build for: named so the error can say so instead of ignoring them.
-_OTHER_ISAS = ("mips", "sparc", "powerpc", "ppc64", "ppc", "s390x", "loongarch", "ia64", "armv7", "avr", "xtensa")
+_OTHER_ISAS = (
+    "mips",
+    "sparc",
+    "powerpc",
+    "ppc64",
+    "ppc",
+    "s390x",
+    "loongarch",
+    "ia64",
+    "armv7",
+    "avr",
+    "xtensa",
+)
 _SW_WORDS = re.compile(r"\b(kernel|kernels|simd|vectori[sz]ed|rvv|neon|avx|fp32)\b", re.I)
 
 
@@ -31,7 +43,9 @@ class Intake(BaseModel):
 
     kind: Kind = Field(description="hw, sw or codesign.")
     target: str | None = Field(None, description="Target ISA named in the request (software).")
-    details: dict[str, Any] = Field(default_factory=dict, description="Parsed parameters (co-design request).")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Parsed parameters (co-design request)."
+    )
 
 
 class Unclear(QimengError):

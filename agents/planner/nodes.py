@@ -30,7 +30,8 @@ class QimengContext:
 
 
 def _round(state: QimengState, key: str) -> list[dict[str, Any]]:
-    return [r for r in state.get(key, []) if r.get("round") == state.get("round")]  # type: ignore[misc]
+    results: list[dict[str, Any]] = state.get(key, [])  # type: ignore[assignment]
+    return [r for r in results if r.get("round") == state.get("round")]
 
 
 def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengState:
@@ -44,12 +45,22 @@ def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengS
         before, start = llm.ledger.total().total_tokens, time.monotonic()
         plan, rejected = llm_plan(llm, state["request"], kind, details)
         tokens = llm.ledger.total().total_tokens - before
-        costs.append({"agent": "planner", "tool": "llm", "tool_s": round(time.monotonic() - start, 3), "tokens": tokens})
+        costs.append(
+            {
+                "agent": "planner",
+                "tool": "llm",
+                "tool_s": round(time.monotonic() - start, 3),
+                "tokens": tokens,
+            }
+        )
         feedback += [f"planner: first plan rejected: {p}" for p in rejected]
     else:
         lanes = state["decisions"][-1]["next_lanes"] if rnd > 1 else None
         plan = offline_plan(state["request"], kind, details, lanes)
-    tried = [*state.get("tried", []), *(t.constraints.lanes for t in plan.tasks if t.kind == "hw" and t.constraints.lanes)]
+    tried = [
+        *state.get("tried", []),
+        *(t.constraints.lanes for t in plan.tasks if t.kind == "hw" and t.constraints.lanes),
+    ]
     emit("planner", "plan", round=rnd, tasks=[t.id for t in plan.tasks])
     return {
         "plan": plan.model_dump(mode="json"),
@@ -151,11 +162,25 @@ def critic_node(state: QimengState) -> QimengState:
     budget = Budget.model_validate(state.get("budget") or {})
     kind, details = state["kind"], state.get("details", {})
     if kind != "codesign":
-        ok = all(r.get("status") == "verified" for r in state.get("hw_results", []) + state.get("sw_results", []))
-        return {"next_round": False, "stop_reason": state.get("stop_reason") or ("done" if ok else "not verified")}
-    accels = [AcceleratorResult.model_validate({k: v for k, v in h.items() if k in AcceleratorResult.model_fields}) for h in state.get("hw_results", [])]
-    kernels = [KernelResult.model_validate({k: v for k, v in s.items() if k in KernelResult.model_fields}) for s in state.get("sw_results", []) if s.get("status") != "skipped"]
-    decision = critique(accels, kernels, int(details["area_budget"]), int(details["k"]), set(state.get("tried", [])))
+        ok = all(
+            r.get("status") == "verified" for r in state.get("hw_results", []) + state.get("sw_results", [])
+        )
+        return {
+            "next_round": False,
+            "stop_reason": state.get("stop_reason") or ("done" if ok else "not verified"),
+        }
+    accels = [
+        AcceleratorResult.model_validate({k: v for k, v in h.items() if k in AcceleratorResult.model_fields})
+        for h in state.get("hw_results", [])
+    ]
+    kernels = [
+        KernelResult.model_validate({k: v for k, v in s.items() if k in KernelResult.model_fields})
+        for s in state.get("sw_results", [])
+        if s.get("status") != "skipped"
+    ]
+    decision = critique(
+        accels, kernels, int(details["area_budget"]), int(details["k"]), set(state.get("tried", []))
+    )
     costs = state.get("costs", [])
     spent = []
     if state.get("round", 1) >= budget.max_rounds:
@@ -173,7 +198,9 @@ def critic_node(state: QimengState) -> QimengState:
         reason = "no verified design fits the budget"
     else:
         reason = "converged: no untried lane count is predicted to do better within the budget"
-    emit("critic", "decision", round=state.get("round"), chosen=decision.chosen, next_lanes=decision.next_lanes)
+    emit(
+        "critic", "decision", round=state.get("round"), chosen=decision.chosen, next_lanes=decision.next_lanes
+    )
     return {
         "decisions": [{**decision.model_dump(mode="json"), "round": state.get("round")}],
         "next_round": again,
@@ -185,5 +212,3 @@ def critic_node(state: QimengState) -> QimengState:
 def after_critic(state: QimengState) -> str:
     """Loop to the planner when the critic re-planned, else write the report."""
     return "planner" if state.get("next_round") else "report"
-
-

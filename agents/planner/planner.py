@@ -12,9 +12,9 @@ from typing import Any
 from agents.codesign.accelerator import accelerator_spec
 from agents.codesign.request import CodesignRequest
 from agents.llm import LLMClient
-from agents.prompts import PromptTemplates
-from agents.planner.state import Constraints, Kind, Plan, Task
 from agents.llm_errors import LLMResponseError
+from agents.planner.state import Constraints, Kind, Plan, Task
+from agents.prompts import PromptTemplates
 from tools.targets import TARGETS
 
 PROMPTS = PromptTemplates.beside(__file__)
@@ -122,4 +122,6 @@ def llm_plan(
         if not problems:
             return plan, history
         history.extend(problems)
-    raise LLMResponseError(f"the planner model gave no valid plan after {repairs + 1} attempts: {'; '.join(problems)}")
+    raise LLMResponseError(
+        f"the planner model gave no valid plan after {repairs + 1} attempts: {'; '.join(problems)}"
+    )

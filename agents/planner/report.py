@@ -13,10 +13,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from agents.planner.events import emit  # noqa: E402
-from agents.planner.state import QimengState, by_agent, total_tokens, total_tool_s  # noqa: E402
+from agents.planner.events import emit
+from agents.planner.state import QimengState, by_agent, total_tokens, total_tool_s
 
 
 def plot_tradeoff(rows: list[dict[str, Any]], budget: int, chosen: int | None, path: Path) -> Path:
@@ -24,7 +24,10 @@ def plot_tradeoff(rows: list[dict[str, Any]], budget: int, chosen: int | None, p
     rows = sorted(rows, key=lambda r: r["lanes"])
     lanes = [str(r["lanes"]) for r in rows]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    colors = ["tab:green" if r["lanes"] == chosen else ("tab:red" if not r["within_budget"] else "tab:blue") for r in rows]
+    colors = [
+        "tab:green" if r["lanes"] == chosen else ("tab:red" if not r["within_budget"] else "tab:blue")
+        for r in rows
+    ]
     ax1.bar(lanes, [r["cells"] for r in rows], color=colors)
     ax1.axhline(budget, color="black", linestyle="--", label=f"budget {budget} cells")
     ax1.set_xlabel("lanes")
@@ -44,7 +47,9 @@ def plot_tradeoff(rows: list[dict[str, Any]], budget: int, chosen: int | None, p
 def _cost_lines(costs: list[dict[str, Any]]) -> list[str]:
     lines = ["| agent | steps | cached | tool s | tokens |", "|---|---|---|---|---|"]
     for agent, row in sorted(by_agent(costs).items()):
-        lines.append(f"| {agent} | {row['steps']:.0f} | {row['cached']:.0f} | {row['tool_s']:.1f} | {row['tokens']:.0f} |")
+        lines.append(
+            f"| {agent} | {row['steps']:.0f} | {row['cached']:.0f} | {row['tool_s']:.1f} | {row['tokens']:.0f} |"
+        )
     lines.append(f"| **total** | | | {total_tool_s(costs):.1f} | {total_tokens(costs)} |")
     return lines
 
@@ -55,9 +60,18 @@ def build_report(state: QimengState) -> dict[str, Any]:
     root.mkdir(parents=True, exist_ok=True)
     kind, details = state.get("kind", "hw"), state.get("details", {})
     costs = state.get("costs", [])
-    md = [f"# QiMeng report: {state.get('request', '')}", "", f"- kind: {kind}", f"- rounds: {state.get('round', 0)}"]
+    md = [
+        f"# QiMeng report: {state.get('request', '')}",
+        "",
+        f"- kind: {kind}",
+        f"- rounds: {state.get('round', 0)}",
+    ]
     md.append(f"- how it ended: {state.get('stop_reason') or 'done'}")
-    summary: dict[str, Any] = {"kind": kind, "rounds": state.get("round", 0), "stop_reason": state.get("stop_reason", "")}
+    summary: dict[str, Any] = {
+        "kind": kind,
+        "rounds": state.get("round", 0),
+        "stop_reason": state.get("stop_reason", ""),
+    }
     plot: Path | None = None
     if kind == "codesign" and state.get("decisions"):
         final = state["decisions"][-1]
@@ -66,7 +80,11 @@ def build_report(state: QimengState) -> dict[str, Any]:
         budget = int(details["area_budget"])
         chosen = final["chosen"]
         md += [f"- area budget: {budget} cells; GEMM {details['m']}x{details['k']}x{details['n']}", ""]
-        md += ["## Trade-off", "", "| lanes | cells | depth | cycles | time units | utilization | within budget | verified |"]
+        md += [
+            "## Trade-off",
+            "",
+            "| lanes | cells | depth | cycles | time units | utilization | within budget | verified |",
+        ]
         md.append("|---|---|---|---|---|---|---|---|")
         for r in sorted(rows, key=lambda r: r["lanes"]):
             mark = " **(chosen)**" if r["lanes"] == chosen else ""
@@ -86,7 +104,9 @@ def build_report(state: QimengState) -> dict[str, Any]:
             md.append(f"- {r['task']}: {r.get('status')}" + (f", {r['cells']} cells" if "cells" in r else ""))
         ok = bool(results) and all(r.get("status") == "verified" for r in results)
         status = "done" if ok else "failed"
-        summary["results"] = [{k: v for k, v in r.items() if k not in ("rtl", "source", "checks")} for r in results]
+        summary["results"] = [
+            {k: v for k, v in r.items() if k not in ("rtl", "source", "checks")} for r in results
+        ]
     md += ["", "## Feedback between agents", ""] + [f"- {x}" for x in state.get("feedback", [])]
     md += ["", "## Cost", "", *_cost_lines(costs), ""]
     (root / "report.md").write_text("\n".join(md))

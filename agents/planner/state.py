@@ -19,7 +19,9 @@ class Constraints(BaseModel):
     """Top-down constraints handed to an agent with its task."""
 
     area_budget: int | None = Field(None, gt=0, description="Area budget in Yosys cells (hardware).")
-    target: str | None = Field(None, description="Target ISA of a software task: x86_64, aarch64, riscv64, cuda.")
+    target: str | None = Field(
+        None, description="Target ISA of a software task: x86_64, aarch64, riscv64, cuda."
+    )
     speed_goal: str | None = Field(None, description="What to optimise, e.g. 'fewest cycles'.")
     lanes: int | None = Field(None, ge=1, description="Accelerator lane count (co-design hardware tasks).")
 

@@ -21,7 +21,9 @@ from graphs.hw import build_hw_graph
 from graphs.sw import design_kernel
 
 
-def _cached(agent: str, inp: WorkerInput, key_payload: Any, work: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _cached(
+    agent: str, inp: WorkerInput, key_payload: Any, work: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     task = Task.model_validate(inp["task"])
     cache = ToolCache(inp["cache_root"])
     key = cache_key(agent, key_payload)
@@ -62,7 +64,9 @@ def hw_worker(inp: WorkerInput) -> QimengState:
                 "logic_depth": int(synth.get("logic_depth", 0)),
                 "checks": best.checks if best is not None else [],
                 "run_dir": state.get("run_dir", ""),
-                "why_not": "" if state.get("status") == "verified" else (best.feedback[:400] if best else "no candidate"),
+                "why_not": ""
+                if state.get("status") == "verified"
+                else (best.feedback[:400] if best else "no candidate"),
             }
         budget = t.constraints.area_budget
         out["within_budget"] = budget is None or out["cells"] <= budget
@@ -80,8 +84,12 @@ def sw_worker(inp: WorkerInput) -> QimengState:
 
     def work(t: Task) -> dict[str, Any]:
         if hardware is not None:
-            acc = AcceleratorResult.model_validate({k: v for k, v in hardware.items() if k in AcceleratorResult.model_fields})
-            req = CodesignRequest.model_validate({k: v for k, v in details.items() if k in CodesignRequest.model_fields})
+            acc = AcceleratorResult.model_validate(
+                {k: v for k, v in hardware.items() if k in AcceleratorResult.model_fields}
+            )
+            req = CodesignRequest.model_validate(
+                {k: v for k, v in details.items() if k in CodesignRequest.model_fields}
+            )
             workdir = Path(inp["run_root"]) / "cosim" / t.id
             workdir.mkdir(parents=True, exist_ok=True)
             ker = run_gemm(acc, req, workdir, seed=1)

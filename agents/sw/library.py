@@ -104,15 +104,23 @@ TEMPLATES: dict[str, KernelTemplate] = {
             "gemm",
             "C = A @ B, fp32 row-major (packed AVX-512 micro-kernel on x86_64, blocked axpy elsewhere)",
             (
+                Param("mr", (6, 8, 12, 14), 12, "Micro-kernel rows (2*MR zmm accumulators).", ("x86_64",)),
+                _p(
+                    "kc",
+                    (64, 128, 192, 256, 384, 512, 768, 1024),
+                    512,
+                    "Packed K block.",
+                    aarch64=256,
+                    riscv64=256,
+                ),
                 Param(
-                    "mr",
-                    (6, 8, 12, 14),
-                    14,
-                    "Micro-kernel rows (x86_64: 2*MR zmm accumulators).",
+                    "mc",
+                    (24, 48, 56, 96, 112, 168, 192, 240, 336),
+                    96,
+                    "Rows of a packed A block.",
                     ("x86_64",),
                 ),
-                _p("kc", (64, 128, 192, 256, 384, 512), 256, "Depth of a packed K block."),
-                Param("mc", (48, 56, 96, 112, 168, 192, 240, 336), 112, "Rows of a packed A block (x86_64).", ("x86_64",)),
+                Param("ku", (1, 2, 4), 4, "Unrolling of the micro-kernel's K loop.", ("x86_64",)),
                 _p(
                     "nc", (128, 256, 512, 1024, 4096), 4096, "Columns of a B block.", aarch64=256, riscv64=256
                 ),
@@ -167,7 +175,8 @@ TEMPLATES: dict[str, KernelTemplate] = {
             "focal_split",
             "Focal Split depth from differential defocus (Z and confidence per pixel)",
             (
-                Param("unroll", (1, 2, 4), 2, "Vector iterations unrolled per row loop.", ("x86_64",)),
+                Param("unroll", (1, 2, 4), 4, "Vector iterations unrolled per row loop.", ("x86_64",)),
+                Param("fast_div", (0, 1), 1, "Reciprocal + Newton step instead of division.", ("x86_64",)),
                 _LMUL,
                 _CUDA_BLOCK,
             ),

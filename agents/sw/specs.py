@@ -20,8 +20,8 @@ from tools.kernels.spec import KernelArg, KernelSpec
 
 Array = np.ndarray[Any, Any]
 Shape = dict[str, int | float]
-FS_DMIN = 0.01
-"""Focal Split: pixels with |b + Is/lap| <= FS_DMIN are not confident (depth beyond range)."""
+FS_EPS2 = 1e-4
+"""Focal Split: Z = a*d/(d^2 + FS_EPS2), i.e. a/d regularised near the pole d = b + Is/lap = 0."""
 
 
 def _a(name: str, role: str, *shape: str, dtype: str = "f32") -> KernelArg:
@@ -77,10 +77,10 @@ def focal_split_reference(
     i_s = 0.5 * (Ip.astype(np.float64) - Im)
     z, conf = np.zeros_like(i), np.zeros_like(i)
     lap = i[:-2, 1:-1] + i[2:, 1:-1] + i[1:-1, :-2] + i[1:-1, 2:] - 4.0 * i[1:-1, 1:-1]
+    ok = np.abs(lap) > thresh
     with np.errstate(divide="ignore", invalid="ignore"):
         d = b + i_s[1:-1, 1:-1] / lap
-        ok = (np.abs(lap) > thresh) & (np.abs(d) > FS_DMIN)
-        z[1:-1, 1:-1] = np.where(ok, a / d, 0.0)
+        z[1:-1, 1:-1] = np.where(ok, a * d / (d * d + FS_EPS2), 0.0)
     conf[1:-1, 1:-1] = ok
     return {"Z": z, "conf": conf}
 
@@ -91,11 +91,11 @@ def _psf(P: Array, phi: Array, n: int) -> dict[str, Array]:
 
 
 def _positive_frames(rng: np.random.Generator, s: Mapping[str, int | float]) -> dict[str, Array]:
+    """8-bit camera frames scaled to [0, 1): values k/256 are exact in fp32, so I, Is and the
+    Laplacian are exact and the confidence mask cannot flip on rounding."""
     h, w = int(s["H"]), int(s["W"])
-    return {
-        "Ip": rng.uniform(0, 1, (h, w)).astype(np.float32),
-        "Im": rng.uniform(0, 1, (h, w)).astype(np.float32),
-    }
+    frame = lambda: (rng.integers(0, 256, (h, w)) / 256.0).astype(np.float32)  # noqa: E731
+    return {"Ip": frame(), "Im": frame()}
 
 
 def _pupil(rng: np.random.Generator, s: Mapping[str, int | float]) -> dict[str, Array]:

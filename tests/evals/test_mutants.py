@@ -99,7 +99,7 @@ def test_cli_table_and_json(tmp_path: Path) -> None:
     base = ["mutants", "--data", str(DATA), "--per-problem", "1", "--run-dir", str(tmp_path)]
     result = runner.invoke(app, [*base, "--problems", "ProbT02*"])
     assert result.exit_code == 0, result.output
-    assert "kill rate" in result.output and "testbench" in result.output
+    assert "proven equivalent" in result.output and "testbench" in result.output
     result = runner.invoke(app, [*base, "--problems", "ProbT02*", "--json"])
     payload = json.loads(result.stdout)
     assert (tmp_path / payload["run"] / "mutants.json").is_file()

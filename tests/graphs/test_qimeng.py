@@ -14,10 +14,6 @@ from tools.errors import UsageError
 CODESIGN = "dot-product accelerator with lanes 2,4 under a budget of 2000 cells and the GEMM kernel 2x6x2 that uses it"
 
 
-def _run(session: Session, stream: object) -> list[tuple[str, object]]:
-    return list(stream)  # type: ignore[call-overload]
-
-
 def test_classify_routes_requests_and_rejects_bad_ones() -> None:
     assert classify("8-bit counter with sync reset").kind == "hw"
     sw = classify("softmax kernel for riscv64")
@@ -28,7 +24,9 @@ def test_classify_routes_requests_and_rejects_bad_ones() -> None:
         classify("   ")
     with pytest.raises(Unclear, match="could not tell what to build from 'frobnicate the wibble'"):
         classify("frobnicate the wibble")
-    with pytest.raises(UsageError, match="unsupported target 'mips'; known targets: aarch64, cuda, riscv64, x86_64"):
+    with pytest.raises(
+        UsageError, match="unsupported target 'mips'; known targets: aarch64, cuda, riscv64, x86_64"
+    ):
         classify("softmax kernel for mips")
 
 

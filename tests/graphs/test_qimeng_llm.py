@@ -38,7 +38,9 @@ def test_llm_planner_fixes_an_invalid_plan_after_validator_feedback(
 
 
 def test_unreachable_llm_is_a_clear_error_and_the_thread_is_kept(tmp_path: Path) -> None:
-    settings: Settings = load_settings(llm_base_url="http://127.0.0.1:9/v1", llm_timeout_s=1.0, llm_max_retries=0)
+    settings: Settings = load_settings(
+        llm_base_url="http://127.0.0.1:9/v1", llm_timeout_s=1.0, llm_max_retries=0
+    )
     s = Session(tmp_path, llm=LLMClient(settings, backoff_base_s=0.0, jitter=0.0))
     with pytest.raises(LLMUnreachable, match="127.0.0.1:9"):
         list(s.start("8-bit counter with sync reset", offline=False))

@@ -16,7 +16,17 @@ REQUEST = "dot-product accelerator with lanes 2,4 under a budget of 2000 cells a
 
 
 def _design(root: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "ops.cmd_design", "design", *args, "--offline", "--run-dir", str(root), "--json"]
+    return [
+        sys.executable,
+        "-m",
+        "ops.cmd_design",
+        "design",
+        *args,
+        "--offline",
+        "--run-dir",
+        str(root),
+        "--json",
+    ]
 
 
 def _checkpoints(db: Path) -> int:
@@ -30,7 +40,9 @@ def _checkpoints(db: Path) -> int:
 
 
 def test_killed_session_resumes_without_redoing_finished_tool_work(tmp_path: Path) -> None:
-    proc = subprocess.Popen(_design(tmp_path, REQUEST, "--thread", "k1"), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _design(tmp_path, REQUEST, "--thread", "k1"), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     cache = tmp_path / "cache"
     deadline = time.monotonic() + 120
     # kill once the hardware results are checkpointed (cached) but before the run can finish
@@ -43,7 +55,9 @@ def test_killed_session_resumes_without_redoing_finished_tool_work(tmp_path: Pat
     proc.wait()
     assert not (tmp_path / "k1" / "report.json").exists()
 
-    resumed = subprocess.run(_design(tmp_path, "--thread", "k1", "--resume"), cwd=REPO, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        _design(tmp_path, "--thread", "k1", "--resume"), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr
     after = json.loads(resumed.stdout)
     assert after["thread"] == "k1" and after["status"] == "done"
@@ -51,7 +65,9 @@ def test_killed_session_resumes_without_redoing_finished_tool_work(tmp_path: Pat
     assert after["cost"]["hardware"]["steps"] == 2
     assert len([p for p in (tmp_path / "k1").iterdir() if (p / "manifest.json").is_file()]) == 2
 
-    fresh = subprocess.run(_design(tmp_path, REQUEST, "--thread", "k2"), cwd=REPO, capture_output=True, text=True, timeout=300)
+    fresh = subprocess.run(
+        _design(tmp_path, REQUEST, "--thread", "k2"), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert fresh.returncode == 0, fresh.stderr
     clean = json.loads(fresh.stdout)
     assert after["chosen"] == clean["chosen"] == 4

@@ -32,7 +32,7 @@ def test_offline_native_design_is_verified_timed_tuned_and_stored(tmp_path: Path
     assert names[:4] == ["compile", "difftest", "timing", "tune"]
     assert result.evidence.verified
     assert result.timing is not None and result.timing["gflops"] > 0
-    assert set(result.params) == {"mr", "kc", "mc", "nc"}
+    assert set(result.params) == {"mr", "kc", "mc", "nc", "ku"}
     run = tmp_path / "runs" / str(result.run_id)
     assert "void gemm(" in (run / "gemm_x86_64.c").read_text()
     evidence = json.loads((run / "evidence.json").read_text())

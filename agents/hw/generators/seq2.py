@@ -259,7 +259,7 @@ def _ed_extract(text: str) -> dict[str, Any]:
     w = find_width(text)
     if w:
         found["width"] = w
-    if has(text, r"\bboth\b|\bany\b|\btoggle|\bchange"):
+    if has(text, r"\bboth\b|\bany\b|\beither\b|\btoggle|\bchange"):
         found["edge"] = "both"
     elif has(text, r"\bfalling\b|negedge|negative edge"):
         found["edge"] = "falling"
@@ -270,7 +270,13 @@ EDGE_DETECTOR = Generator(
     name="edge_detector",
     summary="Edge detector: pulse on rising, falling or both edges of d (width, edge)",
     params=EdgeDetectorParams,
-    keywords=(r"\bedge[\s-]*detect", r"rising edges?", r"falling edges?", r"\b(any|both)\s+edges?"),
+    keywords=(
+        r"\bedge[\s-]*detect",
+        r"rising edges?",
+        r"falling edges?",
+        r"\b(any|both|either)\s+edges?",
+        r"\bany\s*edge\b",
+    ),
     extract=_ed_extract,
     ports=_ed_ports,
     rtl=_ed_rtl,

@@ -99,9 +99,7 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     if store_even:
         lines.append("    tl.store(c_ptrs, c)")
     else:
-        lines.append(
-            "    tl.store(c_ptrs, c, mask=(offs_m[:, None] < M_OUT) & (offs_n[None, :] < N_OUT))"
-        )
+        lines.append("    tl.store(c_ptrs, c, mask=(offs_m[:, None] < M_OUT) & (offs_n[None, :] < N_OUT))")
     source = _HEADER + "\n".join(lines) + "\n"
     ast.parse(source)
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}

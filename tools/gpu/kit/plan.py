@@ -84,10 +84,7 @@ class TilePlan:
 
     def key(self) -> str:
         """A short stable name, e.g. ``gemm_m128n256k64_s3w8g8_mask``."""
-        base = (
-            f"{self.op}_m{self.block_m}n{self.block_n}k{self.block_k}"
-            f"_s{self.num_stages}w{self.num_warps}"
-        )
+        base = f"{self.op}_m{self.block_m}n{self.block_n}k{self.block_k}_s{self.num_stages}w{self.num_warps}"
         if self.op == "gemm":
             return f"{base}g{self.group_m}_{self.edge}"
         return f"{base}_{self.causal}"

@@ -159,7 +159,8 @@ class AttentionProblem:
 
         def call(inputs: tuple[Any, ...]) -> Any:
             with sdpa_kernel(backend):
-                return F.scaled_dot_product_attention(*inputs, is_causal=causal)
+                q, k, v = inputs
+                return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
 
         def run(inputs: tuple[Any, ...], out: Any) -> None:
             out.copy_(call(inputs))

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from .checking import check_runner
-from .lower import lower_attention, lower_gemm, launch_summary
+from .lower import launch_summary, lower_attention, lower_gemm
 from .plan import SAFE_GEMM, attention_space, gemm_space, safe_attention
 from .problems import AttentionProblem, GemmProblem, Problem
 from .report import SCHEMA, render_markdown
 from .runtime import attention_runner, gemm_runner, triton_missing, triton_version
-from .timing import judge, time_call, tflops
+from .timing import judge, tflops, time_call
 
 SEEDS = [1234, 98765]
 
@@ -157,7 +157,9 @@ def run_problem(
     base_ms = {c["name"]: c["median_ms"] for c in cands if c["kind"] == "baseline" and c["accepted"]}
     for cand in cands:
         if cand.get("accepted") and cand.get("median_ms"):
-            cand["ratios"] = {f"vs_{k}": v / cand["median_ms"] for k, v in base_ms.items() if k != cand["name"]}
+            cand["ratios"] = {
+                f"vs_{k}": v / cand["median_ms"] for k, v in base_ms.items() if k != cand["name"]
+            }
     record["candidates"] = cands
     return record
 

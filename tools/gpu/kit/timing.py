@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 FLUSH_BYTES = 256 * 1024 * 1024
+CPU_FLUSH_BYTES = 8 * 1024 * 1024
+"""Dry runs on CPU flush less: they test the harness, not the speed."""
 MAX_EVENT_WALL_GAP = 0.20
 """Wall clock may exceed the events by at most this fraction."""
 ROOFLINE_MARGIN = 1.05
@@ -51,6 +53,8 @@ def time_call(
     if reps < 3:
         raise ValueError(f"reps must be >= 3 for a median and spread, got {reps}")
     cuda = device.startswith("cuda")
+    if not cuda:
+        flush_bytes = min(flush_bytes, CPU_FLUSH_BYTES)
     flush = torch.empty(max(flush_bytes // 4, 1), dtype=torch.int32, device=device)
     for _ in range(warmup):
         fn()

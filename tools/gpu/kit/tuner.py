@@ -12,13 +12,14 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .checking import CheckRecord, check_runner
 from .lower import LoweredKernel, launch_summary
 from .plan import TilePlan
 from .problems import Problem, Runner
-from .timing import time_call, tflops
+from .timing import tflops, time_call
 
 
 @dataclass
@@ -64,7 +65,7 @@ def tune(
             t0 = time.perf_counter()
             run(inputs, out)  # first call compiles
             trial["compile_s"] = round(time.perf_counter() - t0, 3)
-            timing = time_call(lambda: run(inputs, out), problem.device, reps=quick_reps, warmup=2)
+            timing = time_call(partial(run, inputs, out), problem.device, reps=quick_reps, warmup=2)
             trial.update(status="timed", median_ms=timing.median_ms)
             trial["tflops"] = tflops(problem.flops, timing.median_ms)
             trial["launch"] = launch_summary(kernel)
@@ -73,9 +74,7 @@ def tune(
             trial.update(status="error", reason=_last_line(exc))
         trials.append(trial)
         log(f"    {plan.key():40s} {trial.get('status')} {trial.get('median_ms', trial.get('reason', ''))}")
-    ranked = sorted(
-        (t for t in trials if t["status"] == "timed"), key=lambda t: float(t["median_ms"])
-    )
+    ranked = sorted((t for t in trials if t["status"] == "timed"), key=lambda t: float(t["median_ms"]))
     by_key = {p.key(): p for p in runners}
     for trial in ranked[:3]:
         plan = by_key[trial["plan"]]

@@ -1,0 +1,60 @@
+"""The GPU suite end to end: a CPU dry run writes a results file that the schema accepts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from evals.gpu import goals, load_results
+from tools.errors import UsageError
+from tools.gpu.kit import suite
+
+RECORDED = Path(__file__).parents[2] / "evals" / "gpu" / "data" / "h200_results.json"
+
+
+def test_dry_run_writes_valid_results_and_a_markdown_table(tmp_path: Path) -> None:
+    assert suite.main([str(tmp_path), "--dry-run", "--reps", "3"]) == 0
+    results = load_results(tmp_path / "results.json")
+    assert results.dry_run and results.env.device == "cpu"
+    names = [p.name for p in results.problems]
+    assert names == ["gemm_64x64x64", "gemm_33x65x47", "attn_b1h2s64d16_full", "attn_b1h2s80d32_causal"]
+    for prob in results.problems:
+        base = prob.candidates[0]
+        assert base.kind == "baseline" and base.accepted, base.reason
+        assert base.check is not None and len(base.check["rounds"]) == 2
+        tuned = prob.candidates[-1]
+        assert tuned.kind == "tuned" and not tuned.accepted and tuned.reason.startswith("skipped:")
+    table = (tmp_path / "results.md").read_text()
+    assert "| gemm_33x65x47 | cublas | ok |" in table
+
+
+def test_recorded_device_run_meets_the_gemm_and_attention_goals() -> None:
+    results = load_results(RECORDED)
+    assert not results.dry_run and results.env.device_name.startswith("NVIDIA")
+    assert all(c.accepted for p in results.problems for c in p.candidates), "every candidate passed"
+    got = goals(results)
+    assert got["gemm_aligned_vs_cublas"] is not None and got["gemm_aligned_vs_cublas"] >= 0.95
+    assert got["gemm_odd_vs_cublas"] is not None and got["gemm_odd_vs_cublas"] >= 2.0
+    assert got["attention_vs_flash"] is not None and got["attention_vs_flash"] >= 1.0
+
+
+def test_load_results_names_the_file_and_the_expected_schema(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"schema": "other/1"}))
+    with pytest.raises(UsageError, match="schema 'other/1', expected 'qimeng.gpu.results/1'"):
+        load_results(path)
+    data = json.loads(RECORDED.read_text())
+    del data["peak"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match="does not match the GPU results schema"):
+        load_results(path)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_tuned_triton_kernels_pass_the_check_on_the_device(tmp_path: Path) -> None:
+    assert suite.main([str(tmp_path), "--reps", "5", "--max-plans", "2", "--only", "gemm_1000"]) == 0
+    tuned = load_results(tmp_path / "results.json").candidate("gemm_1000x1000x1000", "triton_tuned")
+    assert tuned is not None and tuned.accepted, tuned.reason if tuned else "missing"
