@@ -1,16 +1,19 @@
 """Who answers VerilogEval problems: a small :class:`Agent` protocol and the registry of agents.
 
 An agent sees only the problem's prompt text and returns Verilog source that defines ``TopModule``.
-The ``offline`` and ``llm`` agents are added here by one registry line each when they exist.
+``offline`` and ``llm`` answer through the hardware subgraph; ``reference`` checks the harness.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from evals._ve_bench import Problem
-from tools.errors import UsageError
+from tools.errors import QimengError, UsageError
+
+if TYPE_CHECKING:
+    from agents.hw.nodes import Roles
 
 
 class Agent(Protocol):
@@ -46,7 +49,50 @@ class ReferenceAgent:
         return [problem.reference_as_candidate()] * samples
 
 
-AGENTS: dict[str, AgentFactory] = {"reference": ReferenceAgent}
+class SubgraphAgent:
+    """Answers through the hardware subgraph, seeing only the prompt: the offline designer (generator
+    library) or, with ``llm=True``, the LLM designer, tester and judge. A prompt it cannot build gets
+    an empty candidate, which the evaluator scores as a failure."""
+
+    def __init__(self, problems: Sequence[Problem], llm: bool = False) -> None:
+        self.llm = llm
+
+    def solve(self, problem_prompt: str, samples: int) -> list[str]:
+        """One subgraph run per sample (seeds differ); the best candidate's RTL, or "" when none."""
+        from agents.hw.nodes import Roles
+        from graphs.hw import build_hw_graph
+
+        roles = _llm_roles() if self.llm else Roles()
+        graph = build_hw_graph(roles)
+        answers = []
+        for sample in range(samples):
+            seeds = [1000 * sample + s for s in (1, 2, 3)]
+            try:
+                state = graph.invoke({"text": problem_prompt, "offline": not self.llm, "seeds": seeds})
+            except QimengError:
+                answers.append("")
+                continue
+            best = state.get("best")
+            answers.append(best.rtl if best is not None else "")
+            if not self.llm:  # the offline designer is deterministic: one run answers every sample
+                return answers * samples
+        return answers
+
+
+def _llm_roles() -> Roles:
+    from agents.hw.nodes import Roles
+    from agents.hw.roles import LlmDesigner, LlmJudge, LlmTester
+    from agents.llm import LLMClient
+
+    client = LLMClient()
+    return Roles(designer=LlmDesigner(client), tester=LlmTester(client), judge=LlmJudge(client), offline=False)
+
+
+AGENTS: dict[str, AgentFactory] = {
+    "reference": ReferenceAgent,
+    "offline": SubgraphAgent,
+    "llm": lambda problems: SubgraphAgent(problems, llm=True),
+}
 
 
 def get_agent(name: str, problems: Sequence[Problem]) -> Agent:

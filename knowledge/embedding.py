@@ -25,6 +25,7 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 DIMENSIONS = 384
 
+_BATCH_THREADS = max(1, min(4, os.cpu_count() or 1))
 _lock = threading.Lock()
 _model: Any = None
 
@@ -65,6 +66,12 @@ def embed(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
         EmbeddingUnavailable: the bundled model is missing or unreadable.
     """
     model = _load()
+    import torch
+
+    # One thread for a query: on a busy machine a second thread costs more in waiting than it saves.
+    threads = 1 if len(texts) <= 4 else _BATCH_THREADS
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
     vectors: NDArray[np.float32] = model.encode(
         texts,
         batch_size=batch_size,

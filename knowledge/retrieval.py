@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from knowledge.embedding import embed
+from knowledge.rerank import CANDIDATES, rerank
 from knowledge.store import DOCS_COLLECTION, KnowledgeStore, open_store
 from tools.errors import UsageError
 
@@ -79,7 +80,7 @@ def search(
     vector = embed([query])
     result = col.query(
         query_embeddings=vector,  # type: ignore[arg-type]
-        n_results=k,
+        n_results=max(k, CANDIDATES),
         where=_where(source, kind),
         include=["documents", "metadatas", "distances"],
     )
@@ -101,7 +102,7 @@ def search(
                 score=1.0 - float(dist),
             )
         )
-    return hits
+    return rerank(query, hits)[:k]
 
 
 UNTRUSTED_NOTE = (

@@ -176,7 +176,7 @@ TEMPLATES: dict[str, KernelTemplate] = {
             "Focal Split depth from differential defocus (Z and confidence per pixel)",
             (
                 Param("unroll", (1, 2, 4), 4, "Vector iterations unrolled per row loop.", ("x86_64",)),
-                Param("fast_div", (0, 1), 1, "Reciprocal + Newton step instead of division.", ("x86_64",)),
+                Param("fast_div", (0, 1), 0, "Reciprocal + Newton step instead of division.", ("x86_64",)),
                 _LMUL,
                 _CUDA_BLOCK,
             ),

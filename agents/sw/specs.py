@@ -94,8 +94,8 @@ def _positive_frames(rng: np.random.Generator, s: Mapping[str, int | float]) -> 
     """8-bit camera frames scaled to [0, 1): values k/256 are exact in fp32, so I, Is and the
     Laplacian are exact and the confidence mask cannot flip on rounding."""
     h, w = int(s["H"]), int(s["W"])
-    frame = lambda: (rng.integers(0, 256, (h, w)) / 256.0).astype(np.float32)  # noqa: E731
-    return {"Ip": frame(), "Im": frame()}
+    ip, im = (rng.integers(0, 256, (2, h, w)) / 256.0).astype(np.float32)
+    return {"Ip": ip, "Im": im}
 
 
 def _pupil(rng: np.random.Generator, s: Mapping[str, int | float]) -> dict[str, Array]:
