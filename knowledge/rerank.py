@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from knowledge.retrieval import Hit
 
-CANDIDATES = 40
+CANDIDATES = 20
 LEXICAL_WEIGHT = 0.25
 HEADING_SHARE = 0.5
 """Share of the bonus earned by matches in the heading path (the rest by the text)."""

@@ -9,7 +9,7 @@ built with another model is refused rather than mixed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class KnowledgeStore:
 
     client: ClientAPI
     location: str
+    _open: dict[str, Collection] = field(default_factory=dict, repr=False)
 
     def collection(self, name: str = DOCS_COLLECTION, *, create: bool = True) -> Collection:
         """Open collection ``name`` with our embedding function, creating it when ``create``.
@@ -61,6 +62,8 @@ class KnowledgeStore:
             UsageError: the name is malformed, or the collection does not exist and ``create`` is False.
             ModelMismatch: the collection was built with another embedding model.
         """
+        if name in self._open:
+            return self._open[name]
         check_collection_name(name)
         ef = MiniLMEmbedding()
         try:
@@ -71,9 +74,12 @@ class KnowledgeStore:
                 raise UsageError(
                     f"no collection {name!r} in {self.location}; known collections: {known}"
                 ) from None
-            return self._create(name, ef)
-        _check_model(name, existing.metadata)
-        return self.client.get_collection(name, embedding_function=ef)  # type: ignore[arg-type]
+            opened = self._create(name, ef)
+        else:
+            _check_model(name, existing.metadata)
+            opened = self.client.get_collection(name, embedding_function=ef)  # type: ignore[arg-type]
+        self._open[name] = opened
+        return opened
 
     def _create(self, name: str, ef: MiniLMEmbedding) -> Collection:
         metadata: dict[str, Any] = {"embedding_model": MODEL_NAME, "dimensions": DIMENSIONS}

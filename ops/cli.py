@@ -96,6 +96,46 @@ def doctor(json_out: bool = typer.Option(False, "--json", help="Print the report
         raise typer.Exit(1)
 
 
+@app.command()
+def demo(json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
+    """The main job on embedded defaults, offline: hardware designs, tuned kernels, and the
+    co-design loop (an accelerator under an area budget and the GEMM kernel that uses it).
+
+    Every artifact and report goes to the run directory. Exit 0 when every step verified.
+    """
+    from dataclasses import asdict
+
+    from ops.demo import run_demo
+
+    report = run_demo(progress=lambda line: err_console.print(f"[bold]>[/bold] {line}"))
+    if json_out:
+        print(
+            json.dumps(
+                {"ok": report.ok, "steps": [asdict(s) for s in report.steps], "codesign": report.codesign},
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        table = Table(title="qimeng demo")
+        for col in ("step", "verdict", "detail", "s", "where"):
+            table.add_column(col)
+        for step in report.steps:
+            colour = "green" if step.verdict == "verified" else "red"
+            table.add_row(
+                step.what,
+                f"[{colour}]{step.verdict}[/{colour}]",
+                step.detail,
+                f"{step.seconds:.1f}",
+                step.where,
+            )
+        console.print(table)
+        for line in report.codesign.get("reasons", []):
+            console.print(f"  critic: {line}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 bench_app = typer.Typer(help="Benchmarks: each prints a table with the machine and the baseline ratio.")
 app.add_typer(bench_app, name="bench")
 
