@@ -85,7 +85,9 @@ def _llm_roles() -> Roles:
     from agents.llm import LLMClient
 
     client = LLMClient()
-    return Roles(designer=LlmDesigner(client), tester=LlmTester(client), judge=LlmJudge(client), offline=False)
+    return Roles(
+        designer=LlmDesigner(client), tester=LlmTester(client), judge=LlmJudge(client), offline=False
+    )
 
 
 AGENTS: dict[str, AgentFactory] = {

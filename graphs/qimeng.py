@@ -22,14 +22,13 @@ from agents.planner import (
     critic_node,
     dispatch,
     dispatch_dependents,
-    hw_worker,
     intake_node,
     integrator_node,
     join_node,
     planner_node,
     report_node,
-    sw_worker,
 )
+from graphs.workers import hw_worker, sw_worker
 
 
 def build_qimeng_graph(checkpointer: Any = None) -> Any:

@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
 
 from tools.errors import QimengError
 
@@ -49,7 +50,8 @@ def _load() -> Any:
                 ) from None
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar over our own progress output
+            # No "Loading weights" bar over our own progress output.
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             try:
                 _model = load_model(device="cpu")
             except (OSError, FileNotFoundError) as exc:
@@ -82,8 +84,12 @@ def embed(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
     return vectors
 
 
+@register_embedding_function
 class MiniLMEmbedding(EmbeddingFunction[Documents]):  # type: ignore[misc]
-    """Chroma embedding function over :func:`embed`; passed explicitly to every collection."""
+    """Chroma embedding function over :func:`embed`; passed explicitly to every collection.
+
+    Registered with Chroma so a collection's stored configuration names it rather than the
+    downloading default."""
 
     def __init__(self) -> None:
         pass

@@ -15,15 +15,51 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from knowledge.retrieval import Hit
 
-CANDIDATES = 20
+CANDIDATES = 30
 LEXICAL_WEIGHT = 0.25
 HEADING_SHARE = 0.5
 """Share of the bonus earned by matches in the heading path (the rest by the text)."""
 
 _TOKEN = re.compile(r"[a-z0-9_][a-z0-9_.]*[a-z0-9_]|[a-z0-9]")
 _STOP = frozenset(
-    "a an and are as at be by can do does for from how i in into is it its may of on or the their this "
-    "to what when where which who why with without".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "may",
+        "of",
+        "on",
+        "or",
+        "the",
+        "their",
+        "this",
+        "to",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+        "without",
+    ]
 )
 
 

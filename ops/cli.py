@@ -36,6 +36,7 @@ def _mount() -> None:
     """Mount each room's command group (their modules import heavy libraries lazily)."""
     from ops import (
         cmd_campaign,
+        cmd_design,
         cmd_eval_hw,
         cmd_eval_sw,
         cmd_hw,
@@ -59,6 +60,7 @@ def _mount() -> None:
     app.add_typer(evals, name="eval")
     app.add_typer(cmd_kb.app, name="kb")
     app.add_typer(cmd_campaign.app, name="campaign")
+    app.add_typer(cmd_design.app)
 
 
 @app.command()

@@ -187,7 +187,7 @@ def _print_mutants(report: MutantReport, run_id: str) -> None:
         "false-failure rate",
         "median s",
     ):
-        table.add_column(col, justify="left" if col == "checker" else "right", no_wrap=True)
+        table.add_column(col, justify="left" if col == "checker" else "right")
     for s in report.scores:
         table.add_row(
             s.checker,

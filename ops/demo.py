@@ -57,8 +57,9 @@ class DemoReport:
 def run_demo(progress: Callable[[str], None] = print) -> DemoReport:
     """Run the three parts; each step's verdict comes from the real checks."""
     from graphs.hw import build_hw_graph
-    from graphs.qimeng import run_codesign_demo
+    from graphs.session import run_codesign_demo
     from graphs.sw import design_kernel
+    from tools.settings import get_settings
 
     report = DemoReport()
     hw = build_hw_graph()
@@ -93,16 +94,16 @@ def run_demo(progress: Callable[[str], None] = print) -> DemoReport:
         )
     progress("co-design: " + CODESIGN_REQUEST)
     start = time.monotonic()
-    codesign = run_codesign_demo(CODESIGN_REQUEST)
+    codesign = run_codesign_demo(get_settings().run_dir, CODESIGN_REQUEST)
     report.codesign = codesign
     chosen = codesign.get("chosen")
     report.steps.append(
         DemoStep(
             "co-design: dot-product accelerator + GEMM",
             "verified" if chosen is not None else "failed",
-            f"chose {chosen} lanes; report {codesign.get('report', '')}",
+            f"chose {chosen} lanes in {codesign.get('rounds', '?')} rounds",
             time.monotonic() - start,
-            str(codesign.get("run_dir", "")),
+            str(codesign.get("report", "")),
         )
     )
     return report

@@ -41,6 +41,9 @@ void qm_eval(void* h); void qm_tick(void* h); uint64_t qm_cycles(void* h);
 """
 
 
+_CDEF = API_HEADER.replace("#include <stdint.h>\n", "")
+
+
 class CosimError(QimengError):
     """The co-simulation library could not be built or the driver failed."""
 
@@ -164,7 +167,7 @@ def build_library(
         env |= {"OBJCACHE": "ccache", "CCACHE_DIR": str(cache)}
         rw.append(cache)
     res = run_tool(tool, args, workdir, wall_s=wall_s, env=env, rw_binds=rw)
-    lib = workdir / "obj" / "libcosim.so"
+    lib = (workdir / "obj" / "libcosim.so").resolve()
     (workdir / "build.log").write_text(res.stdout + res.stderr)
     if res.exit_code != 0 or not lib.is_file():
         errors = [ln for ln in (res.stderr + res.stdout).splitlines() if "rror" in ln][:8]
@@ -185,23 +188,25 @@ def build_library(
 def run_driver(
     lib: CosimLibrary, driver: str, args: dict[str, object], *, wall_s: float = 120.0
 ) -> dict[str, object]:
-    """Run a Python ``driver`` source in the sandbox next to the library and return its JSON result.
+    """Run a Python ``driver`` source in the sandbox next to the library and return its result.
 
-    The driver gets ``LIB`` (the library path), ``CDEF`` (the API declarations for cffi) and
-    ``ARGS`` (``args``) as globals and must set a global ``RESULT`` to something JSON-serialisable.
+    The driver defines ``main(lib_path: str, cdef: str, args: dict) -> dict``: ``lib_path`` is the
+    library, ``cdef`` the API declarations for cffi, ``args`` is ``args``; what it returns must be
+    JSON-serialisable.
 
     Raises:
         CosimError: when the driver fails, naming how it ended and its last error line.
     """
     work = lib.path.parent.parent
-    script = work / "driver.py"
-    cdef = API_HEADER.replace("#include <stdint.h>\n", "")
-    prologue = (
-        f"import json\nLIB = {str(lib.path)!r}\nCDEF = {cdef!r}\nARGS = json.loads({json.dumps(args)!r})\n"
+    (work / "driver.py").write_text(driver)
+    (work / "driver_args.json").write_text(json.dumps({"lib": str(lib.path), "cdef": _CDEF, "args": args}))
+    launcher = (
+        "import json, runpy\n"
+        "given = json.load(open('driver_args.json'))\n"
+        "main = runpy.run_path('driver.py')['main']\n"
+        "json.dump(main(given['lib'], given['cdef'], given['args']), open('result.json', 'w'))\n"
     )
-    epilogue = "\nwith open('result.json', 'w') as _fh:\n    json.dump(RESULT, _fh)\n"
-    script.write_text(prologue + driver + epilogue)
-    res = run_tool(python_tool(), [str(script)], work, wall_s=wall_s)
+    res = run_tool(python_tool(), ["-c", launcher], work, wall_s=wall_s)
     out = work / "result.json"
     if res.exit_code != 0 or not out.is_file():
         last = (res.stderr.strip().splitlines() or ["no output"])[-1]

@@ -1,7 +1,7 @@
-"""Hardware/software co-design: an accelerator designed by the hardware agent, a kernel run on
-its Verilator model by the software agent, and a critic that trades area against cycles."""
+"""Hardware/software co-design: what an accelerator publishes, the GEMM kernel run on its Verilator
+model, and a critic that trades area against cycles (the subgraph runs live in ``graphs.workers``)."""
 
-from agents.codesign.accelerator import AcceleratorResult, build_accelerator
+from agents.codesign.accelerator import AcceleratorResult, accelerator_spec
 from agents.codesign.critic import Decision, critique
 from agents.codesign.kernel import KernelResult, run_gemm
 from agents.codesign.request import CodesignRequest, read_codesign_request
@@ -11,7 +11,7 @@ __all__ = [
     "CodesignRequest",
     "Decision",
     "KernelResult",
-    "build_accelerator",
+    "accelerator_spec",
     "critique",
     "read_codesign_request",
     "run_gemm",

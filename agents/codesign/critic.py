@@ -46,14 +46,23 @@ def critique(
         note = "" if ok else (acc.why_not or (ker.check.summary if ker else "not run"))[:120]
         rows.append(
             Row(
-                lanes=acc.lanes, cells=acc.cells, transistors=acc.transistors, logic_depth=acc.logic_depth,
-                cycles=cycles, time_units=cycles * max(acc.logic_depth, 1),
-                utilization=ker.utilization if ker else 0.0, within_budget=acc.cells <= budget, verified=ok, note=note,
+                lanes=acc.lanes,
+                cells=acc.cells,
+                transistors=acc.transistors,
+                logic_depth=acc.logic_depth,
+                cycles=cycles,
+                time_units=cycles * max(acc.logic_depth, 1),
+                utilization=ker.utilization if ker else 0.0,
+                within_budget=acc.cells <= budget,
+                verified=ok,
+                note=note,
             )
         )
     feasible = [r for r in rows if r.verified and r.within_budget]
     reasons = [
-        f"{r.lanes} lanes: over budget ({r.cells} > {budget} cells)" for r in rows if r.verified and not r.within_budget
+        f"{r.lanes} lanes: over budget ({r.cells} > {budget} cells)"
+        for r in rows
+        if r.verified and not r.within_budget
     ]
     reasons += [f"{r.lanes} lanes: rejected, not verified ({r.note})" for r in rows if not r.verified]
     if not feasible:
@@ -71,7 +80,9 @@ def critique(
         f"chose {best.lanes} lanes: fastest within budget, {best.cycles} cycles x depth {best.logic_depth} = "
         f"{best.time_units} units, {best.cells} of {budget} cells, {best.utilization:.0%} lane utilization",
     )
-    return Decision(rows=rows, chosen=best.lanes, reasons=reasons, next_lanes=_replan(rows, best, budget, k, tried))
+    return Decision(
+        rows=rows, chosen=best.lanes, reasons=reasons, next_lanes=_replan(rows, best, budget, k, tried)
+    )
 
 
 def _replan(rows: list[Row], best: Row, budget: int, k: int, tried: set[int]) -> list[int]:

@@ -76,6 +76,11 @@ def run_gemm(acc: AcceleratorResult, req: CodesignRequest, workdir: Path, seed: 
         bottleneck = f"{idle} of {acc.lanes} lanes idle on the last chunk of every dot product (K={req.k}): {util:.0%} utilization"
         requests.append(f"lane counts that divide K={req.k}")
     return KernelResult(
-        lanes=acc.lanes, correct=correct, cycles=cycles, utilization=util, bottleneck=bottleneck,
-        requests=requests, check=check,
+        lanes=acc.lanes,
+        correct=correct,
+        cycles=cycles,
+        utilization=util,
+        bottleneck=bottleneck,
+        requests=requests,
+        check=check,
     )

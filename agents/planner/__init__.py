@@ -16,7 +16,6 @@ from agents.planner.nodes import (
 from agents.planner.planner import llm_plan, offline_plan, validate_plan
 from agents.planner.report import build_report, plot_tradeoff, report_node
 from agents.planner.state import Budget, Constraints, Plan, QimengState, Task, by_agent
-from agents.planner.workers import hw_worker, sw_worker
 
 __all__ = [
     "Budget",
@@ -36,7 +35,6 @@ __all__ = [
     "dispatch",
     "dispatch_dependents",
     "find_target",
-    "hw_worker",
     "intake_node",
     "integrator_node",
     "join_node",
@@ -45,6 +43,5 @@ __all__ = [
     "planner_node",
     "plot_tradeoff",
     "report_node",
-    "sw_worker",
     "validate_plan",
 ]

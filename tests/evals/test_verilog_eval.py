@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from evals.verilog_eval import QUARANTINE, Problem, evaluate, get_agent, load_problems, run_testbench
+from evals.verilog_eval import AGENTS, QUARANTINE, Problem, evaluate, get_agent, load_problems, run_testbench
 from ops.cmd_eval_hw import app
 from tools.errors import UsageError
 from tools.settings import get_settings
@@ -79,7 +79,9 @@ def test_bad_data_dir_and_glob_are_usage_errors(tmp_path: Path) -> None:
 
 
 def test_unknown_agent_lists_known_agents() -> None:
-    with pytest.raises(UsageError, match="unknown agent 'gpt'; known agents: reference"):
+    known = ", ".join(sorted(AGENTS))
+    assert "reference" in AGENTS
+    with pytest.raises(UsageError, match=f"unknown agent 'gpt'; known agents: {known}$"):
         get_agent("gpt", load_problems(DATA))
 
 
@@ -117,4 +119,4 @@ def test_cli_json_and_usage_errors(tmp_path: Path) -> None:
     assert payload["pass_at"] == {"1": 1.0} and (tmp_path / payload["run"] / "report.json").is_file()
     bad = runner.invoke(app, ["verilog-eval", "--data", str(DATA), "--agent", "nobody"])
     assert bad.exit_code == 2
-    assert "unknown agent 'nobody'; known agents: reference" in bad.output
+    assert f"unknown agent 'nobody'; known agents: {', '.join(sorted(AGENTS))}" in bad.output

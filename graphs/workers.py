@@ -1,4 +1,4 @@
-"""The workers a ``Send`` fans out to: the hardware agent and the software agent, one task each.
+"""The workers a ``Send`` fans out to: they run the hardware and software subgraphs, one task each.
 
 Each publishes what it did bottom-up (hardware: interface, area, depth; software: cycles or speed,
 bottlenecks, requests for hardware features) plus an accounting entry; results are cached by a hash
@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.codesign.accelerator import AcceleratorResult, build_accelerator
+from agents.codesign.accelerator import AcceleratorResult, accelerator_spec
 from agents.codesign.kernel import run_gemm
 from agents.codesign.request import CodesignRequest
 from agents.planner.cache import ToolCache, cache_key
@@ -36,7 +36,9 @@ def _cached(
     start = time.monotonic()
     result: dict[str, Any] = work(task)
     result.update(task=task.id, round=inp["round"], tool_s=round(time.monotonic() - start, 3))
-    cache.put(key, result)
+    if result.get("status") == "verified":
+        # only verified work is reused: a failure may come from the environment and deserves a rerun
+        cache.put(key, result)
     emit(agent, "done", task=task.id, status=result.get("status"), tool_s=result["tool_s"])
     return result, {"agent": agent, "tool": task.id, "tool_s": result["tool_s"], "cached": False}
 
@@ -104,3 +106,27 @@ def sw_worker(inp: WorkerInput) -> QimengState:
     payload = [task.model_dump(mode="json"), hardware.get("rtl") if hardware else None, details]
     result, cost = _cached("software", inp, payload, work)
     return {"sw_results": [result], "costs": [cost]}
+
+
+def build_accelerator(lanes: int, width: int, run_root: str | None = None) -> AcceleratorResult:
+    """Run the hardware subgraph offline for one lane count and summarise its result."""
+    state = build_hw_graph().invoke(
+        {"text": accelerator_spec(lanes, width), "offline": True, "run_root": run_root}
+    )
+    best = state.get("best")
+    if best is None or state.get("status") != "verified" or not best.synth:
+        reason = best.feedback if best is not None else "no candidate"
+        return AcceleratorResult(lanes=lanes, width=width, verified=False, why_not=reason[:400])
+    synth = best.synth
+    return AcceleratorResult(
+        lanes=lanes,
+        width=width,
+        verified=True,
+        top=best.top,
+        rtl=best.rtl,
+        cells=int(synth.get("cell_count", 0)),
+        transistors=int(synth.get("transistors", 0)),
+        logic_depth=int(synth.get("logic_depth", 0)),
+        checks=best.checks,
+        run_dir=state.get("run_dir", ""),
+    )
