@@ -15,7 +15,12 @@ from tools.errors import UsageError
 from tools.settings import get_settings
 
 DATA = Path(__file__).with_name("data")
-FULL = Path(os.environ.get("QIMENG_VERILOG_EVAL_DATA", "/work/shared/data/verilog-eval-v2"))
+FULL = Path(
+    os.environ.get(
+        "QIMENG_VERILOG_EVAL_DATA",
+        Path(__file__).resolve().parents[3] / "shared" / "data" / "verilog-eval-v2",
+    )
+)
 needs_full = pytest.mark.skipif(not FULL.is_dir(), reason=f"VerilogEval v2 data not at {FULL}")
 
 
