@@ -10,6 +10,7 @@ a :class:`KernelVerdict` with the reason, and only ``pass`` means correct.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import signal
 import tempfile
@@ -69,6 +70,7 @@ class KernelVerdict(BaseModel):
     seeds: list[int] = Field(default_factory=list, description="Seeds of every call, in order.")
     trials: list[TrialResult] = Field(default_factory=list, description="Every call that was evaluated.")
     compile_log: str = Field("", description="Compiler diagnostics.")
+    source_sha256: str = Field("", description="SHA-256 of the source that was checked.")
     check: Check = Field(description="The evidence record of this check.")
 
     @property
@@ -158,6 +160,7 @@ def _check_in(
             seeds=seeds,
             trials=results,
             compile_log=log,
+            source_sha256=hashlib.sha256(source.encode()).hexdigest(),
             check=check,
         )
 
