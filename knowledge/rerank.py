@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from knowledge.retrieval import Hit
 
 CANDIDATES = 30
 LEXICAL_WEIGHT = 0.25
@@ -68,19 +64,29 @@ def terms(text: str) -> set[str]:
     return {t for t in _TOKEN.findall(text.lower()) if t not in _STOP and len(t) > 1}
 
 
-def rerank(query: str, hits: list[Hit]) -> list[Hit]:
-    """``hits`` re-ordered by cosine plus lexical bonus; each hit's ``score`` becomes that sum."""
+def _present(wanted: set[str], text: str) -> set[str]:
+    """The terms of ``wanted`` that occur in ``text`` as whole tokens (a C-speed search per term)."""
+    lower = text.lower()
+    return {
+        t for t in wanted if t in lower and re.search(rf"(?<![a-z0-9_.]){re.escape(t)}(?![a-z0-9_])", lower)
+    }
+
+
+def rerank(query: str, sections: list[str], texts: list[str], scores: list[float]) -> list[tuple[int, float]]:
+    """Candidate positions with their new scores (cosine plus lexical bonus), best first."""
     wanted = terms(query)
-    if not wanted or not hits:
-        return hits
-    docs = [(terms(h.section), terms(h.text)) for h in hits]
-    n = len(hits)
+    if not wanted:
+        return sorted(enumerate(scores), key=lambda p: -p[1])
+    docs = [
+        (_present(wanted, head), _present(wanted, body)) for head, body in zip(sections, texts, strict=True)
+    ]
+    n = len(docs)
     idf = {t: math.log(1 + n / (1 + sum(1 for head, body in docs if t in head or t in body))) for t in wanted}
     total = sum(idf.values()) or 1.0
-    scored = []
-    for hit, (head, body) in zip(hits, docs, strict=True):
-        in_head = sum(idf[t] for t in wanted if t in head) / total
-        in_body = sum(idf[t] for t in wanted if t in body) / total
+    ranked = []
+    for i, ((head, body), base) in enumerate(zip(docs, scores, strict=True)):
+        in_head = sum(idf[t] for t in head) / total
+        in_body = sum(idf[t] for t in body) / total
         bonus = HEADING_SHARE * in_head + (1 - HEADING_SHARE) * in_body
-        scored.append(hit.model_copy(update={"score": hit.score + LEXICAL_WEIGHT * bonus}))
-    return sorted(scored, key=lambda h: -h.score)
+        ranked.append((i, base + LEXICAL_WEIGHT * bonus))
+    return sorted(ranked, key=lambda p: -p[1])

@@ -29,7 +29,9 @@ class Hit(BaseModel):
     section: str = Field(description="Heading path inside the document, outermost first, ' > ' separated.")
     page: int | None = Field(None, description="1-based page for paged formats (PDF).")
     kind: str = Field("doc", description="The label given at ingest.")
-    score: float = Field(description="Cosine similarity to the query, 1 is identical.")
+    score: float = Field(
+        description="Cosine similarity to the query plus the lexical bonus (see knowledge.rerank)."
+    )
 
     def citation(self) -> str:
         """``source § section`` (and page), for a human or a prompt."""
@@ -85,24 +87,26 @@ def search(
         include=["documents", "metadatas", "distances"],
     )
     ids = result["ids"][0]
-    docs = (result["documents"] or [[]])[0]
+    docs = [d or "" for d in (result["documents"] or [[]])[0]]
     metas = (result["metadatas"] or [[]])[0]
     dists = (result["distances"] or [[]])[0]
+    sections = [str(m.get("section", "")) for m in metas]
+    order = rerank(query, sections, docs, [1.0 - float(d) for d in dists])
     hits = []
-    for chunk_id, doc, meta, dist in zip(ids, docs, metas, dists, strict=True):
-        page = meta.get("page")
+    for i, score in order[:k]:
+        page = metas[i].get("page")
         hits.append(
             Hit(
-                id=chunk_id,
-                text=doc or "",
-                source=str(meta.get("source", "")),
-                section=str(meta.get("section", "")),
-                page=int(page) if isinstance(page, int) else None,
-                kind=str(meta.get("kind", "doc")),
-                score=1.0 - float(dist),
+                id=ids[i],
+                text=docs[i],
+                source=str(metas[i].get("source", "")),
+                section=sections[i],
+                page=page if isinstance(page, int) else None,
+                kind=str(metas[i].get("kind", "doc")),
+                score=score,
             )
         )
-    return rerank(query, hits)[:k]
+    return hits
 
 
 UNTRUSTED_NOTE = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -170,6 +171,10 @@ def stats(as_json: JsonOpt = False) -> None:
     console.print(table)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -195,6 +200,7 @@ def serve(
     except QimengError as exc:
         raise _fail(exc) from None
     console.print(f"chroma serving {directory} on http://{host}:{port} (Ctrl-C stops it)")
+    signal.signal(signal.SIGTERM, _interrupt)  # a terminated command must not leave its server behind
     try:
         assert server.process is not None
         server.process.wait()
