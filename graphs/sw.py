@@ -12,6 +12,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, Field
 
+from agents.knowledge_use import consult, remember
 from agents.sw.nodes import (
     after_compile,
     after_test,
@@ -85,8 +86,10 @@ def design_kernel(
         UsageError: for a request or target the library cannot serve (the message says why).
     """
     run = new_run(f"sw design {text!r} --target {target}") if store else None
+    found = consult(text, f"kernel-{target}")
     with tempfile.TemporaryDirectory(prefix="qimeng-sw-") as tmp:
         state: SwState = {
+            "context": found.context,
             "text": text,
             "target": target,
             "offline": offline,
@@ -101,7 +104,9 @@ def design_kernel(
             if run is not None:
                 run.finish("failed")
             raise
-    evidence = Evidence(checks=[Check.model_validate(c) for c in final.get("checks", [])])
+    evidence = Evidence(
+        checks=[Check.model_validate(c) for c in final.get("checks", [])], sources=found.sources
+    )
     result = SwDesign(
         kernel=final["kernel"],
         target=target,
@@ -115,6 +120,10 @@ def design_kernel(
         run_id=run.id if run is not None else None,
         error=final.get("error", ""),
     )
+    if result.status == "verified":
+        remember(
+            f"kernel-{target}", text, result.source, evidence, {**result.params, **(result.timing or {})}
+        )
     if run is not None:
         suffix = ".cu" if target == "cuda" else ".c"
         run.write(

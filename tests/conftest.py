@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,11 @@ import pytest
 from fakes.llm_server import ScriptedLLMServer
 
 from tools.settings import Settings, load_settings
+
+# Every test run writes its artifacts to a private run directory, never the checkout's runs/, and
+# leaves the knowledge base out unless a test turns it on (tests/agents/test_knowledge_use.py).
+os.environ.setdefault("QIMENG_RUN_DIR", tempfile.mkdtemp(prefix="qimeng-test-runs-"))
+os.environ.setdefault("QIMENG_USE_KNOWLEDGE", "0")
 
 if TYPE_CHECKING:  # imported lazily: langchain is slow to import and most tests never need it
     from agents.llm import LLMClient

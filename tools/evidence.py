@@ -25,10 +25,19 @@ class Check(BaseModel):
     duration_s: float = Field(0.0, description="Wall time the check took.")
 
 
+class Source(BaseModel):
+    """A document or past design the agents retrieved while making an artifact."""
+
+    source: str = Field(description="Document path, or 'design-memory:<id>' for a past design.")
+    section: str = Field("", description="Heading path inside the document.")
+    score: float = Field(0.0, description="Retrieval score (higher is closer).")
+
+
 class Evidence(BaseModel):
-    """All checks on one artifact, in the order they ran."""
+    """All checks on one artifact, in the order they ran, and what the agents consulted."""
 
     checks: list[Check] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list, description="Retrieved documents and designs.")
 
     def add(self, check: Check) -> Check:
         """Record a check and return it."""

@@ -41,7 +41,9 @@ _MEMORY_HINTS = re.compile(
     r"MemoryError|Cannot allocate memory|std::bad_alloc|out of memory|memory exhausted|mmap.*failed",
     re.IGNORECASE,
 )
-_NPROC_HINTS = re.compile(r"Resource temporarily unavailable|fork: retry|BlockingIOError|can(?:no|')t fork", re.I)
+_NPROC_HINTS = re.compile(
+    r"Resource temporarily unavailable|fork: retry|BlockingIOError|can(?:no|')t fork", re.I
+)
 _FSIZE_HINTS = re.compile(r"File too large", re.I)
 
 

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     chroma_path: Path = Field(Path("runs/chroma"), description="Embedded ChromaDB directory.")
     chroma_host: str | None = Field(None, description="Chroma server host; set to use a server instead.")
     chroma_port: int = Field(8000, gt=0, lt=65536, description="Chroma server port.")
+    use_knowledge: bool = Field(
+        True, description="Consult the knowledge base while designing and remember verified designs."
+    )
     metrics_port: int = Field(9464, ge=0, lt=65536, description="Port for /metrics of long-lived processes.")
     sandbox: SandboxLimits = Field(default_factory=lambda: SandboxLimits(), description="Sandbox limits.")
 

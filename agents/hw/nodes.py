@@ -12,7 +12,8 @@ from typing import Any
 from agents.hw.request import read_request
 from agents.hw.roles import Designer, Judge, OfflineDesigner, OfflineJudge, OfflineTester, Tester
 from agents.hw.state import Candidate, HwState, Reference, Status
-from tools.evidence import Check, Evidence
+from agents.knowledge_use import consult, remember
+from tools.evidence import Check, Evidence, Source
 from tools.hdl.diffcheck import PythonRef, diff_check
 from tools.hdl.formal import formal_check
 from tools.hdl.lint import lint
@@ -45,11 +46,16 @@ class HwNodes:
         """Read the request (UsageError on an empty or, offline, unrecognized one)."""
         req = read_request(state["text"], require_generator=self.roles.offline)
         what = req.generator or "free-form request"
+        found = consult(req.text, "rtl")
+        if found.context:
+            req = req.model_copy(update={"context": found.context})
+        consulted = f"; consulted {len(found.sources)} source(s)" if found.sources else ""
         return {
             "request": req,
             "repairs": 0,
             "status": "running",
-            "log": _log(state, f"spec: {what} {req.params}"),
+            "sources": [src.model_dump() for src in found.sources],
+            "log": _log(state, f"spec: {what} {req.params}{consulted}"),
         }
 
     def design(self, state: HwState) -> HwState:
@@ -222,7 +228,11 @@ class HwNodes:
                 f"candidates/{i}.v", c.rtl, "rtl", origin=c.origin, verdict=c.verdict, mismatches=c.mismatches
             )
         evidence = Evidence(checks=[Check.model_validate(x) for x in best.checks]) if best else Evidence()
+        evidence.sources = [Source.model_validate(x) for x in state.get("sources", [])]
         verified = best is not None and evidence.verified
+        memory = "not verified"
+        if best is not None and verified and req is not None:
+            memory = remember("rtl", req.text, best.rtl, evidence, best.synth or {})
         if best is not None:
             run.write("design.v", best.rtl, "rtl", top=best.top, verified=verified)
         run.write_json("evidence.json", evidence, "evidence")
@@ -236,7 +246,7 @@ class HwNodes:
         return {
             "status": status,
             "run_dir": str(run.path),
-            "log": _log(state, f"finish: {status} -> {run.path}"),
+            "log": _log(state, f"finish: {status} -> {run.path} ({memory})"),
         }
 
 

@@ -27,6 +27,7 @@ class HwRequest(BaseModel):
         default_factory=dict, description="Keyword score (characters matched) per generator."
     )
     area_budget: float | None = Field(None, description="Cell-count budget from the text, if any.")
+    context: str = Field("", description="Retrieved documents, marked as untrusted data, for LLM prompts.")
 
 
 def _score(gen: Generator, text: str) -> int:

@@ -129,6 +129,7 @@ class LlmDesigner:
             module=req.module,
             previous=previous,
             feedback=feedback,
+            context=req.context,
         )
         rtl = _code(
             str(self.client.invoke(prompt, agent="hw.designer").content), "verilog|systemverilog|v|sv"

@@ -59,3 +59,4 @@ class HwState(TypedDict, total=False):
     status: Status
     run_dir: str
     log: list[str]
+    sources: list[dict[str, Any]]

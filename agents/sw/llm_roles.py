@@ -31,7 +31,9 @@ MAX_TEST_ELEMENTS = 1 << 20
 class KernelDesigner(Protocol):
     """Writes a kernel for ``spec`` on ``target``; given feedback, repairs ``previous``."""
 
-    def generate(self, spec: KernelSpec, target: str, feedback: str | None, previous: str | None) -> str: ...
+    def generate(
+        self, spec: KernelSpec, target: str, feedback: str | None, previous: str | None, context: str = ""
+    ) -> str: ...
 
 
 class KernelTester(Protocol):
@@ -46,8 +48,10 @@ class LlmDesigner:
     def __init__(self, client: LLMClient) -> None:
         self.client = client
 
-    def generate(self, spec: KernelSpec, target: str, feedback: str | None, previous: str | None) -> str:
-        """The kernel's C source from the model's answer.
+    def generate(
+        self, spec: KernelSpec, target: str, feedback: str | None, previous: str | None, context: str = ""
+    ) -> str:
+        """The kernel's C source from the model's answer (``context``: retrieved documents, untrusted).
 
         Raises:
             QimengError: when the answer holds no code.
@@ -59,6 +63,7 @@ class LlmDesigner:
             bench=spec.bench_shapes[0] if spec.bench_shapes else spec.shapes[-1],
             feedback=feedback or "",
             previous=previous or "",
+            context=context,
         )
         return _code(str(self.client.invoke(prompt, agent="sw.designer").content), "c|cpp|cuda")
 

@@ -66,7 +66,9 @@ def candidate_node(state: SwState) -> SwState:
             "params": params,
             "attempts": attempts,
         }
-    source = _designer().generate(_spec(state), target, state.get("feedback") or None, state.get("source"))
+    source = _designer().generate(
+        _spec(state), target, state.get("feedback") or None, state.get("source"), state.get("context", "")
+    )
     return {"source": source, "origin": "llm:designer", "params": {}, "attempts": attempts}
 
 

@@ -29,6 +29,7 @@ class SwState(TypedDict, total=False):
     params: dict[str, int]
     attempts: int
     feedback: str
+    context: str
     compile_ok: bool
     test_ok: bool
     checks: list[dict[str, Any]]
