@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fakes.llm_server import ScriptedLLMServer
 
-from tools.settings import Settings, load_settings
+from tools.settings import Settings, get_settings, load_settings
 
 # Every test run writes its artifacts to a private run directory, never the checkout's runs/, and
 # leaves the knowledge base out unless a test turns it on (tests/agents/test_knowledge_use.py).
@@ -24,6 +24,14 @@ os.environ.setdefault("QIMENG_USE_KNOWLEDGE", "0")
 
 if TYPE_CHECKING:  # imported lazily: langchain is slow to import and most tests never need it
     from agents.llm import LLMClient
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads settings anew, so environment set with monkeypatch takes effect."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ def test_plan_expands_targets_with_stable_keys_and_resolves_data(tmp_path: Path)
     assert specs[0].args["data"] == str((tmp_path / "ve").resolve())
     assert [s.target for s in specs] == ["x86_64", "riscv64", "x86_64", "riscv64"]
     bad = write(tmp_path, "name: ve\nbenchmark: {kind: verilog-eval, data: ve}\nagent: gpt-magic\n", "b.yaml")
-    with pytest.raises(UsageError, match="unknown agent 'gpt-magic'; known agents: reference"):
+    with pytest.raises(UsageError, match="unknown agent 'gpt-magic'; known agents: llm, offline, reference"):
         plan(load_campaign(bad)[0])
 
 
