@@ -49,8 +49,13 @@ def node_spec(targets: Iterable[str]) -> tuple[dict[str, float], dict[str, str]]
 
 
 def _run_on_node(call_data: dict[str, Any]) -> dict[str, Any]:
+    from cluster.metrics import task_ran
+
     node = ray.get_runtime_context().get_node_id()
-    return execute(Call.model_validate(call_data), node).model_dump(mode="json")
+    call = Call.model_validate(call_data)
+    result = execute(call, node)
+    task_ran(call.task, result.wall_s, result.ok)
+    return result.model_dump(mode="json")
 
 
 _remote_fn: Any = None

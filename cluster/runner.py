@@ -17,6 +17,7 @@ from cluster.calls import Call, CallResult
 from cluster.campaign import Campaign, TaskSpec
 from cluster.cdas import CdasState
 from cluster.executor import Executor
+from cluster.metrics import campaign_started, sample_finished, samples_submitted
 from cluster.store import ResultStore, SampleRow
 
 OnResult = Callable[[str, int, CallResult], None]
@@ -84,9 +85,12 @@ def run_campaign(
     start = time.monotonic()
     budget_left = outcome.planned - len(done)
     by_key = {s.key: s for s in specs}
+    campaign_started(outcome.planned, len(done), store.path.parent)
 
     def consume(calls: list[Call], round_no: int) -> bool:
         nonlocal budget_left
+        for call in calls:
+            samples_submitted(call.task, call.target, 1)
         results: Iterator[CallResult] = executor.map(calls)
         try:
             for result in results:
@@ -95,6 +99,14 @@ def run_campaign(
                     outcome.recorded += 1
                     outcome.errors += not result.ok
                     budget_left -= 1
+                    spec = by_key.get(task)
+                    sample_finished(
+                        spec.task if spec else task,
+                        spec.target if spec else None,
+                        result,
+                        max(budget_left, 0),
+                        store.path.parent,
+                    )
                 if on_result is not None:
                     on_result(task, sample, result)
                 wall = campaign.budget.max_wall_s

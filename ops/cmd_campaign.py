@@ -46,12 +46,33 @@ def run_cmd(
     num_cpus: int | None = typer.Option(None, "--num-cpus", min=1, help="CPUs of a local Ray."),
     workers: int = typer.Option(1, "--workers", min=1, help="Threads of the local executor."),
     json_out: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        min=0,
+        help="Serve /metrics here (default: settings.metrics_port; 0: any free port).",
+    ),
+    metrics: bool = typer.Option(
+        True, "--metrics/--no-metrics", help="Expose Prometheus metrics while running."
+    ),
 ) -> None:
     """Run a campaign (or resume one) with a progress bar; every finished sample is stored at once.
+
+    While it runs, the driver serves Prometheus metrics on 127.0.0.1 (see 'qimeng ops up').
 
     Example: qimeng campaign run ops/cluster/examples/synthetic.yaml --executor local --workers 2
     """
     from cluster.launch import execute, make_executor, open_campaign
+    from ops.metrics import serve
+    from tools.settings import get_settings
+
+    if metrics:
+        port = get_settings().metrics_port if metrics_port is None else metrics_port
+        try:
+            bound = serve(port)
+            Console(stderr=True).print(f"metrics on http://127.0.0.1:{bound}/metrics")
+        except OSError as exc:
+            Console(stderr=True).print(f"[yellow]metrics not served: port {port}: {exc.strerror}[/yellow]")
 
     if executor not in ("ray", "local"):
         raise UsageError(f"--executor must be ray or local, got '{executor}'")
