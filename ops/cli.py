@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
@@ -32,35 +33,75 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _mount() -> None:
-    """Mount each room's command group (their modules import heavy libraries lazily)."""
-    from ops import (
-        cmd_campaign,
-        cmd_design,
-        cmd_eval_hw,
-        cmd_eval_sw,
-        cmd_hw,
-        cmd_hw_design,
-        cmd_kb,
-        cmd_sw,
-        cmd_sw_design,
-    )
+def _hw() -> typer.Typer:
+    from ops import cmd_hw, cmd_hw_design
 
     hw = typer.Typer(help="Hardware: design, check and synthesize Verilog.", no_args_is_help=True)
     hw.add_typer(cmd_hw_design.app)
     hw.add_typer(cmd_hw.app)
+    return hw
+
+
+def _sw() -> typer.Typer:
+    from ops import cmd_sw, cmd_sw_design
+
     sw = typer.Typer(help="Software: design, check and time kernels per target.", no_args_is_help=True)
     sw.add_typer(cmd_sw_design.app)
     sw.add_typer(cmd_sw.app)
+    return sw
+
+
+def _eval() -> typer.Typer:
+    from ops import cmd_eval_hw, cmd_eval_sw
+
     evals = typer.Typer(help="Benchmarks with their evaluator-only oracles.", no_args_is_help=True)
     evals.add_typer(cmd_eval_hw.app)
     evals.add_typer(cmd_eval_sw.app)
-    app.add_typer(hw, name="hw")
-    app.add_typer(sw, name="sw")
-    app.add_typer(evals, name="eval")
-    app.add_typer(cmd_kb.app, name="kb")
-    app.add_typer(cmd_campaign.app, name="campaign")
-    app.add_typer(cmd_design.app)
+    return evals
+
+
+def _kb() -> typer.Typer:
+    from ops import cmd_kb
+
+    return cmd_kb.app
+
+
+def _campaign() -> typer.Typer:
+    from ops import cmd_campaign
+
+    return cmd_campaign.app
+
+
+def _design() -> typer.Typer:
+    from ops import cmd_design
+
+    return cmd_design.app
+
+
+# Each room's command group, imported only when its command is used (the rooms import heavy
+# libraries: LangGraph, ChromaDB, Ray). None: mounted without a name (its commands sit at top level).
+GROUPS: dict[str, tuple[str | None, Callable[[], typer.Typer]]] = {
+    "hw": ("hw", _hw),
+    "sw": ("sw", _sw),
+    "eval": ("eval", _eval),
+    "kb": ("kb", _kb),
+    "campaign": ("campaign", _campaign),
+    "design": (None, _design),
+    "chat": (None, _design),
+}
+
+
+def _mount(argv: list[str]) -> None:
+    """Mount the group the command line asks for, or every group (for --help and unknown words)."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    wanted = [GROUPS[word]] if word in GROUPS else list(dict.fromkeys(GROUPS.values()))
+    if word in ("doctor", "demo", "bench", "ops"):
+        wanted = []
+    for name, load in wanted:
+        if name is None:
+            app.add_typer(load())
+        else:
+            app.add_typer(load(), name=name)
 
 
 @app.command()
@@ -210,7 +251,6 @@ def ops_up(
 
 # Sub-apps carry a callback so they also work standalone; merged here it is unused by design.
 warnings.filterwarnings("ignore", message="The 'callback' parameter is not supported by Typer")
-_mount()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,9 +258,11 @@ def main(argv: list[str] | None = None) -> int:
 
     Typer reports its own usage errors (exit 2); our errors are printed here as one line.
     """
+    args = sys.argv[1:] if argv is None else argv
+    _mount(args)
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="qimeng", standalone_mode=True)
+        command.main(args=args, prog_name="qimeng", standalone_mode=True)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
