@@ -74,6 +74,8 @@ def embed(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
     threads = 1 if len(texts) <= 4 else _BATCH_THREADS
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+    if len(texts) == 1 and _plain_pipeline(model):
+        return _embed_one(model, texts[0])
     vectors: NDArray[np.float32] = model.encode(
         texts,
         batch_size=batch_size,
@@ -82,6 +84,33 @@ def embed(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
         show_progress_bar=False,
     )
     return vectors
+
+
+def _plain_pipeline(model: Any) -> bool:
+    """True for the bundled Transformer -> mean Pooling -> Normalize pipeline (the fast path's assumption)."""
+    names = [type(m).__name__ for m in model]
+    pooling = model[1] if len(names) > 1 else None
+    return names == ["Transformer", "Pooling", "Normalize"] and getattr(
+        pooling, "pooling_mode_mean_tokens", False
+    )
+
+
+def _embed_one(model: Any, text: str) -> NDArray[np.float32]:
+    """One query through the same tokenizer, transformer, mean pooling and normalization as ``encode``,
+    without its batching machinery (about a third of a query's time)."""
+    import torch
+
+    transformer = model[0]
+    with torch.inference_mode():
+        enc = transformer.tokenizer(
+            [text], return_tensors="pt", truncation=True, max_length=transformer.max_seq_length, padding=True
+        )
+        hidden = transformer.auto_model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        vector = torch.nn.functional.normalize(pooled, p=2, dim=1)
+    out: NDArray[np.float32] = vector.numpy().astype("float32")
+    return out
 
 
 @register_embedding_function
