@@ -7,6 +7,7 @@ import pytest
 from tests.tools._hdl_fixtures import fixture
 from tools.errors import UsageError
 from tools.hdl import PythonRef, VerilogRef, diff_check
+from tools.hdl.diffcheck import SOAK_CYCLES
 
 SMALL = {"seeds": (1, 2), "cycles": 16, "sequences": 3}
 
@@ -29,7 +30,8 @@ def test_good_design_passes_against_both_reference_kinds(
     for ref in _refs(vref, model, overrides):
         report = diff_check(fixture(good), ref, **SMALL)  # type: ignore[arg-type]
         assert report.verdict == "pass", report.feedback()
-        assert report.samples == 2 * 3 * 16
+        soak = SOAK_CYCLES if good != "adder.v" else 0  # the long run is for clocked designs with state
+        assert report.samples == 2 * 3 * 16 + soak
         assert report.to_check().status == "pass"
 
 
@@ -143,3 +145,31 @@ def test_python_model_runs_confined() -> None:
 def test_bad_arguments_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="at least one seed"):
         diff_check(fixture("adder.v"), VerilogRef(source=fixture("adder.v")), seeds=())
+
+
+DECODER = "module dec(input [15:0] code, output hit);\n  assign hit = (code == 16'he06b);\nendmodule\n"
+NEVER_HITS = "module dec(input [15:0] code, output hit);\n  assign hit = 1'b0;\nendmodule\n"
+
+LOW_RUN = """module lowrun(input clk, input rst, input x, output long);
+  reg [4:0] n;
+  always @(posedge clk) if (rst) n <= 0; else if (x) n <= 0; else if (n != 5'd31) n <= n + 1;
+  assign long = n >= THRESHOLD;
+endmodule
+"""
+
+
+def test_constants_in_the_sources_reach_the_inputs() -> None:
+    """1152 uniform 16-bit samples hit one value with odds of about 2%; mined constants make it sure."""
+    report = diff_check(NEVER_HITS, VerilogRef(source=DECODER))
+    assert report.verdict == "fail"
+    assert report.mismatches[0].output == "hit"
+
+
+def test_held_inputs_reach_long_quiet_stretches() -> None:
+    """'x low for 20 cycles' never happens with a fresh random bit each cycle (2^-20 per cycle)."""
+    ref = LOW_RUN.replace("THRESHOLD", "5'd20")
+    cand = LOW_RUN.replace("THRESHOLD", "5'd24")
+    assert diff_check(ref, VerilogRef(source=ref)).verdict == "pass"
+    report = diff_check(cand, VerilogRef(source=ref))
+    assert report.verdict == "fail"
+    assert report.mismatches[0].output == "long"

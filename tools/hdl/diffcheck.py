@@ -26,9 +26,15 @@ from tools.hdl.compare import compare, x_dominated
 from tools.hdl.lint import parse_iverilog
 from tools.hdl.ports import DesignInfo, DesignReadError, Port, Reset, module_names, read_design
 from tools.hdl.report import DiffReport, ReasonKind
-from tools.hdl.stimulus import Stimulus, generate
+from tools.hdl.stimulus import Stimulus, generate, mine_constants
 
 _RUNNER = Path(__file__).with_name("_model_runner.py")
+
+
+SOAK_CYCLES = 4096
+"""Length of the extra long run given to clocked designs with state."""
+SOAK_SEED = 7919
+"""Offset of the long run's seed from the first seed."""
 
 
 class VerilogRef(BaseModel):
@@ -70,6 +76,7 @@ def diff_check(
     cycles: int = 64,
     sequences: int = 6,
     timeout_s: float = 20.0,
+    soak_cycles: int = SOAK_CYCLES,
 ) -> DiffReport:
     """Check ``candidate`` against ``reference`` by simulation; never raises for bad designs.
 
@@ -81,6 +88,8 @@ def diff_check(
         seeds: one simulation run from power-on per seed.
         cycles, sequences: each run has ``sequences`` sequences of ``cycles`` samples.
         timeout_s: wall-clock limit for the simulation (and the model) of all seeds.
+        soak_cycles: length of one extra long run (reset once, inputs held for stretches) for
+            clocked designs with state; 0 leaves it out.
 
     Returns:
         a :class:`DiffReport`: ``pass`` only when every defined reference bit matched on every
@@ -91,13 +100,15 @@ def diff_check(
     Raises:
         UsageError: for bad arguments (no seeds, cycles or sequences below 1).
     """
-    if not seeds or cycles < 1 or sequences < 1:
-        raise UsageError("diff_check needs at least one seed and cycles >= 1 and sequences >= 1")
+    if not seeds or cycles < 1 or sequences < 1 or soak_cycles < 0:
+        raise UsageError(
+            "diff_check needs at least one seed, cycles >= 1, sequences >= 1 and soak_cycles >= 0"
+        )
     start = time.monotonic()
     report = DiffReport(verdict="error", seeds=list(seeds), cycles=cycles, sequences=sequences)
     report.reference_kind = "python" if isinstance(reference, PythonRef) else "verilog"
     try:
-        _run(candidate, reference, top, report, timeout_s)
+        _run(candidate, reference, top, report, timeout_s, soak_cycles)
     except _Stop as stop:
         report.verdict, report.reason_kind, report.reason = stop.verdict, stop.kind, stop.reason  # type: ignore[assignment]
         report.diagnostics = stop.diagnostics
@@ -121,7 +132,12 @@ def _read(source: str, top: str | None, who: str, verdict: str) -> DesignInfo:
 
 
 def _run(
-    candidate: str, reference: VerilogRef | PythonRef, top: str | None, report: DiffReport, timeout_s: float
+    candidate: str,
+    reference: VerilogRef | PythonRef,
+    top: str | None,
+    report: DiffReport,
+    timeout_s: float,
+    soak_cycles: int,
 ) -> None:
     cand_src = _source(candidate, "the candidate", "fail")
     ref_info: DesignInfo | None = None
@@ -149,16 +165,41 @@ def _run(
     outputs = cand.outputs
     if not outputs:
         raise _Stop("fail", "ports", "the candidate has no outputs, so nothing can be compared")
+    constants = mine_constants(cand_src, ref_src)
     stims = [
-        generate(driven, reset, seed=s, sequences=report.sequences, cycles=report.cycles, power_on_run=i == 1)
+        generate(
+            driven,
+            reset,
+            seed=s,
+            sequences=report.sequences,
+            cycles=report.cycles,
+            power_on_run=i == 1,
+            constants=constants,
+        )
         for i, s in enumerate(report.seeds)
     ]
+    stateful = cand.has_state or (ref_info is not None and ref_info.has_state)
+    if soak_cycles and clock is not None and stateful:
+        # One long run, reset once, inputs held for stretches: counters that roll over after
+        # hundreds of cycles and "input low for N cycles" conditions get their chance.
+        stims.append(
+            generate(
+                driven,
+                reset,
+                seed=report.seeds[0] + SOAK_SEED,
+                sequences=1,
+                cycles=soak_cycles,
+                constants=constants,
+                modes=("hold",),
+                patterns=("start",),
+            )
+        )
     with tempfile.TemporaryDirectory(prefix="qimeng-diff-") as tmp:
         work = Path(tmp)
         instances = [(ref_info.top + testbench.REF_SUFFIX, "qref")] if ref_info else []
         instances.append((cand.top, "qdut"))
-        n = report.sequences * report.cycles
-        tb = testbench.build(driven, outputs, instances, clock=clock, negedge=negedge, samples=n)
+        counts = [len(stim.samples) for stim in stims]
+        tb = testbench.build(driven, outputs, instances, clock=clock, negedge=negedge, samples=max(counts))
         (work / "tb.v").write_text(tb, encoding="utf-8")
         (work / "candidate.sv").write_text(cand_src, encoding="utf-8")
         files = ["tb.v"]
@@ -169,7 +210,7 @@ def _run(
         _compile(work, files)
         for k, stim in enumerate(stims):
             (work / f"vec{k}.hex").write_text(stim.to_hex(), encoding="utf-8")
-        rows = _simulate(work, len(stims), n, timeout_s)
+        rows = _simulate(work, counts, timeout_s)
         if isinstance(reference, PythonRef):
             report.tools.append(tc.python_tool().label)
             expected = _model(work, ref_src, reference, outputs, clock, reset, stims, timeout_s)
@@ -265,10 +306,12 @@ def _compile(work: Path, files: list[str]) -> None:
     raise _Stop("fail", "compile", "candidate and reference do not compile together", rendered)
 
 
-def _simulate(work: Path, runs: int, n: int, timeout_s: float) -> list[list[list[str]]]:
+def _simulate(work: Path, counts: list[int], timeout_s: float) -> list[list[list[str]]]:
     vvp = shlex.quote(tc.vvp().argv[0])
+    runs = len(counts)
     script = "; ".join(
-        f"{vvp} -n sim.vvp +vec=vec{k}.hex +n={n} +out=out{k}.txt >/dev/null || exit 1" for k in range(runs)
+        f"{vvp} -n sim.vvp +vec=vec{k}.hex +n={n} +out=out{k}.txt >/dev/null || exit 1"
+        for k, n in enumerate(counts)
     )
     res = tc.run_sandboxed_shell(script, work, timeout_s)
     if "wall" in res.limits_hit or "cpu" in res.limits_hit:
@@ -286,7 +329,7 @@ def _simulate(work: Path, runs: int, n: int, timeout_s: float) -> list[list[list
             raise _Stop(
                 "fail",
                 "crash",
-                f"the simulation stopped early ({res.describe()}, {len(lines)} of {n} samples): "
+                f"the simulation stopped early ({res.describe()}, {len(lines)} of {counts[k]} samples): "
                 "does the candidate call $finish/$stop or crash the simulator?",
             )
         rows.append([ln.split() for ln in lines[:-1]])

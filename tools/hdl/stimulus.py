@@ -10,18 +10,46 @@ Each sequence has a reset pattern, cycling through:
 
 and the first sequence of the second seed's run is ``never``: the design runs from power-on
 without any reset, so designs that rely on initial values are exercised too.
-Other inputs take uniform random values, with corner values (0, 1, all ones, only the top bit)
-one sample in eight.
+Sequences alternate between two modes: ``random`` (every input takes a new value every cycle)
+and ``hold`` (each input keeps its value with probability 0.9, so slow patterns such as "low for
+twenty cycles" occur). New values are uniform random, with corner values (0, 1, all ones, only the
+top bit) one sample in eight and, when the sources hold numeric constants (:func:`mine_constants`),
+one of those constants or a neighbour one sample in six: random 16-bit values almost never hit a
+decoder's ``16'he06b``.
 """
 
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tools.hdl.ports import Port, Reset
 
 RESET_PATTERNS = ("start", "mid", "none")
+MODES = ("random", "hold")
+HOLD_PROBABILITY = 0.9
+MAX_CONSTANTS = 64
+
+_SIZED = re.compile(r"(?<![\w$])(?:\d+)?\s*'[sS]?([bBoOdDhH])\s*([0-9a-fA-F_]+)(?![\w'])")
+_DECIMAL = re.compile(r"(?<![\w$.'])(\d+)(?![\w.'])")
+_BASES = {"b": 2, "o": 8, "d": 10, "h": 16}
+
+
+def mine_constants(*sources: str) -> list[int]:
+    """Numeric literals of the sources (Verilog sized literals and plain decimals >= 2), with their
+    neighbours, smallest first; at most :data:`MAX_CONSTANTS`."""
+    found: set[int] = set()
+    for text in sources:
+        for base, digits in _SIZED.findall(text):
+            try:
+                found.add(int(digits.replace("_", ""), _BASES[base.lower()]))
+            except ValueError:
+                continue  # x/z digits or an empty literal
+        found.update(int(d) for d in _DECIMAL.findall(text) if 2 <= int(d) < 1 << 64)
+    near = {v + d for v in found for d in (-1, 0, 1) if v + d >= 0}
+    return sorted(near)[: MAX_CONSTANTS * 3]
 
 
 @dataclass
@@ -66,6 +94,9 @@ def generate(
     sequences: int,
     cycles: int,
     power_on_run: bool = False,
+    constants: Sequence[int] = (),
+    modes: Sequence[str] = MODES,
+    patterns: Sequence[str] = RESET_PATTERNS,
 ) -> Stimulus:
     """Random samples for ``inputs`` (clock excluded by the caller).
 
@@ -76,18 +107,29 @@ def generate(
         sequences: number of sequences in the run.
         cycles: samples per sequence (one clock cycle each for sequential designs).
         power_on_run: make the first sequence ``never`` (no reset from power-on).
+        constants: values worth trying (see :func:`mine_constants`).
+        modes: per-sequence stimulus modes, cycled (``random``, ``hold``).
+        patterns: per-sequence reset patterns, cycled.
     """
     rng = random.Random(seed)
     stim = Stimulus(seed=seed, inputs=list(inputs), cycles=cycles)
     reset_seen = False
+    previous: dict[str, int] = {}
     for seq in range(sequences):
-        pattern = "never" if power_on_run and seq == 0 else RESET_PATTERNS[seq % len(RESET_PATTERNS)]
+        pattern = "never" if power_on_run and seq == 0 else patterns[seq % len(patterns)]
         if reset is None:
             pattern = "none"
-        stim.patterns.append(pattern)
+        mode = modes[seq % len(modes)]
+        stim.patterns.append(pattern if mode == "random" else f"{pattern}, {mode}")
         asserted = _reset_cycles(pattern, cycles, rng)
         for cycle in range(cycles):
-            sample = {p.name: _value(p.width, rng) for p in inputs}
+            sample = {}
+            for p in inputs:
+                if mode == "hold" and p.name in previous and rng.random() < HOLD_PROBABILITY:
+                    sample[p.name] = previous[p.name]
+                else:
+                    sample[p.name] = _value(p.width, rng, constants)
+            previous = dict(sample)
             if reset is not None:
                 active = cycle in asserted
                 sample[reset.name] = int(active != reset.active_low)
@@ -111,7 +153,12 @@ def _reset_cycles(pattern: str, cycles: int, rng: random.Random) -> set[int]:
     return set()
 
 
-def _value(width: int, rng: random.Random) -> int:
-    if rng.random() < 0.125:
+def _value(width: int, rng: random.Random, constants: Sequence[int] = ()) -> int:
+    draw = rng.random()
+    if draw < 0.125:
         return rng.choice((0, 1, (1 << width) - 1, 1 << (width - 1)))
+    if constants and width > 2 and draw < 0.125 + 1 / 6:
+        fitting = [c for c in constants if c < 1 << width]
+        if fitting:
+            return rng.choice(fitting)
     return rng.getrandbits(width)
