@@ -173,3 +173,21 @@ def test_held_inputs_reach_long_quiet_stretches() -> None:
     report = diff_check(cand, VerilogRef(source=ref))
     assert report.verdict == "fail"
     assert report.mismatches[0].output == "long"
+
+
+DUAL_EDGE = """module de(input clk, input d, output reg q);
+  reg qp, qn;
+  always @(posedge clk) qp <= d;
+  always @(negedge clk) qn <= NEG;
+  always @(*) q = clk ? qp : qn;
+endmodule
+"""
+
+
+def test_dual_edge_designs_are_sampled_at_both_clock_levels() -> None:
+    ref = DUAL_EDGE.replace("NEG", "d")
+    wrong_on_the_falling_edge = DUAL_EDGE.replace("NEG", "~d")
+    assert diff_check(ref, VerilogRef(source=ref)).verdict == "pass"
+    report = diff_check(wrong_on_the_falling_edge, VerilogRef(source=ref))
+    assert report.verdict == "fail"
+    assert "edge" in report.mismatches[0].output

@@ -159,6 +159,13 @@ def _run(
     if any(p.direction == "inout" for p in cand.ports):
         raise _Stop("unsupported", "ports", "inout ports are not supported by the differential checker")
     clock, negedge = _clock(cand, ref_info, reference)
+    dual_edge = clock is not None and (
+        clock in cand.dual_edge_clocks or (ref_info is not None and clock in ref_info.dual_edge_clocks)
+    )
+    if dual_edge and isinstance(reference, PythonRef):
+        report.notes.append(
+            "flip-flops on both clock edges: a Python model is compared at one clock level only"
+        )
     reset = _reset(cand, ref_info, reference, clock)
     report.clock, report.reset = clock, reset.name if reset else None
     driven = [p for p in cand.inputs if p.name != clock]
@@ -199,7 +206,10 @@ def _run(
         instances = [(ref_info.top + testbench.REF_SUFFIX, "qref")] if ref_info else []
         instances.append((cand.top, "qdut"))
         counts = [len(stim.samples) for stim in stims]
-        tb = testbench.build(driven, outputs, instances, clock=clock, negedge=negedge, samples=max(counts))
+        both = dual_edge and isinstance(reference, VerilogRef)
+        tb = testbench.build(
+            driven, outputs, instances, clock=clock, negedge=negedge, samples=max(counts), both_levels=both
+        )
         (work / "tb.v").write_text(tb, encoding="utf-8")
         (work / "candidate.sv").write_text(cand_src, encoding="utf-8")
         files = ["tb.v"]
@@ -216,6 +226,13 @@ def _run(
             expected = _model(work, ref_src, reference, outputs, clock, reset, stims, timeout_s)
             runs = [(s, expected[k], rows[k]) for k, s in enumerate(stims)]
         else:
+            if both:  # each output also compared after the active edge, under its own name
+                outputs = outputs + [
+                    p.model_copy(
+                        update={"name": f"{p.name} (after the {'falling' if negedge else 'rising'} edge)"}
+                    )
+                    for p in outputs
+                ]
             half = len(outputs)
             runs = [
                 (s, [r[:half] for r in rows[k]], [r[half:] for r in rows[k]]) for k, s in enumerate(stims)

@@ -56,6 +56,9 @@ class DesignInfo(BaseModel):
     modules: list[str] = Field(default_factory=list, description="All modules Yosys read.")
     ports: list[Port] = Field(default_factory=list)
     clocks: list[str] = Field(default_factory=list, description="Clock inputs (1-bit).")
+    dual_edge_clocks: list[str] = Field(
+        default_factory=list, description="Clocks with flip-flops on both edges (sampled at both levels)."
+    )
     negedge_clocks: list[str] = Field(
         default_factory=list, description="Clocks whose flip-flops use the falling edge."
     )
@@ -169,6 +172,7 @@ def _describe(data: dict[str, Any], top: str | None) -> DesignInfo:
         p["bits"][0]: n for n, p in mod["ports"].items() if p["direction"] == "input" and len(p["bits"]) == 1
     }
     clocks: dict[str, bool] = {}
+    polarities: dict[str, set[int]] = {}
     resets: dict[str, Reset] = {}
     has_state = False
     for cell in mod.get("cells", {}).values():
@@ -180,6 +184,7 @@ def _describe(data: dict[str, Any], top: str | None) -> DesignInfo:
             for bit in conn.get(pin, []):
                 if bit in bit_of:
                     clocks[bit_of[bit]] = clocks.get(bit_of[bit], False) or _bit(par.get(pol_key, "1")) == 0
+                    polarities.setdefault(bit_of[bit], set()).add(_bit(par.get(pol_key, "1")))
         for pin, pol_key, is_async in (("ARST", "ARST_POLARITY", True), ("SRST", "SRST_POLARITY", False)):
             for bit in conn.get(pin, []):
                 if bit in bit_of and bit_of[bit] not in resets:
@@ -201,6 +206,7 @@ def _describe(data: dict[str, Any], top: str | None) -> DesignInfo:
         ports=ports,
         clocks=sorted(clocks),
         negedge_clocks=sorted(c for c, neg in clocks.items() if neg),
+        dual_edge_clocks=sorted(c for c, pols in polarities.items() if len(pols) == 2),
         resets=list(resets.values()),
         has_state=has_state,
     )

@@ -42,6 +42,7 @@ def build(
     clock: str | None,
     negedge: bool,
     samples: int,
+    both_levels: bool = False,
 ) -> str:
     """Testbench text.
 
@@ -53,6 +54,9 @@ def build(
         clock: clock input name, or None for a combinational design.
         negedge: the design acts on the falling edge.
         samples: the most samples a run may hold (array size); ``+n=`` gives the actual count.
+        both_levels: for designs with flip-flops on both edges: print each instance's outputs at
+            ``t+4`` and again at ``t+9`` (after the active edge, before the inactive one), so each
+            line holds, per instance, the early values then the late ones.
 
     The run takes plusargs ``+vec=FILE`` (``$readmemh`` input), ``+n=COUNT`` and ``+out=FILE``.
     """
@@ -69,14 +73,36 @@ def build(
     for _, inst in instances:
         for p in outputs:
             lines.append(f"  wire [{p.width - 1}:0] qv_{inst}_{p.name};")
+            if both_levels:
+                lines.append(f"  reg [{p.width - 1}:0] qv_early_{inst}_{p.name};")
     for module, inst in instances:
         conns = [f".{clock}(qv_in_{clock})"] if clock else []
         conns += [f".{p.name}(qv_in_{p.name})" for p in inputs]
         conns += [f".{p.name}(qv_{inst}_{p.name})" for p in outputs]
         lines.append(f"  {module} {inst} (" + ", ".join(conns) + ");")
     packed = "{" + ", ".join(f"qv_in_{p.name}" for p in inputs) + "}" if inputs else ""
-    fmt = " ".join(" ".join("%b" for _ in outputs) for _ in instances)
-    args = ", ".join(f"qv_{inst}_{p.name}" for _, inst in instances for p in outputs)
+    per_instance = 2 * len(outputs) if both_levels else len(outputs)
+    fmt = " ".join(" ".join("%b" for _ in range(per_instance)) for _ in instances)
+    if both_levels:
+        args = ", ".join(
+            f"{pre}{inst}_{p.name}" for _, inst in instances for pre in ("qv_early_", "qv_") for p in outputs
+        )
+        capture = " ".join(
+            f"qv_early_{inst}_{p.name} = qv_{inst}_{p.name};" for _, inst in instances for p in outputs
+        )
+        step = [
+            f"      #3 {capture or ';'}",
+            f"      #1 {'qv_in_' + clock + ' = ' + active + ';' if clock else ';'}",
+            f'      #4 $fdisplay(qv_fd, "{fmt}", {args});' if outputs else "      #4;",
+            f"      #1 {'qv_in_' + clock + ' = ' + idle + ';' if clock else ';'}",
+        ]
+    else:
+        args = ", ".join(f"qv_{inst}_{p.name}" for _, inst in instances for p in outputs)
+        step = [
+            f'      #3 $fdisplay(qv_fd, "{fmt}", {args});' if outputs else "      #3;",
+            f"      #1 {'qv_in_' + clock + ' = ' + active + ';' if clock else ';'}",
+            f"      #5 {'qv_in_' + clock + ' = ' + idle + ';' if clock else ';'}",
+        ]
     lines += [
         "  initial begin",
         f"    {'qv_in_' + clock + ' = ' + idle + ';' if clock else ''}",
@@ -87,9 +113,7 @@ def build(
         '    qv_fd = $fopen(qv_outfile, "w");',
         "    for (qv_i = 0; qv_i < qv_n; qv_i = qv_i + 1) begin",
         f"      #1 {packed + ' = qv_vec[qv_i];' if inputs else ';'}",
-        f'      #3 $fdisplay(qv_fd, "{fmt}", {args});' if outputs else "      #3;",
-        f"      #1 {'qv_in_' + clock + ' = ' + active + ';' if clock else ';'}",
-        f"      #5 {'qv_in_' + clock + ' = ' + idle + ';' if clock else ';'}",
+        *step,
         "    end",
         '    $fdisplay(qv_fd, "qimeng-done");',
         "    $fclose(qv_fd);",
