@@ -9,6 +9,7 @@ built with another model is refused rather than mixed.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,10 +149,15 @@ def open_store(
                 "or unset QIMENG_CHROMA_HOST to use the embedded store"
             ) from None
         return KnowledgeStore(client, location)
-    directory = Path(path or settings.chroma_path)
+    directory = Path(path or settings.chroma_path or settings.run_dir / "chroma").resolve()
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(directory), settings=chroma_settings())
+        # Chroma keeps one shared system per path and races when two threads create it at once.
+        with _open_lock:
+            client = chromadb.PersistentClient(path=str(directory), settings=chroma_settings())
     except (OSError, ValueError, ChromaError) as exc:
         raise StoreUnavailable(f"cannot open the embedded Chroma store at {directory}: {exc}") from None
     return KnowledgeStore(client, f"the embedded store at {directory}")
+
+
+_open_lock = threading.Lock()

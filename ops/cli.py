@@ -7,6 +7,7 @@ traceback: usage errors exit 2, other failures exit 1; Ctrl-C exits 130.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -259,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     Typer reports its own usage errors (exit 2); our errors are printed here as one line.
     """
     args = sys.argv[1:] if argv is None else argv
+    if not sys.stdout.isatty():
+        # rich assumes 80 columns when piped, which cuts table cells; a log file can be wider
+        os.environ.setdefault("COLUMNS", "200")
     _mount(args)
     command = typer.main.get_command(app)
     try:

@@ -193,7 +193,8 @@ def serve(
     """
     if not 0 < port < 65536:
         raise _fail(UsageError(f"port must be between 1 and 65535, got {port}"))
-    directory = path or get_settings().chroma_path
+    settings = get_settings()
+    directory = path or settings.chroma_path or settings.run_dir / "chroma"
     server = ChromaServer(directory, port=port, host=host)
     try:
         server.start()

@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(3, ge=0, description="Retries on 429, 5xx and connection errors.")
     run_dir: Path = Field(Path("runs"), description="Where every command writes its artifacts.")
     ray_address: str | None = Field(None, description="Ray cluster address; unset: a local Ray.")
-    chroma_path: Path = Field(Path("runs/chroma"), description="Embedded ChromaDB directory.")
+    chroma_path: Path | None = Field(
+        None, description="Embedded ChromaDB directory (default: <run_dir>/chroma)."
+    )
     chroma_host: str | None = Field(None, description="Chroma server host; set to use a server instead.")
     chroma_port: int = Field(8000, gt=0, lt=65536, description="Chroma server port.")
     use_knowledge: bool = Field(
