@@ -53,11 +53,12 @@ def _sw() -> typer.Typer:
 
 
 def _eval() -> typer.Typer:
-    from ops import cmd_eval_hw, cmd_eval_sw
+    from ops import cmd_eval_hw, cmd_eval_kb, cmd_eval_sw
 
     evals = typer.Typer(help="Benchmarks with their evaluator-only oracles.", no_args_is_help=True)
     evals.add_typer(cmd_eval_hw.app)
     evals.add_typer(cmd_eval_sw.app)
+    evals.add_typer(cmd_eval_kb.app)
     return evals
 
 
