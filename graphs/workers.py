@@ -11,11 +11,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from langgraph.runtime import Runtime
+
 from agents.codesign.accelerator import AcceleratorResult, accelerator_spec
 from agents.codesign.kernel import run_gemm
 from agents.codesign.request import CodesignRequest
+from agents.hw.nodes import Roles
+from agents.hw.roles import LlmDesigner, LlmJudge, LlmTester
+from agents.llm import LLMClient
 from agents.planner.cache import ToolCache, cache_key
 from agents.planner.events import emit
+from agents.planner.nodes import QimengContext
 from agents.planner.state import QimengState, Task, WorkerInput
 from graphs.hw import build_hw_graph
 from graphs.sw import design_kernel
@@ -43,10 +49,15 @@ def _cached(
     return result, {"agent": agent, "tool": task.id, "tool_s": result["tool_s"], "cached": False}
 
 
-def hw_worker(inp: WorkerInput) -> QimengState:
-    """Run the hardware agent on one task; publish status, area, depth and the RTL's interface."""
+def hw_worker(inp: WorkerInput, runtime: Runtime[QimengContext]) -> QimengState:
+    """Run the hardware agent on one task; publish status, area, depth and the RTL's interface.
+
+    In LLM mode (the thread is not offline and the context holds a client) a free-form task goes to
+    the LLM designer, tester and judge; accelerators for the co-design loop always come from the
+    generator library, which makes their lane counts exact."""
     task = Task.model_validate(inp["task"])
     details = inp["details"]
+    llm = runtime.context.llm if runtime.context is not None and not inp["offline"] else None
 
     def work(t: Task) -> dict[str, Any]:
         if t.constraints.lanes is not None:
@@ -54,7 +65,10 @@ def hw_worker(inp: WorkerInput) -> QimengState:
             out = acc.model_dump(mode="json")
             out["status"] = "verified" if acc.verified else "failed"
         else:
-            state = build_hw_graph().invoke({"text": t.spec, "offline": True, "run_root": inp["run_root"]})
+            roles = _llm_roles(llm) if llm is not None else None
+            state = build_hw_graph(roles).invoke(
+                {"text": t.spec, "offline": llm is None, "samples": 1, "run_root": inp["run_root"]}
+            )
             best = state.get("best")
             synth = (best.synth if best is not None else None) or {}
             out = {
@@ -74,8 +88,23 @@ def hw_worker(inp: WorkerInput) -> QimengState:
         out["within_budget"] = budget is None or out["cells"] <= budget
         return out
 
-    result, cost = _cached("hardware", inp, [task.model_dump(mode="json"), details.get("width")], work)
+    key = [task.model_dump(mode="json"), details.get("width"), "llm" if llm is not None else "offline"]
+    before = _hw_tokens(llm)
+    result, cost = _cached("hardware", inp, key, work)
+    cost["tokens"] = _hw_tokens(llm) - before
     return {"hw_results": [result], "costs": [cost]}
+
+
+HW_AGENTS = ("hw.designer", "hw.tester", "hw.judge")
+
+
+def _hw_tokens(llm: LLMClient | None) -> int:
+    """Tokens the hardware agent's roles have used on this client so far."""
+    return 0 if llm is None else sum(llm.ledger.usage(agent).total_tokens for agent in HW_AGENTS)
+
+
+def _llm_roles(llm: LLMClient) -> Roles:
+    return Roles(designer=LlmDesigner(llm), tester=LlmTester(llm), judge=LlmJudge(llm), offline=False)
 
 
 def sw_worker(inp: WorkerInput) -> QimengState:

@@ -12,29 +12,50 @@ from agents.llm_errors import LLMUnreachable
 from graphs.session import Session
 from tools.settings import Settings, load_settings
 
+SPEC = "module top(input [3:0] a, input [3:0] b, output [3:0] y); y is the sum of a and b modulo 16."
+BUGGY = "```verilog\nmodule top(input [3:0] a, input [3:0] b, output [3:0] y);\n  assign y = a | b;\nendmodule\n```"
+FIXED = "```verilog\nmodule top(input [3:0] a, input [3:0] b, output [3:0] y);\n  assign y = a + b;\nendmodule\n```"
+MODEL = (
+    "```python\nclass Model:\n    def reset(self):\n        pass\n\n    def outputs(self, inputs):\n"
+    '        return {"y": (inputs["a"] + inputs["b"]) % 16}\n\n    def clock(self, inputs):\n        pass\n```'
+)
 
-def test_llm_planner_fixes_an_invalid_plan_after_validator_feedback(
+
+def test_llm_planner_and_hardware_agent_repair_round_trip(
     tmp_path: Path, llm_server: ScriptedLLMServer, llm_client: LLMClient
 ) -> None:
+    """The plan is repaired after validator feedback; the LLM designer's wrong RTL is repaired after
+    the differential checker's feedback; both through the top-level graph."""
     bad = {
         "kind": "hw",
-        "tasks": [{"id": "t1", "kind": "sw", "spec": "counter", "constraints": {"target": "mips"}}],
+        "tasks": [{"id": "t1", "kind": "sw", "spec": "adder", "constraints": {"target": "mips"}}],
         "rationale": "wrong agent",
     }
-    good = {"kind": "hw", "tasks": [{"id": "hw-1", "kind": "hw", "spec": "8-bit counter with sync reset"}]}
+    good = {"kind": "hw", "tasks": [{"id": "hw-1", "kind": "hw", "spec": SPEC}]}
     llm_server.reply_json(bad, usage=(100, 20))
     llm_server.reply_json(good, usage=(150, 30))
+    llm_server.reply_text(BUGGY, usage=(50, 10))  # hw.designer
+    llm_server.reply_text(MODEL, usage=(40, 10))  # hw.tester (never sees the RTL)
+    llm_server.reply_text("candidate", usage=(30, 1))  # hw.judge: the candidate is wrong
+    llm_server.reply_text(FIXED, usage=(60, 10))  # hw.designer, repair with the checker's feedback
     s = Session(tmp_path, llm=llm_client)
-    list(s.start("8-bit counter with sync reset", offline=False))
+    list(s.start(SPEC, offline=False))
     values = s.values()
-    assert values["status"] == "done" and values["hw_results"][0]["status"] == "verified"
+    assert values["status"] == "done"
+    hw = values["hw_results"][0]
+    assert hw["status"] == "verified" and "a + b" in hw["rtl"]
+    prompts = [str(r.messages[-1]["content"]) for r in llm_server.chat_requests]
+    assert "Differential check: FAIL" in prompts[5]
+    assert "assign y" not in prompts[3]
     second_prompt = str(llm_server.requests[1].messages[-1]["content"])
     assert "rejected by the validator" in second_prompt
     assert "constraints.target 'mips' is not a known target" in second_prompt
     assert "a hardware request needs at least one hw task" in second_prompt
     assert any("first plan rejected" in f for f in values["feedback"])
     report = s.result()
-    assert report is not None and report["tokens"] == 300 and report["cost"]["planner"]["tokens"] == 300
+    assert report is not None and report["cost"]["planner"]["tokens"] == 300
+    assert report["cost"]["hardware"]["tokens"] == 60 + 50 + 31 + 70
+    assert report["tokens"] == 300 + 211
 
 
 def test_unreachable_llm_is_a_clear_error_and_the_thread_is_kept(tmp_path: Path) -> None:
