@@ -87,11 +87,9 @@ def run_demo(progress: Callable[[str], None] = print) -> DemoReport:
             detail = f"{result.timing.get('gflops', 0):.1f} GFLOP/s, params {result.params}"
         else:
             detail = "correct under QEMU (emulated: not timed)"
-        report.steps.append(
-            DemoStep(
-                f"sw: {spec} [{target}]", result.status, detail, time.monotonic() - start, result.run_id or ""
-            )
-        )
+        where = str(get_settings().run_dir / result.run_id) if result.run_id else ""
+        step = DemoStep(f"sw: {spec} [{target}]", result.status, detail, time.monotonic() - start, where)
+        report.steps.append(step)
     progress("co-design: " + CODESIGN_REQUEST)
     start = time.monotonic()
     codesign = run_codesign_demo(get_settings().run_dir, CODESIGN_REQUEST)
