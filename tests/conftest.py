@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ import pytest
 from fakes.llm_server import ScriptedLLMServer
 
 from tools.settings import Settings, get_settings, load_settings
+
+_EXIT_STATUS = pytest.StashKey[int]()
 
 # Every test run writes its artifacts to a private run directory, never the checkout's runs/, and
 # leaves the knowledge base out unless a test turns it on (tests/agents/test_knowledge_use.py).
@@ -59,3 +62,22 @@ def llm_client(llm_settings: Settings) -> LLMClient:
     from agents.llm import LLMClient
 
     return LLMClient(llm_settings, backoff_base_s=0.01, jitter=0.0)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remember the exit status for :func:`pytest_unconfigure`."""
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without the interpreter's final clean-up once the report is printed.
+
+    Native libraries loaded in this process (Ray's core worker, Chroma's Rust bindings, torch's
+    thread pools) occasionally crashed during interpreter shutdown, after every test had passed,
+    turning a green run into a segmentation fault. Nothing is left to do at this point: the summary
+    is printed and every fixture has been torn down.
+    """
+    if _EXIT_STATUS in config.stash:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash[_EXIT_STATUS])
