@@ -1,4 +1,4 @@
-"""The top-level QiMeng graph, wiring only (nodes live in :mod:`agents.planner`):
+"""The top-level QiMeng graph, wiring only (nodes live in :mod:`agents.top`):
 
     intake -> planner -> approve --Send--> hw / sw -> join --Send--> sw (on each accelerator) -> join
                  ^                                                                      |
@@ -14,7 +14,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from agents.planner import (
+from agents.top import (
     QimengContext,
     QimengState,
     after_critic,

@@ -2,7 +2,7 @@
 
 Every thread's checkpoints live in ``<root>/sessions.sqlite`` and its artifacts in
 ``<root>/<thread-id>/``. A killed process resumes from its last checkpoint (finished tool work is
-also cached by content hash, see :mod:`agents.planner.cache`). The database is stamped with
+also cached by content hash, see :mod:`graphs.cache`). The database is stamped with
 :data:`SCHEMA_VERSION`; one written by another version is refused with a message saying what to do.
 """
 
@@ -20,7 +20,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from agents.llm import LLMClient
-from agents.planner import Budget, QimengContext
+from agents.top import Budget, QimengContext
 from graphs.qimeng import build_qimeng_graph
 from tools.errors import QimengError, UsageError
 

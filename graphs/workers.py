@@ -19,10 +19,10 @@ from agents.codesign.request import CodesignRequest
 from agents.hw.nodes import Roles
 from agents.hw.roles import LlmDesigner, LlmJudge, LlmTester
 from agents.llm import LLMClient
-from agents.planner.cache import ToolCache, cache_key
-from agents.planner.events import emit
-from agents.planner.nodes import QimengContext
-from agents.planner.state import QimengState, Task, WorkerInput
+from graphs.cache import ToolCache, cache_key
+from agents.top.events import emit
+from agents.top.nodes import QimengContext
+from agents.top.state import QimengState, Task, WorkerInput
 from graphs.hw import build_hw_graph
 from graphs.sw import design_kernel
 

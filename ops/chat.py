@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.llm import LLMClient
-from agents.planner import by_agent
+from agents.top import by_agent
 from graphs.session import Session, SessionError
 from ops.cmd_design import describe_event
 from tools.errors import QimengError

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from agents.llm import LLMClient, is_configured
-from agents.planner import Budget
+from agents.top import Budget
 from graphs.session import Session, SessionError
 from tools.errors import QimengError, UsageError
 from tools.settings import get_settings

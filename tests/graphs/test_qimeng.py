@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.planner import Budget, Unclear, classify
+from agents.top import Budget, Unclear, classify
 from graphs.session import Session, SessionError, run_codesign_demo
 from tools.errors import UsageError
 

@@ -1,8 +1,8 @@
-"""The QiMeng hierarchy's agents: intake, planner, hardware/software workers, integrator, co-design
-critic and report, as plain node functions the top-level graph (:mod:`graphs.qimeng`) wires up."""
+"""The top level of the QiMeng hierarchy: intake, planner, approval, integrator, critic, report and
+events, as plain node functions the top-level graph (:mod:`graphs.qimeng`) wires up."""
 
-from agents.planner.intake import Intake, Unclear, classify, find_target, intake_node
-from agents.planner.nodes import (
+from agents.top.intake import Intake, Unclear, classify, find_target, intake_node
+from agents.top.nodes import (
     QimengContext,
     after_critic,
     approve_node,
@@ -13,9 +13,9 @@ from agents.planner.nodes import (
     join_node,
     planner_node,
 )
-from agents.planner.planner import llm_plan, offline_plan, validate_plan
-from agents.planner.report import build_report, plot_tradeoff, report_node
-from agents.planner.state import Budget, Constraints, Plan, QimengState, Task, by_agent
+from agents.top.planner import llm_plan, offline_plan, validate_plan
+from agents.top.report import build_report, plot_tradeoff, report_node
+from agents.top.state import Budget, Constraints, Plan, QimengState, Task, by_agent
 
 __all__ = [
     "Budget",

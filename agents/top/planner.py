@@ -13,7 +13,7 @@ from agents.codesign.accelerator import accelerator_spec
 from agents.codesign.request import CodesignRequest
 from agents.llm import LLMClient
 from agents.llm_errors import LLMResponseError
-from agents.planner.state import Constraints, Kind, Plan, Task
+from agents.top.state import Constraints, Kind, Plan, Task
 from agents.prompts import PromptTemplates
 from tools.targets import TARGETS
 

@@ -15,8 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from agents.planner.events import emit
-from agents.planner.state import QimengState, by_agent, total_tokens, total_tool_s
+from agents.top.events import emit
+from agents.top.state import QimengState, by_agent, total_tokens, total_tool_s
 
 
 def plot_tradeoff(rows: list[dict[str, Any]], budget: int, chosen: int | None, path: Path) -> Path:

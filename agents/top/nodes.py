@@ -17,9 +17,9 @@ from agents.codesign.accelerator import AcceleratorResult
 from agents.codesign.critic import critique
 from agents.codesign.kernel import KernelResult
 from agents.llm import LLMClient
-from agents.planner.events import emit
-from agents.planner.planner import llm_plan, offline_plan
-from agents.planner.state import Budget, QimengState, WorkerInput, total_tokens, total_tool_s
+from agents.top.events import emit
+from agents.top.planner import llm_plan, offline_plan
+from agents.top.state import Budget, QimengState, WorkerInput, total_tokens, total_tool_s
 
 
 @dataclass

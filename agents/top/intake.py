@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from agents.codesign.request import is_codesign, read_codesign_request
 from agents.hw.request import read_request
-from agents.planner.events import emit
-from agents.planner.state import Kind, QimengState
+from agents.top.events import emit
+from agents.top.state import Kind, QimengState
 from agents.sw.request import parse_request
 from tools.errors import QimengError, UsageError
 from tools.targets import TARGETS
