@@ -1,4 +1,4 @@
-"""Campaign metrics: the driver's progress in the catalog (:mod:`ops.metrics`), metrics inside Ray
+"""Campaign metrics: the driver's progress in the catalog (:mod:`tools.metrics`), metrics inside Ray
 tasks through ``ray.util.metrics`` (exported by each node's metrics agent), and the Prometheus
 service-discovery file that lists every Ray node's metrics endpoint."""
 
@@ -12,7 +12,7 @@ from typing import Any
 import ray
 
 from cluster.calls import CallResult
-from ops import metrics as catalog
+from tools import metrics as catalog
 
 #: Campaign task name -> the catalog's bounded ``kind`` label.
 TASK_KINDS = {

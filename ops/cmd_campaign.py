@@ -63,7 +63,7 @@ def run_cmd(
     Example: qimeng campaign run ops/cluster/examples/synthetic.yaml --executor local --workers 2
     """
     from cluster.launch import execute, make_executor, open_campaign
-    from ops.metrics import serve
+    from tools.metrics import serve
     from tools.settings import get_settings
 
     if metrics:

@@ -28,8 +28,8 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, Field
 
-from ops.metrics import record_limit_hits, record_tool_call
 from tools.errors import QimengError
+from tools.metrics import record_limit_hits, record_tool_call
 from tools.settings import SandboxLimits, get_settings
 
 LimitName = Literal["wall", "cpu", "memory", "nproc", "fsize"]

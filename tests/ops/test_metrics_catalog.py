@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 from prometheus_client import generate_latest
 from prometheus_client.metrics import MetricWrapperBase
 
-from ops import metrics
+from tools import metrics
 
 UNBOUNDED = {
     "run",
@@ -76,3 +78,19 @@ def test_sample_progress_updates_gauges() -> None:
     metrics.record_sample("verilog_eval", "none", "pass", remaining=3)
     assert metrics.CAMPAIGN_DONE._value.get() == before + 1
     assert metrics.CAMPAIGN_LAST_PROGRESS._value.get() > 0
+
+
+def test_no_room_below_ops_imports_ops() -> None:
+    """The catalog lives in tools/ so that tools, agents, graphs and cluster record without importing ops."""
+    root = Path(__file__).parents[2]
+    offenders = []
+    for room in ("tools", "agents", "graphs", "cluster", "knowledge", "evals"):
+        for path in sorted((root / room).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                offenders += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] == "ops"]
+    assert offenders == []

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from ops import metrics
 from ops.prom import CONFIG_DIR, render_config
+from tools import metrics
 
 GRAFANA = Path(__file__).parents[2] / "ops" / "grafana"
 

@@ -17,8 +17,8 @@ import ray
 from cluster.launch import execute, open_campaign
 from cluster.metrics import write_ray_sd_file
 from cluster.ray_executor import RayExecutor
-from ops import metrics
 from ops.prom import PrometheusServer, start
+from tools import metrics
 
 
 def free_port() -> int:

@@ -6,7 +6,8 @@ Labels are bounded: each label's allowed values are listed in :data:`LABEL_VALUE
 ids. Long-lived processes expose these with :func:`serve`; code inside Ray tasks uses
 ``ray.util.metrics`` (see ``cluster/``), which Ray exports for Prometheus to scrape.
 
-This module imports nothing of ours, so every room may record metrics.
+It lives in ``tools/``, below every room that records into it (tools, agents, graphs, cluster, ops),
+and imports nothing of ours.
 """
 
 from __future__ import annotations
