@@ -88,6 +88,13 @@ def bind(gen: Generator, params: dict[str, Any], iface: Interface | None, module
     return _design(gen, p, iface, rtl, roles)
 
 
+def header_params(gen: Generator, params: dict[str, Any], iface: Interface) -> dict[str, Any]:
+    """The parameters ``iface`` decides for ``gen`` (widths, optional ports, the reset's polarity and
+    kind from its name), as values that would replace ``params``. Raises UsageError when a port has
+    no counterpart in the generator."""
+    return _params_from_header(gen, {}, iface, _bind_roles(gen, params, iface))
+
+
 def _validated(gen: Generator, params: dict[str, Any]) -> Params:
     try:
         return gen.params(**params)

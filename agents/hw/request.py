@@ -7,10 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.hw.generators._base import Generator
+from agents.hw.binding import header_params
+from agents.hw.generators._base import Generator, as_found
 from agents.hw.interface import Interface, parse_interface
+from agents.hw.interpretation import Underspecified, interpret
 from agents.hw.library import GENERATORS, catalog, get_generator
 from tools.errors import UsageError
+from tools.evidence import Interpretation
 
 
 class HwRequest(BaseModel):
@@ -28,6 +31,19 @@ class HwRequest(BaseModel):
     )
     area_budget: float | None = Field(None, description="Cell-count budget from the text, if any.")
     context: str = Field("", description="Retrieved documents, marked as untrusted data, for LLM prompts.")
+    interpretation: Interpretation | None = Field(
+        None, description="How the generator read the text: every parameter and where it came from."
+    )
+    missing: list[str] = Field(
+        default_factory=list,
+        description="Behaviour-deciding parameters nobody stated, and places where the text and the "
+        "header disagree: the offline designer refuses (or asks) while this is not empty.",
+    )
+
+    def refuse_if_unread(self) -> None:
+        """Raise :class:`Underspecified` when the request leaves the generator guessing."""
+        if self.missing and self.generator is not None:
+            raise Underspecified(self.generator, self.missing, [])
 
 
 def _score(gen: Generator, text: str) -> int:
@@ -79,8 +95,15 @@ def read_request(
             )
         generator = next(n for n, s in scores.items() if s == best)
     gen = get_generator(generator)
-    found = gen.extract(prose)
-    found.update(params or {})
+    found = as_found(gen.extract(prose), prose)
+    user = dict(params or {})
+    try:
+        header = header_params(gen, {**found.values, **user}, iface) if iface else {}
+    except UsageError:
+        if require_generator:
+            raise
+        header = {}
+    understood = interpret(gen, text, found, header, user)
     budget = re.search(
         r"\barea\s*(?:budget|limit)?\s*(?:of|<=?|:|under|below)?\s*(\d+)\s*cells?", prose, re.I
     )
@@ -88,11 +111,13 @@ def read_request(
     return HwRequest(
         text=text,
         generator=gen.name,
-        params=found,
+        params={**found.values, **user},
         interface=iface,
         module=module,
         scores={k: v for k, v in scores.items() if v},
         area_budget=float(budget.group(1)) if budget else None,
+        interpretation=understood.interpretation,
+        missing=understood.missing + understood.conflicts,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,65 @@ class SeqParams(Params):
     reset_low: bool = Field(False, description="Active-low reset named rst_n (else active-high rst).")
 
 
+@dataclass
+class Found:
+    """What a generator's ``extract`` read from a request: each value with the words it came from.
+
+    ``words`` are the request's own characters that decided the value (a regex match), so a
+    reader can see why, and the accounting check knows which facts of the text were used.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    words: dict[str, str] = field(default_factory=dict)
+
+    def put(self, name: str, value: Any, words: str = "") -> None:
+        """Record ``name = value`` read from ``words``."""
+        self.values[name] = value
+        self.words[name] = words.strip()
+
+    def search(self, name: str, text: str, pattern: str, value: Any = None) -> re.Match[str] | None:
+        """Record ``name`` when ``pattern`` occurs in ``text`` (case-insensitive): ``value`` when
+        given, else the first non-empty group, else True. Returns the match (None: nothing recorded)."""
+        m = re.search(pattern, text, re.I)
+        if m is None:
+            return None
+        if value is None:
+            value = next((g for g in m.groups() if g), True)
+        self.put(name, value, m.group(0))
+        return m
+
+    def update(self, other: Found | Mapping[str, Any]) -> Found:
+        """Take every reading of ``other`` (a plain mapping records no words); returns self."""
+        if isinstance(other, Found):
+            self.values.update(other.values)
+            self.words.update(other.words)
+        else:
+            for k, v in other.items():
+                self.put(k, v)
+        return self
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.values
+
+
+Extract = Callable[[str], "dict[str, Any] | Found"]
+
+
+def as_found(result: dict[str, Any] | Found, text: str) -> Found:
+    """A generator's extract result as :class:`Found`. A plain dict (the older contract) counts as
+    read from the text; its words are the first place the value's digits or bits appear, if any."""
+    if isinstance(result, Found):
+        return result
+    found = Found()
+    for name, value in result.items():
+        words = ""
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value):
+            m = re.search(rf"(?<![\w]){re.escape(str(value))}(?![\w])", text)
+            words = m.group(0) if m else ""
+        found.put(name, value, words)
+    return found
+
+
 @dataclass(frozen=True)
 class Generator:
     """One entry of the library.
@@ -41,20 +100,27 @@ class Generator:
         summary: one line for listings and error messages.
         params: the pydantic parameter model (defaults and ranges).
         keywords: regexes over the lower-cased request; each hit scores one point.
-        extract: reads parameter values from the request text (only keys it found).
+        extract: reads parameter values from the request text, only keys it found: a
+            :class:`Found` (each value with the words it came from), or a plain dict (older
+            contract, read as :func:`as_found` does).
         ports: the role-named ports for a parameter setting, in declaration order.
         rtl: emits Verilog for (params, module name) with role-named ports.
         model: emits Python source defining ``class _Core``.
         aliases: other port names accepted for each role when binding a given header.
         flags: optional role -> boolean parameter that is true when the role is present.
         width_params: role -> (parameter, width -> value) to read parameters from a header.
+        required: parameters that decide behaviour and have no safe default: when neither the
+            text, the header nor the user gives one, the designer refuses (or asks) instead of
+            using the default (a detector's pattern, an ALU's operation table).
+        architecture: parameters that change no observable behaviour (how, not what); every
+            other parameter decides behaviour and shows as '(assumed)' when not read.
     """
 
     name: str
     summary: str
     params: type[Params]
     keywords: tuple[str, ...]
-    extract: Callable[[str], dict[str, Any]]
+    extract: Extract
     ports: Callable[[Any], list[Port]]
     rtl: Callable[[Any, str], str]
     model: Callable[[Any], str]
@@ -62,6 +128,8 @@ class Generator:
     flags: dict[str, str] = field(default_factory=dict)
     width_params: dict[str, tuple[str, Callable[[int], Any]]] = field(default_factory=dict)
     area_variants: Callable[[Any], list[dict[str, Any]]] | None = None
+    required: tuple[str, ...] = ()
+    architecture: tuple[str, ...] = ()
 
     @property
     def clocked(self) -> bool:
@@ -129,14 +197,14 @@ def find_int(text: str, patterns: tuple[str, ...]) -> int | None:
 
 def find_width(text: str) -> int | None:
     """A data width such as '8-bit', '16 bit', 'width 32', 'WIDTH=4', '8 bits wide'."""
-    return find_int(
-        text,
-        (
-            r"\b(\d+)[\s-]*bits?\b",
-            r"\bwidth\s*(?:of|=|:)?\s*(\d+)",
-            r"\b(\d+)\s*b\b",
-        ),
-    )
+    return find_int(text, _WIDTH_PATTERNS)
+
+
+_WIDTH_PATTERNS = (
+    r"\b(\d+)[\s-]*bits?\b",
+    r"\bwidth\s*(?:of|=|:)?\s*(\d+)",
+    r"\b(\d+)\s*b\b",
+)
 
 
 def find_reset(text: str) -> dict[str, Any]:
@@ -147,6 +215,39 @@ def find_reset(text: str) -> dict[str, Any]:
     if re.search(r"active[\s-]*low|\brst_?n\b|\breset_?n\b|\bnreset\b", text, re.I):
         found["reset_low"] = True
     return found
+
+
+def read_int(found: Found, name: str, text: str, patterns: tuple[str, ...]) -> int | None:
+    """Like :func:`find_int`, recording ``name`` with its words in ``found``."""
+    for pat in patterns:
+        m = re.search(pat, text, re.I)
+        if m:
+            raw = m.group(1).lower()
+            value = _NUM_WORDS[raw] if raw in _NUM_WORDS else int(raw)
+            found.put(name, value, m.group(0))
+            return value
+    return None
+
+
+def read_width(found: Found, text: str, name: str = "width") -> int | None:
+    """Like :func:`find_width`, recording ``name`` with its words in ``found``."""
+    return read_int(found, name, text, _WIDTH_PATTERNS)
+
+
+_ASYNC = r"\basync(hronous(ly)?)?\b|\bareset\b|\barst"
+_SYNC = r"\bsync(hronous(ly)?)?\b"
+_LOW = r"active[\s-]*low|\brst_?n\b|\breset_?n\b|\bnreset\b|\bnegative[\s-]*(edge[\s-]*triggered\s+)?(asynchronous\s+)?reset"
+_HIGH = r"active[\s-]*high"
+
+
+def read_reset(found: Found, text: str) -> None:
+    """Reset kind and polarity from words, each recorded with its words: 'asynchronous'/'async'/
+    'areset' (else 'synchronous'/'sync' reads as synchronous), 'active-low'/'rst_n'/'reset_n'
+    (else 'active-high' reads as active-high). Unsaid ones are left unread."""
+    if found.search("reset_async", text, _ASYNC, True) is None:
+        found.search("reset_async", text, _SYNC, False)
+    if found.search("reset_low", text, _LOW, True) is None:
+        found.search("reset_low", text, _HIGH, False)
 
 
 def has(text: str, pattern: str) -> bool:

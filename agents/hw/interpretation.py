@@ -1,0 +1,114 @@
+"""How the offline designer read a request: every parameter of the chosen generator with where it
+came from (the text's words, the module header, the user, or assumed), what it could not find, and
+where the text and the header disagree.
+
+The rule it serves: a parameter that decides behaviour is never defaulted silently. A generator's
+``required`` parameters that nobody stated make the request *underspecified* (the designer refuses or
+asks); other unstated parameters are shown as '(assumed)'.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.hw.generators._base import Found, Generator
+from tools.errors import UsageError
+from tools.evidence import Interpretation, Reading
+
+_CLOCK_EDGE = re.compile(
+    r"\b(positive|negative|rising|falling|pos|neg)[\s-]*edges?\s+of\s+(?:the\s+)?(?:clock|clk)\b|\b(pos|neg)edge\s+clk\b",
+    re.I,
+)
+
+
+class Underspecified(UsageError):
+    """The request leaves a behaviour-deciding parameter unstated, or states it twice differently.
+
+    ``missing`` names what could not be found; ``question`` asks the user for it (one line).
+    """
+
+    def __init__(self, generator: str, missing: list[str], conflicts: list[str]) -> None:
+        parts = []
+        if missing:
+            parts.append("could not find " + "; ".join(missing))
+        parts.extend(conflicts)
+        super().__init__(f"{generator}: " + "; ".join(parts) + " in the request; say it explicitly")
+        self.generator = generator
+        self.missing = missing
+        self.conflicts = conflicts
+        what = "; ".join(missing + conflicts)
+        self.question = f"To build the {generator} I need: {what}. Please state it."
+
+
+@dataclass
+class Understanding:
+    """An interpretation with the parameters it leads to (internal record)."""
+
+    interpretation: Interpretation
+    params: dict[str, Any]
+    missing: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+
+def interpret(
+    gen: Generator, text: str, found: Found, header: dict[str, Any], user: dict[str, Any]
+) -> Understanding:
+    """Combine what the text, the header and the user said into parameters and an interpretation.
+
+    The user overrides everything; the header overrides the text, but a header value that disagrees
+    with a value read from the text is recorded as a conflict (the request says two things).
+    """
+    params = {**found.values, **header, **user}
+    conflicts = [
+        f"the text says {name} {found.values[name]!r} ('{found.words.get(name, '')}') but the module "
+        f"header says {value!r}"
+        for name, value in header.items()
+        if name in found.values and found.values[name] != value and name not in user
+    ]
+    readings = []
+    missing = []
+    for name, info in gen.params.model_fields.items():
+        behaviour = name not in gen.architecture
+        if name in user:
+            readings.append(Reading(name=name, value=user[name], source="user", decides_behaviour=behaviour))
+        elif name in header:
+            readings.append(
+                Reading(
+                    name=name,
+                    value=header[name],
+                    source="header",
+                    words="module header",
+                    decides_behaviour=behaviour,
+                )
+            )
+        elif name in found.values:
+            readings.append(
+                Reading(
+                    name=name,
+                    value=found.values[name],
+                    source="text",
+                    words=found.words.get(name, ""),
+                    decides_behaviour=behaviour,
+                )
+            )
+        elif info.default is not None:
+            readings.append(
+                Reading(name=name, value=info.default, source="assumed", decides_behaviour=behaviour)
+            )
+            if name in gen.required:
+                missing.append(f"{name} ({info.description})" if info.description else name)
+    if gen.clocked:
+        edge = _CLOCK_EDGE.search(text)
+        if edge:
+            value = _edge(edge.group(0))
+            readings.append(Reading(name="clock", value=value, source="text", words=edge.group(0)))
+            if value != "rising edge":
+                conflicts.append(f"'{edge.group(0)}' ({gen.name} works on the clock's rising edge)")
+    interp = Interpretation(by=f"offline:{gen.name}", readings=readings)
+    return Understanding(interpretation=interp, params=params, missing=missing, conflicts=conflicts)
+
+
+def _edge(words: str) -> str:
+    return "falling edge" if re.match(r"(negative|falling|neg)", words, re.I) else "rising edge"
