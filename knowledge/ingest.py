@@ -9,6 +9,7 @@ the collection as it was (added chunks are taken out again).
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -79,6 +80,25 @@ def discover(paths: Sequence[Path]) -> list[Path]:
     return sorted(dict.fromkeys(files))
 
 
+def refusal(path: Path, roots: Sequence[Path]) -> str:
+    """Why ``path`` must not be read (empty when it may): a link that leads outside the given
+    ``roots``, a dangling link, or something that is not a regular file (device, FIFO, socket)."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "a dangling or looping symbolic link"
+    inside = [r.resolve() for r in roots]
+    if path.is_symlink() and not any(resolved == r or resolved.is_relative_to(r) for r in inside):
+        return f"a symbolic link to {resolved}, outside the folders being ingested; links are followed only inside them"
+    try:
+        mode = resolved.stat().st_mode
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (device, FIFO or socket); only regular files are ingested"
+    return ""
+
+
 def source_name(path: Path, root: Path | None = None) -> str:
     """The name chunks of ``path`` cite: relative to ``root`` (or the working directory) if inside it."""
     resolved = path.resolve()
@@ -118,8 +138,17 @@ def ingest_paths(
     started = time.perf_counter()
     if on_start:
         on_start(len(files))
+    roots = [p if p.is_dir() else p.parent for p in paths]
     for path in files:
-        outcome = _ingest_file(col, path, source_name(path, source_root), kind, max_bytes, max_words, report)
+        why = refusal(path, roots)
+        if why:
+            outcome = FileOutcome(
+                path=str(path), source=source_name(path, source_root), status="skipped", reason=why
+            )
+        else:
+            outcome = _ingest_file(
+                col, path, source_name(path, source_root), kind, max_bytes, max_words, report
+            )
         report.files.append(outcome)
         if on_file:
             on_file(path, outcome)

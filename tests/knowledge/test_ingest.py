@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import chromadb
@@ -131,3 +132,25 @@ def test_server_that_is_down_is_named_with_the_fix() -> None:
         StoreUnavailable, match=rf"cannot reach the Chroma server at 127.0.0.1:{port}.*kb serve"
     ):
         open_store(host="127.0.0.1", port=port)
+
+
+def test_ingest_never_leaves_the_given_folders(store: KnowledgeStore, tmp_path: Path) -> None:
+    docs, outside = tmp_path / "docs", tmp_path / "outside"
+    docs.mkdir()
+    outside.mkdir()
+    secret = outside / "secret.md"
+    secret.write_text("# Secret\n\nthe password is hunter2\n")
+    (docs / "timer.md").write_text(DOC)
+    (docs / "leak.md").symlink_to(secret)
+    (docs / "inside.md").symlink_to(docs / "timer.md")
+    (docs / "dangling.md").symlink_to(tmp_path / "missing.md")
+    os.mkfifo(docs / "pipe.md")
+    report = ingest_paths([docs], store, source_root=docs)
+    by_name = {Path(f.path).name: f for f in report.files}
+    assert by_name["leak.md"].status == "skipped"
+    assert "outside the folders being ingested" in by_name["leak.md"].reason
+    assert by_name["dangling.md"].status == "skipped"
+    assert by_name["pipe.md"].status == "skipped" and "not a regular file" in by_name["pipe.md"].reason
+    assert by_name["inside.md"].status == "added"  # a link that stays inside is followed
+    texts = " ".join(store.collection().get()["documents"] or [])
+    assert "hunter2" not in texts
