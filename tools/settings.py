@@ -7,6 +7,7 @@ Nested fields use ``__`` in environment names: ``QIMENG_SANDBOX__WALL_S=30``.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from functools import lru_cache
@@ -15,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from tools.errors import UsageError
 
@@ -55,6 +57,9 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("not-needed", description="API key for the endpoint (local servers ignore it).")
     llm_timeout_s: float = Field(60.0, gt=0, description="Per-request timeout in seconds.")
     llm_max_retries: int = Field(3, ge=0, description="Retries on 429, 5xx and connection errors.")
+    llm_tokens_per_day: int = Field(
+        0, ge=0, description="Daily LLM token budget the budget-burn alert compares spending with (0: none)."
+    )
     run_dir: Path = Field(Path("runs"), description="Where every command writes its artifacts.")
     ray_address: str | None = Field(None, description="Ray cluster address; unset: a local Ray.")
     chroma_path: Path | None = Field(
@@ -66,6 +71,10 @@ class Settings(BaseSettings):
         True, description="Consult the knowledge base while designing and remember verified designs."
     )
     metrics_port: int = Field(9464, ge=0, lt=65536, description="Port for /metrics of long-lived processes.")
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces; unset: no traces.",
+    )
     sandbox: SandboxLimits = Field(default_factory=lambda: SandboxLimits(), description="Sandbox limits.")
 
     @classmethod
@@ -123,10 +132,15 @@ def load_settings(**overrides: Any) -> Settings:
     """Build settings from keyword overrides, environment and TOML.
 
     Raises:
-        ConfigError: on unknown keys or bad values, naming each and what is allowed.
+        ConfigError: on unknown keys, unknown ``QIMENG_*`` environment variables (naming the closest
+            setting) or bad values, naming each and what is allowed.
     """
+    _check_environment(os.environ)
     try:
         return Settings(**overrides)
+    except SettingsError as exc:
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise ConfigError(f"{exc}{cause}; nested settings take JSON or QIMENG_<FIELD>__<KEY>") from None
     except ValidationError as exc:
         known = ", ".join(sorted(Settings.model_fields))
         problems = []
@@ -137,6 +151,47 @@ def load_settings(**overrides: Any) -> Settings:
             else:
                 problems.append(f"setting '{where}': {err['msg']}")
         raise ConfigError("; ".join(problems)) from None
+
+
+ENV_PREFIX = "QIMENG_"
+NOT_SETTINGS = ("QIMENG_CONFIG",)
+"""Environment variables with the prefix that are not settings fields."""
+
+
+def environment_names() -> dict[str, list[str]]:
+    """Every accepted ``QIMENG_*`` variable, grouped by what it configures ('' for top-level)."""
+    groups: dict[str, list[str]] = {"": [*NOT_SETTINGS]}
+    for name, info in Settings.model_fields.items():
+        groups[""].append(ENV_PREFIX + name.upper())
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            groups[name] = [f"{ENV_PREFIX}{name.upper()}__{sub.upper()}" for sub in kind.model_fields]
+    return groups
+
+
+def _check_environment(environ: Any) -> None:
+    """Raise ConfigError for a ``QIMENG_*`` variable that configures nothing (a typo is not ignored)."""
+    groups = environment_names()
+    known = {n for names in groups.values() for n in names}
+    problems = []
+    for var in sorted(environ):
+        upper = var.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        group = upper[len(ENV_PREFIX) :].split("__", 1)[0].lower() if "__" in upper else ""
+        names = groups.get(group, groups[""])
+        rest = upper[len(ENV_PREFIX) :]
+        if group in groups and group:
+            keys = {n.rsplit("__", 1)[1]: n for n in names}
+            close = difflib.get_close_matches(rest.split("__", 1)[1], sorted(keys), n=1, cutoff=0.75)
+            close = [keys[c] for c in close]
+        else:
+            close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        what = f"{group} settings" if group in groups and group else "settings"
+        problems.append(f"unknown environment variable {var}{hint} (known {what}: {', '.join(names)})")
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 @lru_cache(maxsize=1)

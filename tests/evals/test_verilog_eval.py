@@ -17,7 +17,7 @@ from tools.settings import get_settings
 DATA = Path(__file__).with_name("data")
 FULL = Path(
     os.environ.get(
-        "QIMENG_VERILOG_EVAL_DATA",
+        "VERILOG_EVAL_DATA",
         Path(__file__).resolve().parents[3] / "shared" / "data" / "verilog-eval-v2",
     )
 )

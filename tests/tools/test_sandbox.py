@@ -158,8 +158,8 @@ def test_refuses_without_bubblewrap(workdir: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_environment_is_clean(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QIMENG_SECRET_TOKEN", "hunter2")
+    monkeypatch.setenv("MY_SECRET_TOKEN", "hunter2")
     res = run(["env"], workdir, env={"GIVEN": "1"})
     assert "hunter2" not in res.stdout
     assert "GIVEN=1" in res.stdout
-    assert os.environ["QIMENG_SECRET_TOKEN"] == "hunter2"
+    assert os.environ["MY_SECRET_TOKEN"] == "hunter2"

@@ -61,3 +61,30 @@ def test_missing_explicit_config_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QIMENG_CONFIG", "/nonexistent/qimeng.toml")
     with pytest.raises(ConfigError, match="QIMENG_CONFIG points to /nonexistent/qimeng.toml"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("var", "message"),
+    [
+        (
+            "QIMENG_LLM_BASEURL",
+            "unknown environment variable QIMENG_LLM_BASEURL; did you mean QIMENG_LLM_BASE_URL?",
+        ),
+        ("QIMENG_SANDBOX_WALL_S", "did you mean QIMENG_SANDBOX__WALL_S?"),
+        ("QIMENG_FOO", "unknown environment variable QIMENG_FOO (known settings: QIMENG_CONFIG, "),
+        ("QIMENG_SANDBOX__BOGUS", "(known sandbox settings: QIMENG_SANDBOX__WALL_S, "),
+    ],
+)
+def test_mistyped_environment_variable_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, var: str, message: str
+) -> None:
+    monkeypatch.setenv(var, "5")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert message in str(err.value)
+
+
+def test_garbage_in_a_nested_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QIMENG_SANDBOX", "garbage")
+    with pytest.raises(ConfigError, match='field "sandbox".*QIMENG_<FIELD>__<KEY>'):
+        load_settings()
