@@ -23,6 +23,8 @@ from agents.llm import LLMClient
 from agents.top import Budget, QimengContext
 from graphs.qimeng import build_qimeng_graph
 from tools.errors import QimengError, UsageError
+from tools.runstore import safe_id
+from tools.tracing import span
 
 SCHEMA_VERSION = "qimeng-sessions-1"
 DEFAULT_DEMO = (
@@ -103,7 +105,7 @@ class Session:
         self.root = Path(root)
         self.saver = open_checkpointer(self.root / "sessions.sqlite")
         self.graph = build_qimeng_graph(self.saver)
-        self.thread_id = thread_id or new_thread_id()
+        self.thread_id = safe_id(thread_id, "thread id") if thread_id else new_thread_id()
         self.context = QimengContext(llm=llm)
 
     @property
@@ -156,9 +158,16 @@ class Session:
         yield from self._stream(Command(resume=answer) if snap.interrupts else None)
 
     def _stream(self, inp: Any) -> Iterator[tuple[str, Any]]:
-        yield from self.graph.stream(
-            inp, self.config, stream_mode=["updates", "custom"], context=self.context
-        )
+        # one span per run of the thread: the agents' LLM and tool spans nest under it
+        with span(
+            "qimeng session",
+            {"qimeng.thread": self.thread_id, "qimeng.resumed": inp is None or isinstance(inp, Command)},
+        ) as run:
+            yield from self.graph.stream(
+                inp, self.config, stream_mode=["updates", "custom"], context=self.context
+            )
+            if run.is_recording():
+                run.set_attribute("qimeng.status", str(self.values().get("status", "")))
 
     def pending(self) -> dict[str, Any] | None:
         """The payload of the interrupt the thread waits on (approval or clarification), if any."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tools.errors import UsageError
 from tools.settings import get_settings
 
 RunStatus = Literal["running", "done", "failed", "interrupted"]
@@ -87,10 +89,30 @@ class Run:
         os.replace(tmp, self.path / "manifest.json")
 
 
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def safe_id(value: str, what: str = "run id") -> str:
+    """``value`` when it is safe to use as one path component, else UsageError saying what is allowed.
+
+    Every id a user supplies (run ids, thread ids) passes here before any path is built from it."""
+    if not _SAFE_ID.fullmatch(value) or ".." in value:
+        raise UsageError(
+            f"invalid {what} {value!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit (no '/' and no '..')"
+        )
+    return value
+
+
 def new_run(command: str, root: Path | None = None, run_id: str | None = None) -> Run:
-    """Create ``<root>/<run-id>/`` with a fresh manifest; the id sorts by creation time."""
+    """Create ``<root>/<run-id>/`` with a fresh manifest; the id sorts by creation time.
+
+    Raises:
+        UsageError: ``run_id`` is not a safe id (see :func:`safe_id`).
+    """
     base = root if root is not None else get_settings().run_dir
-    rid = run_id or time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+    rid = safe_id(run_id) if run_id else None
+    rid = rid or time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
     path = base / rid
     path.mkdir(parents=True, exist_ok=False)
     now = _now()
@@ -100,9 +122,13 @@ def new_run(command: str, root: Path | None = None, run_id: str | None = None) -
 
 
 def open_run(run_id: str, root: Path | None = None) -> Run:
-    """Open an existing run; FileNotFoundError names the directory that was looked for."""
+    """Open an existing run; FileNotFoundError names the directory that was looked for.
+
+    Raises:
+        UsageError: ``run_id`` is not a safe id (see :func:`safe_id`).
+    """
     base = root if root is not None else get_settings().run_dir
-    path = base / run_id
+    path = base / safe_id(run_id)
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
         raise FileNotFoundError(f"no run '{run_id}' under {base} (looked for {manifest_path})")

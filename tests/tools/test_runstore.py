@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tools.errors import UsageError
 from tools.evidence import Check, Evidence
-from tools.runstore import list_runs, new_run, open_run
+from tools.runstore import list_runs, new_run, open_run, safe_id
 
 
 def test_artifacts_are_recorded_with_hashes(tmp_path: Path) -> None:
@@ -49,3 +50,13 @@ def test_evidence_verified_needs_a_passing_check() -> None:
     )
     assert not mixed.verified
     assert [c.name for c in mixed.failures()] == ["b"]
+
+
+@pytest.mark.parametrize("bad", ["../../x", "a/b", "..", ".hidden", "", "x" * 65, "a b"])
+def test_user_supplied_ids_never_leave_the_run_directory(tmp_path: Path, bad: str) -> None:
+    root = tmp_path / "runs"
+    with pytest.raises(UsageError, match="invalid run id .*letters, digits"):
+        new_run("test", root=root, run_id=bad) if bad else safe_id(bad)
+    with pytest.raises(UsageError, match="invalid run id"):
+        open_run(bad, root=root)
+    assert not any(tmp_path.rglob("x"))
