@@ -36,8 +36,10 @@ from agents.llm_errors import (
     to_llm_error,
     transient,
 )
+from agents.llm_telemetry import LLMRequest
 from agents.tokens import TokenLedger, TokenUsage
 from tools.errors import UsageError
+from tools.metrics import set_token_budget
 from tools.settings import Settings, get_settings
 
 Prompt = str | Sequence[BaseMessage | tuple[str, str] | dict[str, Any] | str]
@@ -143,6 +145,7 @@ class LLMClient:
         self.base_url: str = self.settings.llm_base_url
         self.model: str = self.settings.llm_model
         self.ledger = ledger if ledger is not None else TokenLedger()
+        set_token_budget(self.settings.llm_tokens_per_day)
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
         self._jitter = jitter
@@ -212,12 +215,14 @@ class LLMClient:
         while True:
             attempt += 1
             seen = _StreamProgress()
+            request = LLMRequest(agent, self.model, self.base_url, streamed=True)
             try:
                 try:
                     for chunk in runnable.stream(messages):
                         seen.add(chunk)
                         yield chunk
                 except CALL_ERRORS as exc:
+                    request.failed(exc, timeout_s=self.settings.llm_timeout_s)
                     if seen.chunks == 0:
                         if self._should_retry(exc, attempt, agent):
                             continue
@@ -226,14 +231,19 @@ class LLMClient:
                         f"the stream from {self.base_url} broke off after {seen.chunks} chunks "
                         f"({describe(exc)}); the answer is incomplete, call again"
                     ) from exc
+            except GeneratorExit:  # the caller stopped reading after a chunk: an answer, cut short
+                request.answered(seen.usage)
+                raise
             finally:
                 if seen.chunks:  # answered, even if cut short or abandoned by the caller
                     self.ledger.record(agent, TokenUsage.from_metadata(seen.usage))
             if not seen.finished:
+                request.failed(LLMResponseError("the stream ended without a finish reason"))
                 raise LLMResponseError(
                     f"the stream from {self.base_url} ended after {seen.chunks} chunks without a finish "
                     "reason (the connection was cut); the answer is incomplete, call again"
                 )
+            request.answered(seen.usage)
             return
 
     def structured(
@@ -279,12 +289,15 @@ class LLMClient:
         attempt = 0
         while True:
             attempt += 1
+            request = LLMRequest(agent, self.model, self.base_url)
             try:
                 reply = runnable.invoke(messages)
             except CALL_ERRORS as exc:
+                request.failed(exc, timeout_s=self.settings.llm_timeout_s)
                 if self._should_retry(exc, attempt, agent):
                     continue
                 raise self._error(exc, attempt) from exc
+            request.answered(reply.usage_metadata, reply.response_metadata)
             self.ledger.record(agent, TokenUsage.from_metadata(reply.usage_metadata))
             if not isinstance(reply, AIMessage):
                 raise LLMResponseError(

@@ -25,6 +25,8 @@ from agents.top.nodes import QimengContext
 from agents.top.state import QimengState, Task, WorkerInput
 from graphs.hw import build_hw_graph
 from graphs.sw import design_kernel
+from tools.metrics import record_task_finished, record_task_started
+from tools.tracing import span
 
 
 def _cached(
@@ -39,8 +41,16 @@ def _cached(
         emit(agent, "cached", task=task.id)
         return hit, {"agent": agent, "tool": task.id, "tool_s": hit.get("tool_s", 0.0), "cached": True}
     emit(agent, "start", task=task.id, spec=task.spec)
+    kind, target = ("hw_design" if agent == "hardware" else "sw_design"), task.constraints.target or "none"
+    record_task_started(kind, target)
     start = time.monotonic()
-    result: dict[str, Any] = work(task)
+    with span(f"invoke_agent {agent}", {"gen_ai.agent.name": agent, "qimeng.task": task.id}):
+        try:
+            result: dict[str, Any] = work(task)
+        except Exception:
+            record_task_finished(kind, target, "error")
+            raise
+    record_task_finished(kind, target, "pass" if result.get("status") == "verified" else "fail")
     result.update(task=task.id, round=inp["round"], tool_s=round(time.monotonic() - start, 3))
     if result.get("status") == "verified":
         # only verified work is reused: a failure may come from the environment and deserves a rerun

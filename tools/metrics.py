@@ -74,9 +74,23 @@ LLM_TOKENS = Counter(
     ["agent", "model", "token"],
     registry=REGISTRY,
 )
-LLM_ERRORS = Counter("qimeng_llm_errors_total", "LLM errors, by kind.", ["error"], registry=REGISTRY)
+LLM_ERRORS = Counter(
+    "qimeng_llm_errors_total",
+    "Failed LLM requests (retried or not), by agent, model and kind.",
+    ["agent", "model", "error"],
+    registry=REGISTRY,
+)
+LLM_DURATION = Histogram(
+    "qimeng_llm_request_duration_seconds",
+    "Wall time of LLM requests (answered or failed), by agent and model.",
+    ["agent", "model"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
+    registry=REGISTRY,
+)
 LLM_TOKEN_BUDGET = Gauge(
-    "qimeng_llm_token_budget_per_day", "Configured LLM token budget per day (0: none).", registry=REGISTRY
+    "qimeng_llm_token_budget_per_day",
+    "Configured LLM token budget per day (settings.llm_tokens_per_day; 0: none).",
+    registry=REGISTRY,
 )
 QUEUE_DEPTH = Gauge("qimeng_queue_depth", "Samples waiting to run, by kind.", ["kind"], registry=REGISTRY)
 CAMPAIGN_SAMPLES = Gauge(
@@ -124,16 +138,39 @@ def record_limit_hits(limits: list[str]) -> None:
         SANDBOX_LIMIT_HITS.labels(limit=bounded("limit", limit)).inc()
 
 
-def record_llm(agent: str, model: str, prompt_tokens: int, completion_tokens: int) -> None:
-    """Count one LLM request and its tokens."""
+def record_llm(agent: str, model: str, prompt_tokens: int, completion_tokens: int, seconds: float) -> None:
+    """Count one answered LLM request, its tokens and its wall time."""
+    agent, model = bounded("agent", agent), bounded("model", model)
     LLM_REQUESTS.labels(agent=agent, model=model).inc()
+    LLM_DURATION.labels(agent=agent, model=model).observe(seconds)
     LLM_TOKENS.labels(agent=agent, model=model, token="prompt").inc(prompt_tokens)
     LLM_TOKENS.labels(agent=agent, model=model, token="completion").inc(completion_tokens)
 
 
-def record_llm_error(kind: str) -> None:
-    """Count one LLM error by kind (timeout, rate_limit, server, auth, connection, malformed)."""
-    LLM_ERRORS.labels(error=bounded("error", kind)).inc()
+def record_llm_error(agent: str, model: str, kind: str, seconds: float) -> None:
+    """Count one failed LLM request (it is a request too) by kind: timeout, rate_limit, server, auth,
+    connection, malformed."""
+    agent, model = bounded("agent", agent), bounded("model", model)
+    LLM_REQUESTS.labels(agent=agent, model=model).inc()
+    LLM_DURATION.labels(agent=agent, model=model).observe(seconds)
+    LLM_ERRORS.labels(agent=agent, model=model, error=bounded("error", kind)).inc()
+
+
+def set_token_budget(tokens_per_day: int) -> None:
+    """Publish the configured daily LLM token budget (0: none) for the budget-burn alert."""
+    LLM_TOKEN_BUDGET.set(tokens_per_day)
+
+
+def record_task_started(kind: str, target: str) -> None:
+    """Count one task (a design request handed to an agent) that starts running."""
+    TASKS_STARTED.labels(kind=bounded("kind", kind), target=bounded("target", target)).inc()
+
+
+def record_task_finished(kind: str, target: str, outcome: str) -> None:
+    """Count one finished task by outcome: pass (verified), fail (not verified), error (raised)."""
+    TASKS_FINISHED.labels(
+        kind=bounded("kind", kind), target=bounded("target", target), outcome=bounded("outcome", outcome)
+    ).inc()
 
 
 def record_sample(kind: str, target: str, outcome: str, remaining: int) -> None:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from tools.errors import QimengError
 from tools.metrics import record_limit_hits, record_tool_call
 from tools.settings import SandboxLimits, get_settings
+from tools.tracing import start_span
 
 LimitName = Literal["wall", "cpu", "memory", "nproc", "fsize"]
 
@@ -131,6 +132,8 @@ def run_sandboxed(
     workdir = workdir.resolve()
     if not workdir.is_dir():
         raise SandboxError(f"work directory {workdir} does not exist")
+    program = Path(os.fspath(argv[0])).name
+    run = start_span(f"sandbox {program}", {"process.executable.name": program})
     _become_subreaper()
     _hand_over(workdir, lim.uid)
     for path in rw_binds:
@@ -158,8 +161,11 @@ def run_sandboxed(
         cpu_s=cpu,
         limits_hit=_limits_hit(timed_out, sig, cpu, stderr + stdout, lim),
     )
-    record_tool_call(Path(os.fspath(argv[0])).name, wall)
+    record_tool_call(program, wall)
     record_limit_hits(list(result.limits_hit))
+    run.set_attribute("process.exit.code", -1 if exit_code is None else exit_code)
+    run.set_attribute("qimeng.limits_hit", list(result.limits_hit))
+    run.end()
     return result
 
 

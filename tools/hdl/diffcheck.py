@@ -27,6 +27,7 @@ from tools.hdl.lint import parse_iverilog
 from tools.hdl.ports import DesignInfo, DesignReadError, Port, Reset, module_names, read_design
 from tools.hdl.report import DiffReport, ReasonKind
 from tools.hdl.stimulus import Stimulus, generate, mine_constants
+from tools.tracing import tool_span
 
 _RUNNER = Path(__file__).with_name("_model_runner.py")
 
@@ -68,6 +69,7 @@ class _Stop(Exception):
         self.verdict, self.kind, self.reason, self.diagnostics = verdict, kind, reason, diagnostics or []
 
 
+@tool_span("diff_check", lambda report: report.verdict)
 def diff_check(
     candidate: str,
     reference: VerilogRef | PythonRef,

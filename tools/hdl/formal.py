@@ -22,10 +22,12 @@ from tools.evidence import Check
 from tools.hdl import _toolchain as tc
 from tools.hdl.ports import DesignInfo, DesignReadError, module_names, read_design, yosys_friendly
 from tools.hdl.testbench import REF_SUFFIX, rename_modules
+from tools.tracing import tool_span
 
 _ROW = re.compile(r"^\s*(?:(\d+|init)\s+)?\\(\S+)\s+\S+\s+\S+\s+([01xz]+)\s*$")
 
 
+@tool_span("formal_check", lambda check: check.status)
 def formal_check(
     candidate: str, reference: str, top: str | None = None, *, depth: int = 20, timeout_s: float = 60.0
 ) -> Check:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from tools.evidence import Check
 from tools.hdl._toolchain import check_source, iverilog, run_tool, verilator
+from tools.tracing import tool_span
 
 Severity = Literal["error", "warning", "note"]
 DESIGN_FILE = "design.sv"
@@ -124,6 +125,7 @@ def parse_iverilog(text: str) -> list[Diagnostic]:
     return found
 
 
+@tool_span("lint", lambda report: "pass" if report.ok else "fail")
 def lint(source: str, top: str | None = None, *, wall_s: float = 30.0) -> LintReport:
     """Lint ``source`` with Verilator ``--lint-only -Wall`` and compile it with ``iverilog -g2012``.
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from tools.errors import UsageError
 from tools.hdl import _toolchain as tc
 from tools.hdl.lint import Diagnostic, parse_iverilog, parse_verilator
+from tools.tracing import tool_span
 
 Simulator = Literal["iverilog", "verilator"]
 SIMULATORS: tuple[Simulator, ...] = ("iverilog", "verilator")
@@ -46,6 +47,7 @@ def ccache_dir() -> Path:
     return path
 
 
+@tool_span("simulate", lambda result: "pass" if result.ok else "fail")
 def simulate(
     sources: Mapping[str, str],
     top: str,

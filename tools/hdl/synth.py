@@ -19,6 +19,7 @@ from tools.errors import QimengError
 from tools.evidence import Check
 from tools.hdl import _toolchain as tc
 from tools.hdl.ports import module_names, yosys_friendly
+from tools.tracing import tool_span
 
 _LTP = re.compile(r"Longest topological path in \S+ \(length=(\d+)\)")
 
@@ -59,6 +60,7 @@ class SynthReport(BaseModel):
         )
 
 
+@tool_span("synth", lambda report: "pass")
 def synth(source: str, top: str | None = None, *, timeout_s: float = 120.0) -> SynthReport:
     """Synthesise ``source`` to generic gates and report cells, area, flip-flops and depth.
 

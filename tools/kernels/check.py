@@ -31,6 +31,7 @@ from tools.kernels.spec import KernelSpec
 from tools.sandbox import SandboxResult
 from tools.settings import SandboxLimits, get_settings
 from tools.targets import Target, get_target
+from tools.tracing import tool_span
 
 Status = Literal[
     "pass",
@@ -79,6 +80,7 @@ class KernelVerdict(BaseModel):
         return self.status == "pass"
 
 
+@tool_span("check_kernel", lambda verdict: verdict.status)
 def check_kernel(
     source: str,
     spec: KernelSpec,

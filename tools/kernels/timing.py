@@ -28,6 +28,7 @@ from tools.kernels.machine import MachinePeaks
 from tools.kernels.spec import KernelSpec
 from tools.settings import SandboxLimits
 from tools.targets import Target, get_target
+from tools.tracing import tool_span
 
 ROTATION_BUDGET_BYTES = 512 * 1024 * 1024
 """Most memory spent on rotating input copies."""
@@ -71,6 +72,7 @@ class BenchResult(BaseModel):
         return self.check.status == "pass"
 
 
+@tool_span("time_kernel", lambda bench: bench.check.status)
 def time_kernel(
     source: str,
     spec: KernelSpec,
