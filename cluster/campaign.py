@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tools.errors import UsageError
+from tools.userfile import read_user_text
 
 KNOWN_TARGETS = ("aarch64", "cuda", "riscv64", "x86_64")
 
@@ -122,9 +123,9 @@ def load_campaign(path: Path) -> tuple[Campaign, str]:
         CampaignError: unreadable file, bad YAML or a bad field, naming ``path:line``.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CampaignError(f"cannot read campaign file {path}: {exc.strerror or exc}") from None
+        text = read_user_text(path, "campaign file")
+    except UsageError as exc:
+        raise CampaignError(str(exc)) from None
     return parse_campaign(text, path), text
 
 

@@ -11,20 +11,14 @@ from rich.console import Console
 
 from tools.errors import UsageError
 from tools.hdl import PythonRef, VerilogRef, diff_check, formal_check, synth
+from tools.userfile import read_user_text
 
 app = typer.Typer(help="Check and measure hardware designs (Verilog).", no_args_is_help=True)
 _err = Console(stderr=True)
 
 
 def _read(path: Path, what: str) -> str:
-    if not path.is_file():
-        raise UsageError(f"{what} {path} is not a file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(
-            f"{what} {path} is not UTF-8 text; give Verilog (.v/.sv) or Python (.py) source"
-        ) from None
+    return read_user_text(path, what)
 
 
 @app.command()

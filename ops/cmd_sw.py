@@ -15,6 +15,7 @@ from tools.kernels.machine import machine_peaks
 from tools.kernels.refload import REF_FORMAT, load_spec
 from tools.kernels.timing import time_kernel
 from tools.targets import TARGETS, get_target
+from tools.userfile import read_user_text
 
 app = typer.Typer(
     help="Software kernels: differential checks on every target, native timing.", no_args_is_help=True
@@ -23,9 +24,7 @@ _console = Console()
 
 
 def _read_source(path: Path) -> str:
-    if not path.is_file():
-        raise UsageError(f"kernel file {path} does not exist")
-    return path.read_text(encoding="utf-8")
+    return read_user_text(path, "kernel file")
 
 
 def _fail(exc: QimengError) -> None:

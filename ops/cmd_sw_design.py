@@ -7,16 +7,18 @@ usage error (bad request, unknown target), 1 on another qimeng error or an unver
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.llm import is_configured
-from graphs.sw import SwDesign, design_kernel
+from agents.llm import LLMClient, is_configured
+from agents.roles import build_roles
+from agents.sw.design import SwDesign
+from graphs.sw import design_kernel
 from tools.errors import QimengError, UsageError
+from tools.userfile import read_at_arg
 
 app = typer.Typer(help="Software kernels: design, verify and tune from the template library or an LLM.")
 _console = Console(stderr=True)
@@ -63,7 +65,8 @@ def design_cmd(
                 "[yellow]no LLM configured (QIMENG_LLM_BASE_URL): using the offline template library[/]"
             )
         with _console.status(f"designing on {target} ..."):
-            result = design_kernel(text, target, offline=use_offline, budget=budget, seed=seed)
+            roles = build_roles(None if use_offline else LLMClient())
+            result = design_kernel(text, target=target, roles=roles.sw, budget=budget, seed=seed)
     except UsageError as exc:
         _console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -79,12 +82,7 @@ def design_cmd(
 
 
 def _read_request(request: str) -> str:
-    if not request.startswith("@"):
-        return request
-    path = Path(request[1:])
-    if not path.is_file():
-        raise UsageError(f"request file {path} does not exist; give the request inline or @FILE")
-    return path.read_text(encoding="utf-8")
+    return read_at_arg(request, "request file")
 
 
 def _print(result: SwDesign) -> None:
@@ -97,8 +95,10 @@ def _print(result: SwDesign) -> None:
     Console().print(table)
     timing = result.timing
     if timing:
-        speed = f"{timing['gflops']:.2f} GFLOP/s" if timing.get("gflops") else f"{timing['gbs']:.2f} GB/s"
-        Console().print(f"median {timing['median_s'] * 1e3:.3f} ms ({speed}) at {timing['shape']}")
-    Console().print(f"params {result.params}; run {result.run_id}")
-    if result.error:
-        _console.print(f"[red]{result.error}[/red]")
+        speed = f"{timing.gflops:.2f} GFLOP/s" if timing.gflops else f"{timing.gbs or 0:.2f} GB/s"
+        Console().print(f"median {timing.median_s * 1e3:.3f} ms ({speed}) at {timing.shape}")
+    if result.attempts:
+        Console().print(f"{len(result.attempts)} earlier candidate(s) not kept (see --json)")
+    Console().print(f"params {result.params}; files {result.run_dir}")
+    if result.why_not:
+        _console.print(f"[red]{result.why_not}[/red]")
