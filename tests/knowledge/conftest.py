@@ -30,6 +30,8 @@ def subset_questions() -> list[Question]:
 
 
 def _ingest(store: KnowledgeStore) -> IngestReport:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (optional data; present in this workplace's CI)")
     return ingest_paths([CORPUS / p for p in SUBSET], store, source_root=CORPUS)
 
 
