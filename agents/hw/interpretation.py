@@ -73,6 +73,16 @@ def interpret(
         behaviour = name not in gen.architecture
         if name in user:
             readings.append(Reading(name=name, value=user[name], source="user", decides_behaviour=behaviour))
+        elif name in header and found.values.get(name, header[name]) == header[name] and name in found.values:
+            readings.append(
+                Reading(
+                    name=name,
+                    value=header[name],
+                    source="text",
+                    words=found.words.get(name, ""),
+                    decides_behaviour=behaviour,
+                )
+            )
         elif name in header:
             readings.append(
                 Reading(
@@ -99,6 +109,9 @@ def interpret(
             )
             if name in gen.required:
                 missing.append(f"{name} ({info.description})" if info.description else name)
+    for name, (value, words) in found.notes.items():
+        readings.append(Reading(name=name, value=value, source="text" if words else "assumed", words=words))
+    missing.extend(found.lacking)
     if gen.clocked:
         edge = _CLOCK_EDGE.search(text)
         if edge:

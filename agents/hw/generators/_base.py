@@ -32,6 +32,10 @@ class SeqParams(Params):
     reset_low: bool = Field(False, description="Active-low reset named rst_n (else active-high rst).")
 
 
+WORDS_SEP = " | "
+"""Separates several places of the text that said the same thing, in one reading's words."""
+
+
 @dataclass
 class Found:
     """What a generator's ``extract`` read from a request: each value with the words it came from.
@@ -42,6 +46,18 @@ class Found:
 
     values: dict[str, Any] = field(default_factory=dict)
     words: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    lacking: list[str] = field(default_factory=list)
+
+    def note(self, name: str, value: Any, words: str) -> None:
+        """Record a fact the text states that the generator honors without a parameter (e.g. that
+        the output is Moore-style): it joins the interpretation but not the parameters."""
+        self.notes[name] = (value, words.strip())
+
+    def lack(self, what: str) -> None:
+        """Record something behaviour-deciding the generator needs from the text and did not find
+        (or found in a form it cannot build): the designer refuses or asks."""
+        self.lacking.append(what)
 
     def put(self, name: str, value: Any, words: str = "") -> None:
         """Record ``name = value`` read from ``words``."""
@@ -50,13 +66,15 @@ class Found:
 
     def search(self, name: str, text: str, pattern: str, value: Any = None) -> re.Match[str] | None:
         """Record ``name`` when ``pattern`` occurs in ``text`` (case-insensitive): ``value`` when
-        given, else the first non-empty group, else True. Returns the match (None: nothing recorded)."""
-        m = re.search(pattern, text, re.I)
-        if m is None:
+        given, else the first non-empty group of the first match, else True; the words are every
+        match, joined by :data:`WORDS_SEP`. Returns the first match (None: nothing recorded)."""
+        hits = list(re.finditer(pattern, text, re.I))
+        if not hits:
             return None
+        m = hits[0]
         if value is None:
             value = next((g for g in m.groups() if g), True)
-        self.put(name, value, m.group(0))
+        self.put(name, value, WORDS_SEP.join(dict.fromkeys(h.group(0).strip() for h in hits)))
         return m
 
     def update(self, other: Found | Mapping[str, Any]) -> Found:
@@ -64,6 +82,8 @@ class Found:
         if isinstance(other, Found):
             self.values.update(other.values)
             self.words.update(other.words)
+            self.notes.update(other.notes)
+            self.lacking.extend(other.lacking)
         else:
             for k, v in other.items():
                 self.put(k, v)

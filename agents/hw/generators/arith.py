@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
 from pydantic import Field
 
-from agents.hw.generators._base import Generator, Params, find_width, has, inp, out
+from agents.hw.generators._base import Found, Generator, Params, inp, out, read_width
 from agents.hw.interface import Port
 
 _A = ("a", "x", "in1", "op1", "in_a", "a_in", "opa", "operand_a", "in0")
@@ -38,9 +38,10 @@ def _ident(w: int) -> int:
     return w
 
 
-def _width(text: str) -> dict[str, Any]:
-    w = find_width(text)
-    return {"width": w} if w else {}
+def _width(text: str) -> Found:
+    found = Found()
+    read_width(found, text)
+    return found
 
 
 # ---- adder -------------------------------------------------------------------------------------
@@ -52,12 +53,17 @@ class AdderParams(Params):
     carry_out: bool = Field(True, description="Has a carry output cout.")
 
 
-def _adder_extract(text: str) -> dict[str, Any]:
+def _adder_extract(text: str) -> Found:
     found = _width(text)
-    if has(text, r"carry[\s_-]*in|\bcin\b"):
-        found["carry_in"] = True
-    if has(text, r"(without|no) carry[\s_-]*out|no carry\b"):
-        found["carry_out"] = False
+    if found.search("carry_in", text, r"\b(?:without|no)\s+(?:a\s+)?carry[\s_-]*in\b", False) is None:
+        found.search("carry_in", text, r"carry[\s_-]*in|\bcin\b", True)
+    if (
+        found.search(
+            "carry_out", text, r"\b(?:without|no)\s+(?:a\s+)?carry(?:[\s_-]*out)?\b(?![\s_-]*in)", False
+        )
+        is None
+    ):
+        found.search("carry_out", text, r"carry[\s_-]*out|\bcout\b", True)
     return found
 
 
@@ -169,6 +175,60 @@ class AluParams(Params):
     width: int = Field(8, ge=2, le=64, description="Operand width.")
 
 
+_OP_WORDS = {
+    "sltu": r"\bsltu\b|unsigned\s+(?:set[\s-]+)?less|unsigned\s+compar",
+    "slt": r"\bslt\b|signed\s+(?:set[\s-]+)?less|(?<!un)signed\s+compar",
+    "nor": r"\bnor\b|~\s*\(\s*a\s*\|\s*b\s*\)",
+    "xor": r"\bxor\b|a\s*\^\s*b",
+    "add": r"\badd(ition)?\b|\bplus\b|a\s*\+\s*b|\bsum\b",
+    "sub": r"\bsub(tract(ion)?)?\b|\bminus\b|a\s*-\s*b|\bdifference\b",
+    "and": r"\band\b|a\s*&\s*b",
+    "or": r"(?<!x)(?<!n)\bor\b|a\s*\|\s*b",
+}
+
+
+def _op_table(text: str) -> dict[int, tuple[str, str]]:
+    """Op code -> (operation, line) for every line that names one code and one operation."""
+    table: dict[int, tuple[str, str]] = {}
+    for line in text.splitlines():
+        ops = []
+        rest = line
+        for op, pat in _OP_WORDS.items():
+            if re.search(pat, rest, re.I):
+                ops.append(op)
+                rest = re.sub(pat, " ", rest, flags=re.I)
+        codes = re.findall(r"(?<![\w'])(\d*'[bdh][0-9a-f]+|[01]{2,}|\d+)(?![\w'])", rest, re.I)
+        if len(ops) == 1 and len(codes) == 1:
+            table[_code_value(codes[0])] = (ops[0], line.strip())
+    return table
+
+
+def _code_value(code: str) -> int:
+    if "'" in code:
+        base = {"b": 2, "d": 10, "h": 16}[code.split("'")[1][0].lower()]
+        return int(code.split("'")[1][1:], base)
+    return int(code, 2) if len(code) > 1 and set(code) <= {"0", "1"} else int(code)
+
+
+def _alu_extract(text: str) -> Found:
+    found = _width(text)
+    table = _op_table(text)
+    ours = dict(enumerate(ALU_OPS))
+    stated = {code: op for code, (op, _) in table.items()}
+    if stated == ours:
+        found.note("ops", ",".join(ALU_OPS), "; ".join(line for _, line in table.values()))
+    elif not stated:
+        found.lack("an operation table (op code -> operation)")
+    else:
+        found.lack(
+            "an operation table this ALU builds: the text gives "
+            + ", ".join(f"{c}:{o}" for c, o in sorted(stated.items()))
+            + "; it builds "
+            + ", ".join(f"{c}:{o}" for c, o in ours.items())
+        )
+    return found
+
+
 def _alu_ports(p: AluParams) -> list[Port]:
     return [inp("a", p.width), inp("b", p.width), inp("op", 3), out("y", p.width), out("zero")]
 
@@ -225,7 +285,7 @@ ALU = Generator(
     summary="ALU with op codes 0 add,1 sub,2 and,3 or,4 xor,5 nor,6 slt,7 sltu and a zero flag (width)",
     params=AluParams,
     keywords=(r"\balu\b", r"arithmetic[\s-]logic", r"\bopcode\b"),
-    extract=_width,
+    extract=_alu_extract,
     ports=_alu_ports,
     rtl=_alu_rtl,
     model=_alu_model,
@@ -246,6 +306,13 @@ ALU = Generator(
 class ComparatorParams(Params):
     width: int = Field(8, ge=1, le=64, description="Operand width.")
     signed: bool = Field(False, description="Compare as two's-complement numbers.")
+
+
+def _cmp_extract(text: str) -> Found:
+    found = _width(text)
+    if found.search("signed", text, r"\bunsigned\b", False) is None:
+        found.search("signed", text, r"(?<!un)signed|two'?s[\s-]*complement|2'?s[\s-]*complement", True)
+    return found
 
 
 def _cmp_ports(p: ComparatorParams) -> list[Port]:
@@ -281,7 +348,7 @@ COMPARATOR = Generator(
     summary="Magnitude comparator with eq/lt/gt outputs (width, signed)",
     params=ComparatorParams,
     keywords=(r"\bcompar(e|ator|ison)\b", r"greater than", r"less than", r"\bequal(ity)?\b"),
-    extract=lambda t: {**_width(t), **({"signed": True} if has(t, r"(?<!un)signed") else {})},
+    extract=_cmp_extract,
     ports=_cmp_ports,
     rtl=_cmp_rtl,
     model=_cmp_model,

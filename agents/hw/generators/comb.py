@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from agents.hw.generators._base import (
     COMB_HEAD,
+    Found,
     Generator,
     Params,
     clog2,
     decls,
-    find_int,
-    find_width,
-    has,
     inp,
     out,
+    read_int,
+    read_width,
 )
 from agents.hw.interface import Port
 
@@ -24,9 +24,10 @@ _IN = ("in", "d", "din", "x", "a", "i", "data", "data_in", "req", "bin", "gray")
 _OUT = ("out", "y", "q", "o", "dout", "result", "z")
 
 
-def _width(text: str) -> dict[str, Any]:
-    w = find_width(text)
-    return {"width": w} if w else {}
+def _width(text: str) -> Found:
+    found = Found()
+    read_width(found, text)
+    return found
 
 
 def _ident(w: int) -> int:
@@ -79,17 +80,17 @@ def _mux_model(p: MuxParams) -> str:
     )
 
 
-def _mux_extract(text: str) -> dict[str, Any]:
+def _mux_extract(text: str) -> Found:
     found = _width(text)
-    n = find_int(
+    read_int(
+        found,
+        "inputs",
         text,
         (
-            r"\b(\d+|two|three|four|five|six|seven|eight)[\s-]*(?:to|:)[\s-]*1\b",
+            r"\b(\d+|two|three|four|five|six|seven|eight)[\s-]*(?:to|:|-)[\s-]*(?:1|one)\b",
             r"\b(\d+|two|four|eight)[\s-]*(?:way|input)\b",
         ),
     )
-    if n:
-        found["inputs"] = n
     return found
 
 
@@ -142,13 +143,15 @@ def _dec_model(p: DecoderParams) -> str:
     )
 
 
-def _dec_extract(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    n = find_int(text, (r"\b(\d+)[\s-]*(?:to|:)[\s-]*\d+[\s-]*(?:line\s+)?decoder", r"\b(\d+)[\s-]*bits?\b"))
-    if n:
-        found["bits"] = n
-    if has(text, r"\benable\b|\ben\b"):
-        found["enable"] = True
+def _dec_extract(text: str) -> Found:
+    found = Found()
+    read_int(
+        found,
+        "bits",
+        text,
+        (r"\b(\d+)[\s-]*(?:to|:)[\s-]*\d+[\s-]*(?:line\s+)?decoder", r"\b(\d+)[\s-]*bits?\b"),
+    )
+    found.search("enable", text, r"\benable\b|\ben\b", True)
     return found
 
 
@@ -175,6 +178,14 @@ class PriorityEncoderParams(Params):
     priority: Literal["lsb", "msb"] = Field(
         "lsb", description="Which set bit wins: lowest ('lsb') or highest ('msb')."
     )
+
+
+def _pe_extract(text: str) -> Found:
+    found = _width(text)
+    read_int(found, "width", text, (r"\b(\d+)[\s-]*(?:inputs|requests|requesters|lines)\b",))
+    if found.search("priority", text, r"\b(msb|highest|most significant|leading)\b", "msb") is None:
+        found.search("priority", text, r"\b(lsb|lowest|least significant|trailing)\b", "lsb")
+    return found
 
 
 def _pe_ports(p: PriorityEncoderParams) -> list[Port]:
@@ -217,15 +228,7 @@ PRIORITY_ENCODER = Generator(
     summary="Priority encoder: index of the lowest (or highest) set bit plus valid (width, priority)",
     params=PriorityEncoderParams,
     keywords=(r"priority[\s-]*encoder", r"\bencoder\b", r"first (set|one|1)", r"leading|trailing"),
-    extract=lambda t: {
-        **_width(t),
-        **(
-            {"width": n}
-            if (n := find_int(t, (r"\b(\d+)[\s-]*(?:inputs|requests|requesters|lines)\b",)))
-            else {}
-        ),
-        **({"priority": "msb"} if has(t, r"\b(msb|highest|most significant|leading)\b") else {}),
-    },
+    extract=_pe_extract,
     ports=_pe_ports,
     rtl=_pe_rtl,
     model=_pe_model,

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import Field, field_validator
 
 from agents.hw.generators._base import (
     SEQ_HEAD,
+    Found,
     Generator,
     SeqParams,
     always_ff,
     clock_ports,
     clog2,
     decls,
-    find_int,
-    find_reset,
-    has,
     inp,
     out,
+    read_int,
+    read_reset,
     reset_active,
 )
 from agents.hw.interface import Port
@@ -106,17 +105,37 @@ def _sd_model(p: SeqDetectorParams) -> str:
     )
 
 
-def _sd_extract(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = find_reset(text)
-    m = re.search(
-        r"['\"`]([01]{2,16})['\"`]|\b(?:pattern|sequence)\s*(?:of|=|:)?\s*([01]{2,16})\b|\b([01]{3,16})\b",
-        text,
-        re.I,
-    )
-    if m:
-        found["pattern"] = next(g for g in m.groups() if g)
-    if has(text, r"non[\s-]*overlap|without overlap|not overlap"):
-        found["overlap"] = False
+_BITS = r"[01](?:[ \t]*[,_-]?[ \t]*[01]){1,15}"
+_PATTERNS = (
+    r"['\"`](" + _BITS + r")['\"`]",
+    r"\b(?:pattern|sequence|string|bits)\s*(?:of|=|:|is)?\s*(" + _BITS + r")(?![\w,-])",
+    r"(?<![\w'])([01]{3,16})(?![\w'])",
+    r"(?<![\w'.])([01](?:[ \t]*,[ \t]*[01]){2,15})(?![\w'])",
+)
+
+
+def _sd_extract(text: str) -> Found:
+    found = Found()
+    read_reset(found, text)
+    for pat in _PATTERNS:
+        hits = {re.sub(r"[^01]", "", m.group(1)): m.group(0) for m in re.finditer(pat, text, re.I)}
+        if len(hits) == 1:
+            bits, words = next(iter(hits.items()))
+            found.put("pattern", bits, words)
+            break
+        if len(hits) > 1:
+            found.lack(f"one pattern to detect (the text has several: {', '.join(sorted(hits))})")
+            break
+    if found.search("overlap", text, r"non[\s-]*overlap\w*|without overlap\w*|not overlap\w*", False) is None:
+        found.search("overlap", text, r"\boverlap\w*", True)
+    mealy = re.search(r"\bmealy\b", text, re.I)
+    moore = re.search(r"\bmoore\b", text, re.I)
+    if mealy:
+        found.lack(f"a Moore output ('{mealy.group(0)}': this detector's output is Moore, one cycle later)")
+    elif moore:
+        found.note("output", "Moore", moore.group(0))
+    else:
+        found.note("output", "Moore", "")
     return found
 
 
@@ -126,6 +145,7 @@ SEQ_DETECTOR = Generator(
     params=SeqDetectorParams,
     keywords=(r"sequence[\s-]*detect", r"\bdetect(s|or)?\b", r"\bpattern\b", r"\b[01]{3,16}\b"),
     extract=_sd_extract,
+    required=("pattern", "overlap"),
     ports=_sd_ports,
     rtl=_sd_rtl,
     model=_sd_model,
@@ -143,9 +163,12 @@ class UartParams(SeqParams):
     clks_per_bit: int = Field(16, ge=2, le=1 << 16, description="Clock cycles per bit (clock / baud rate).")
 
 
-def _uart_extract(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = find_reset(text)
-    c = find_int(
+def _uart_extract(text: str) -> Found:
+    found = Found()
+    read_reset(found, text)
+    read_int(
+        found,
+        "clks_per_bit",
         text,
         (
             r"(\d+)\s*(?:clocks?|clks?|cycles)\s*(?:per|/)\s*bit",
@@ -153,12 +176,15 @@ def _uart_extract(text: str) -> dict[str, Any]:
             r"baud\s*divisor\s*(?:of|=|:)?\s*(\d+)",
         ),
     )
-    if c:
-        found["clks_per_bit"] = c
-    clock = find_int(text, (r"(\d+)\s*mhz",))
-    baud = find_int(text, (r"(\d+)\s*baud", r"baud\s*(?:rate)?\s*(?:of|=|:)?\s*(\d+)"))
+    clock = re.search(r"(\d+)\s*mhz", text, re.I)
+    baud = re.search(r"(\d+)\s*baud|baud\s*(?:rate)?\s*(?:of|=|:)?\s*(\d+)", text, re.I)
     if "clks_per_bit" not in found and clock and baud:
-        found["clks_per_bit"] = round(clock * 1_000_000 / baud)
+        rate = int(next(g for g in baud.groups() if g))
+        found.put(
+            "clks_per_bit",
+            round(int(clock.group(1)) * 1_000_000 / rate),
+            f"{clock.group(0)}, {baud.group(0)}",
+        )
     return found
 
 
@@ -222,6 +248,7 @@ UART_TX = Generator(
     params=UartParams,
     keywords=(r"\buart\b", r"\btransmit(ter)?\b|\btx\b", r"serial (transmit|output)", r"\b8n1\b"),
     extract=_uart_extract,
+    required=("clks_per_bit",),
     ports=_tx_ports,
     rtl=_tx_rtl,
     model=_tx_model,
@@ -324,6 +351,7 @@ UART_RX = Generator(
     params=UartParams,
     keywords=(r"\buart\b", r"\breceive(r)?\b|\brx\b", r"serial (receive|input)", r"\b8n1\b"),
     extract=_uart_extract,
+    required=("clks_per_bit",),
     ports=_rx_ports,
     rtl=_rx_rtl,
     model=_rx_model,

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field, field_validator
 
 from agents.hw.generators._base import (
     SEQ_HEAD,
+    Found,
     Generator,
     SeqParams,
     always_ff,
     clock_ports,
     clog2,
     decls,
-    find_int,
-    find_reset,
-    find_width,
     inp,
     out,
+    read_int,
+    read_reset,
+    read_width,
     reset_active,
 )
 from agents.hw.interface import Port
@@ -30,14 +29,12 @@ _DEPTH = (
 )
 
 
-def _common(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = find_reset(text)
-    w = find_width(text) or find_int(text, (r"\b\d+\s*x\s*(\d+)",))
-    if w:
-        found["width"] = w
-    d = find_int(text, _DEPTH)
-    if d:
-        found["depth"] = d
+def _common(text: str) -> Found:
+    found = Found()
+    read_reset(found, text)
+    if read_width(found, text) is None:
+        read_int(found, "width", text, (r"\b\d+\s*x\s*(\d+)",))
+    read_int(found, "depth", text, _DEPTH)
     return found
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from agents.hw.generators._base import (
     COMB_HEAD,
+    Found,
     Generator,
     Params,
     clog2,
-    find_int,
-    find_width,
-    has,
     inp,
     out,
+    read_int,
+    read_width,
     vrange,
 )
 from agents.hw.generators.arith import OPERAND_A, OPERAND_B, RESULT, SIGNED_HELPER
@@ -26,9 +26,10 @@ def _ident(w: int) -> int:
     return w
 
 
-def _width(text: str) -> dict[str, Any]:
-    w = find_width(text)
-    return {"width": w} if w else {}
+def _width(text: str) -> Found:
+    found = Found()
+    read_width(found, text)
+    return found
 
 
 # ---- multiplier --------------------------------------------------------------------------------
@@ -85,12 +86,10 @@ def _mul_model(p: MultiplierParams) -> str:
     )
 
 
-def _mul_extract(text: str) -> dict[str, Any]:
+def _mul_extract(text: str) -> Found:
     found = _width(text)
-    if has(text, r"\bsigned\b") and not has(text, r"\bunsigned\b"):
-        found["signed"] = True
-    if has(text, r"shift[\s-]*(and[\s-]*)?add|array multiplier"):
-        found["arch"] = "shift_add"
+    _signedness(found, text)
+    found.search("arch", text, r"shift[\s-]*(and[\s-]*)?add|array multiplier", "shift_add")
     return found
 
 
@@ -172,9 +171,11 @@ def _dot_model(p: DotProductParams) -> str:
     )
 
 
-def _dot_extract(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    lanes = find_int(
+def _dot_extract(text: str) -> Found:
+    found = Found()
+    read_int(
+        found,
+        "lanes",
         text,
         (
             r"\b(\d+|one|two|three|four|five|six|seven|eight)[\s-]*lanes?\b",
@@ -182,14 +183,14 @@ def _dot_extract(text: str) -> dict[str, Any]:
             r"\b(\d+)[\s-]*elements?\b",
         ),
     )
-    if lanes:
-        found["lanes"] = lanes
-    w = find_width(text)
-    if w:
-        found["width"] = w
-    if has(text, r"(?<!un)signed"):
-        found["signed"] = True
+    read_width(found, text)
+    _signedness(found, text)
     return found
+
+
+def _signedness(found: Found, text: str) -> None:
+    if found.search("signed", text, r"\bunsigned\b", False) is None:
+        found.search("signed", text, r"(?<!un)signed|two'?s[\s-]*complement|2'?s[\s-]*complement", True)
 
 
 DOT_PRODUCT = Generator(

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
 from agents.hw.generators._base import (
     SEQ_HEAD,
+    Found,
     Generator,
     SeqParams,
     always_ff,
     clock_ports,
     clog2,
     decls,
-    find_int,
-    find_reset,
-    find_width,
-    has,
     inp,
     out,
+    read_int,
+    read_reset,
+    read_width,
     reset_active,
 )
 from agents.hw.interface import Port
@@ -66,12 +66,15 @@ class CounterParams(SeqParams):
         return self.top if self.direction == "down" else self.lo
 
 
-def _counter_extract(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = find_reset(text)
-    if has(text, r"up[\s/-]*(and[\s-]*)?down|bidirectional"):
-        found["direction"] = "updown"
-    elif has(text, r"\b(down|decrement(ing|s)?|count(s|ing)? down)\b"):
-        found["direction"] = "down"
+def _counter_extract(text: str) -> Found:
+    found = Found()
+    read_reset(found, text)
+    if (
+        found.search("direction", text, r"up[\s/-]*(and[\s-]*)?down|bidirectional", "updown") is None
+        and found.search("direction", text, r"\b(down|decrement(ing|s)?|count(s|ing)? down)\b", "down")
+        is None
+    ):
+        found.search("direction", text, r"\b(up|increment(ing|s)?|count(s|ing)? up)\b", "up")
     m = re.search(
         r"\bfrom\s+(\d+)\s+(?:up\s+)?(?:to|through|-)\s+(\d+)|\b(?:counts?|counting)\s+(\d+)\s*(?:to|through|-)\s*(\d+)",
         text,
@@ -79,21 +82,17 @@ def _counter_extract(text: str) -> dict[str, Any]:
     )
     if m:
         a, b = [int(x) for x in m.groups() if x is not None]
-        found["lo"], found["hi"] = min(a, b), max(a, b)
-    mod = find_int(text, (r"\bmod(?:ulo)?[\s-]*(\d+)", r"\bdivide[\s-]*by[\s-]*(\d+)"))
-    if mod is None and has(text, r"\bdecade\b|\bbcd\b"):
-        mod = 10
-    if mod and "hi" not in found:
-        found["hi"] = mod - 1
-    if has(text, r"\benable\b|\ben\b"):
-        found["enable"] = True
-    if has(text, r"\bload\b|\bpreset\b|\bparallel[\s-]*load"):
-        found["load"] = True
-    w = find_width(text)
-    if w:
-        found["width"] = w
-    elif "hi" in found:
-        found["width"] = max(1, int(found["hi"]).bit_length())
+        found.put("lo", min(a, b), m.group(0))
+        found.put("hi", max(a, b), m.group(0))
+    mod = Found()
+    if read_int(mod, "hi", text, (r"\bmod(?:ulo)?[\s-]*(\d+)", r"\bdivide[\s-]*by[\s-]*(\d+)")) is None:
+        mod.search("hi", text, r"\bdecade\b|\bbcd\b", 10)
+    if "hi" in mod and "hi" not in found:
+        found.put("hi", mod.values["hi"] - 1, mod.words["hi"])
+    found.search("enable", text, r"\benable\b|\ben\b", True)
+    found.search("load", text, r"\bload\b|\bpreset\b|\bparallel[\s-]*load", True)
+    if read_width(found, text) is None and "hi" in found:
+        found.put("width", max(1, int(found.values["hi"]).bit_length()), found.words["hi"])
     return found
 
 
@@ -179,6 +178,18 @@ class ClockDividerParams(SeqParams):
     divisor: int = Field(4, ge=2, le=1 << 20, description="Output period in input clock cycles.")
 
 
+def _cd_extract(text: str) -> Found:
+    found = Found()
+    read_reset(found, text)
+    read_int(
+        found,
+        "divisor",
+        text,
+        (r"divide[\s-]*by[\s-]*(\d+)", r"\bdivisor\s*(?:of|=|:)?\s*(\d+)", r"\bby\s+(\d+)\b", r"/\s*(\d+)\b"),
+    )
+    return found
+
+
 def _cd_ports(p: ClockDividerParams) -> list[Port]:
     return [*clock_ports(p), out("clk_out")]
 
@@ -226,24 +237,7 @@ CLOCK_DIVIDER = Generator(
         r"frequency divider",
         r"\bclk[\s_-]*div",
     ),
-    extract=lambda t: {
-        **find_reset(t),
-        **(
-            {"divisor": d}
-            if (
-                d := find_int(
-                    t,
-                    (
-                        r"divide[\s-]*by[\s-]*(\d+)",
-                        r"\bdivisor\s*(?:of|=|:)?\s*(\d+)",
-                        r"\bby\s+(\d+)\b",
-                        r"/\s*(\d+)\b",
-                    ),
-                )
-            )
-            else {}
-        ),
-    },
+    extract=_cd_extract,
     ports=_cd_ports,
     rtl=_cd_rtl,
     model=_cd_model,
@@ -256,6 +250,13 @@ CLOCK_DIVIDER = Generator(
 
 class PwmParams(SeqParams):
     width: int = Field(8, ge=1, le=32, description="Counter and duty width; the period is 2**width cycles.")
+
+
+def _pwm_extract(text: str) -> Found:
+    found = Found()
+    read_reset(found, text)
+    read_width(found, text)
+    return found
 
 
 def _pwm_ports(p: PwmParams) -> list[Port]:
@@ -298,7 +299,7 @@ PWM = Generator(
     summary="PWM generator: period 2**width cycles, high while the counter is below duty (width)",
     params=PwmParams,
     keywords=(r"\bpwm\b", r"pulse[\s-]*width", r"duty[\s-]*cycle"),
-    extract=lambda t: {**find_reset(t), **({"width": w} if (w := find_width(t)) else {})},
+    extract=_pwm_extract,
     ports=_pwm_ports,
     rtl=_pwm_rtl,
     model=_pwm_model,

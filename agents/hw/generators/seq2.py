@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
 from agents.hw.generators._base import (
     SEQ_HEAD,
+    Found,
     Generator,
     SeqParams,
     always_ff,
     clock_ports,
     decls,
-    find_int,
-    find_reset,
-    find_width,
-    has,
     inp,
     out,
+    read_int,
+    read_reset,
+    read_width,
     reset_active,
 )
 from agents.hw.interface import Port
@@ -31,13 +31,25 @@ def _ident(w: int) -> int:
     return w
 
 
-def _common(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = find_reset(text)
-    w = find_width(text)
-    if w:
-        found["width"] = w
-    if has(text, r"\benable\b|\ben\b"):
-        found["enable"] = True
+def _common(text: str) -> Found:
+    found = Found()
+    read_reset(found, text)
+    read_width(found, text)
+    found.search("enable", text, r"\benable\b|\ben\b", True)
+    return found
+
+
+def _sr_extract(text: str) -> Found:
+    found = _common(text)
+    if found.search("direction", text, r"\bright\b", "right") is None:
+        found.search("direction", text, r"\bleft\b", "left")
+    found.search("load", text, r"\bload\b", True)
+    return found
+
+
+def _lfsr_extract(text: str) -> Found:
+    found = _common(text)
+    read_int(found, "seed", text, (r"\bseed\s*(?:of|=|:)?\s*(\d+)",))
     return found
 
 
@@ -101,11 +113,7 @@ SHIFT_REGISTER = Generator(
     summary="Serial-in shift register, left or right, optional enable and parallel load (width, direction, enable, load)",
     params=ShiftRegisterParams,
     keywords=(r"shift[\s-]*reg(ister)?", r"\bsipo\b", r"serial[\s-]*in"),
-    extract=lambda t: {
-        **_common(t),
-        **({"direction": "right"} if has(t, r"\bright\b") else {}),
-        **({"load": True} if has(t, r"\bload\b") else {}),
-    },
+    extract=_sr_extract,
     ports=_sr_ports,
     rtl=_sr_rtl,
     model=_sr_model,
@@ -191,10 +199,7 @@ LFSR = Generator(
     summary="Maximal-length Fibonacci LFSR, widths 2..32 (width, seed, enable)",
     params=LfsrParams,
     keywords=(r"\blfsr\b", r"linear[\s-]*feedback", r"pseudo[\s-]*random", r"\bprbs\b"),
-    extract=lambda t: {
-        **_common(t),
-        **({"seed": s} if (s := find_int(t, (r"\bseed\s*(?:of|=|:)?\s*(\d+)",))) else {}),
-    },
+    extract=_lfsr_extract,
     ports=_lfsr_ports,
     rtl=_lfsr_rtl,
     model=_lfsr_model,
@@ -254,15 +259,15 @@ def _ed_model(p: EdgeDetectorParams) -> str:
     )
 
 
-def _ed_extract(text: str) -> dict[str, Any]:
-    found: dict[str, Any] = find_reset(text)
-    w = find_width(text)
-    if w:
-        found["width"] = w
-    if has(text, r"\bboth\b|\bany\b|\beither\b|\btoggle|\bchange"):
-        found["edge"] = "both"
-    elif has(text, r"\bfalling\b|negedge|negative edge"):
-        found["edge"] = "falling"
+def _ed_extract(text: str) -> Found:
+    found = Found()
+    read_reset(found, text)
+    read_width(found, text)
+    if (
+        found.search("edge", text, r"\bboth\b|\bany\b|\beither\b|\btoggle|\bchange", "both") is None
+        and found.search("edge", text, r"\bfalling\b|negedge|negative edge", "falling") is None
+    ):
+        found.search("edge", text, r"\brising\b|posedge|positive edge|\b0\s*(?:to|->)\s*1\b", "rising")
     return found
 
 

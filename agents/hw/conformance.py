@@ -1,0 +1,215 @@
+"""Spec conformance: checks of a design against the request's own words, apart from any reference
+model, each able to fail the design.
+
+* ``interface``: when the request gives a module header or port list, the design's top module has
+  exactly that name and those ports (names, directions, widths), read from the RTL by Yosys;
+* ``accounting``: every fact of the text (a number, a bit pattern, a named behaviour such as an
+  edge, a reset's kind or polarity, overlap, Moore/Mealy, signedness, wrap or saturate) is used by
+  the interpretation, else the design is not verified and the unused facts are listed;
+* ``directed``: the request's examples (a truth table over the ports) run on the candidate RTL
+  before the random checks (:mod:`tools.hdl.directed`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agents.hw.generators._base import WORDS_SEP
+from agents.hw.interface import Interface
+from tools.evidence import Check, Interpretation
+from tools.hdl.directed import Example, run_examples
+from tools.hdl.ports import DesignReadError, read_design
+
+# Named behaviours the accounting looks for: (kind, regex). Each occurrence is a fact.
+BEHAVIOURS: tuple[tuple[str, str], ...] = (
+    ("clock edge", r"\b(?:positive|negative|rising|falling|pos|neg)[\s-]*edges?\b|\b(?:pos|neg)edge\b"),
+    ("reset kind", r"\b(?:a?synchronous(?:ly)?|a?sync)\b"),
+    ("reset polarity", r"\bactive[\s-]*(?:high|low)\b"),
+    ("overlap", r"\b(?:non[\s-]*)?overlapp?(?:ing|ed|s)?\b"),
+    ("machine kind", r"\b(?:moore|mealy)\b"),
+    ("signedness", r"\b(?:un)?signed\b|\b(?:two|2)'?s[\s-]*complement\b"),
+    ("overflow", r"\b(?:overflows?|underflows?|wraps?(?:[\s-]*around)?|saturat\w*)\b"),
+    ("holding", r"\bforever\b|\buntil\s+(?:a\s+|the\s+)?reset\b|\bsticky\b"),
+    ("bit order", r"\b(?:msb|lsb|most significant|least significant)[\s-]*(?:bit\s+)?first\b"),
+)
+_NUMBER = re.compile(
+    r"\d+'[bdhBDH][0-9a-fA-F_]+|0x[0-9a-fA-F]+|(?<![\w.])\d+(?![\w.])|(?<=\d)\d*(?=[\s-]*bits?\b)"
+)
+_BIT_SELECT = re.compile(r"\b([A-Za-z_]\w*)\s*\[[\d:\s]+\]")
+
+
+@dataclass
+class Fact:
+    """One fact of the text: what kind, its words and where they are."""
+
+    kind: str
+    words: str
+    start: int
+    end: int
+
+
+def _norm(words: str) -> str:
+    return re.sub(r"[\s_-]+", " ", words.lower()).strip()
+
+
+def statement(text: str) -> str:
+    """The request's prose: module headers and port bullets blanked (same length, so offsets hold)."""
+
+    def blank(m: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", m.group(0))
+
+    text = re.sub(r"\bmodule\b.*?\)\s*;", blank, text, flags=re.S)
+    return re.sub(r"^[ \t]*[-*][ \t]*(input|output)\b.*$", blank, text, flags=re.M | re.I)
+
+
+def facts(text: str, iface: Interface | None) -> list[Fact]:
+    """Every number and named behaviour of the prose, minus port references (``a[7:0]``) that
+    name a port of ``iface`` (the interface check covers those)."""
+    prose = statement(text)
+    ports = {p.name for p in iface.ports} if iface else set()
+    covered = [(m.start(), m.end()) for m in _BIT_SELECT.finditer(prose) if m.group(1) in ports]
+    found = []
+    for kind, pattern in BEHAVIOURS:
+        found += [Fact(kind, m.group(0), m.start(), m.end()) for m in re.finditer(pattern, prose, re.I)]
+    for m in _NUMBER.finditer(prose):
+        if not any(a <= m.start() < b for a, b in covered) and m.group(0):
+            found.append(Fact("number", m.group(0), m.start(), m.end()))
+    return sorted(found, key=lambda f: f.start)
+
+
+def unread_facts(text: str, interp: Interpretation, iface: Interface | None) -> list[Fact]:
+    """Facts of the text that no reading's words cover."""
+    prose = statement(text)
+    spans: list[tuple[int, int]] = []
+    for r in interp.readings:
+        if r.source != "text" or not r.words:
+            continue
+        for piece in r.words.split(WORDS_SEP):
+            for m in re.finditer(re.escape(piece), prose, re.I):
+                spans.append((m.start(), m.end()))
+    said = [_norm(w) for r in interp.readings if r.source == "text" for w in r.words.split(WORDS_SEP) if w]
+    out = []
+    for f in facts(text, iface):
+        if any(a <= f.start and f.end <= b for a, b in spans):
+            continue
+        if f.kind != "number" and any(_norm(f.words) in w for w in said):
+            continue  # the same behaviour said again in other words of the same form
+        out.append(f)
+    return out
+
+
+def accounting_check(text: str, interp: Interpretation | None, iface: Interface | None) -> Check:
+    """``pass`` when the interpretation uses every fact of the text; ``fail`` lists the rest.
+    Without a structured interpretation (an LLM tester reads the text itself) the check is
+    ``skipped``: there are no words to match."""
+    if interp is None or interp.by.startswith("llm:"):
+        return Check(
+            name="accounting",
+            tool="qimeng",
+            status="skipped",
+            summary="no structured interpretation to account for",
+        )
+    left = unread_facts(text, interp, iface)
+    interp.unread = [f"{f.kind}: '{f.words}'" for f in left]
+    if left:
+        shown = ", ".join(f"'{f.words}'" for f in left[:6]) + (" ..." if len(left) > 6 else "")
+        return Check(
+            name="accounting",
+            tool="qimeng",
+            status="fail",
+            summary=f"{len(left)} fact(s) of the spec are not used by the interpretation: {shown}",
+            details={"unread": interp.unread},
+        )
+    return Check(
+        name="accounting",
+        tool="qimeng",
+        status="pass",
+        summary=f"every number and named behaviour of the spec is used ({len(facts(text, iface))} facts)",
+    )
+
+
+def interface_check(iface: Interface | None, rtl: str, top: str) -> Check:
+    """``pass`` when the RTL's top module has exactly ``iface``'s name and ports; ``skipped`` when
+    the request gives no interface; ``fail`` lists every difference."""
+    if iface is None:
+        return Check(name="interface", tool="yosys", status="skipped", summary="the spec gives no interface")
+    try:
+        info = read_design(rtl, top)
+    except DesignReadError as exc:
+        return Check(
+            name="interface", tool="yosys", status="fail", summary=f"cannot read the design: {exc.message}"
+        )
+    problems = []
+    if info.top != iface.module:
+        problems.append(f"top module is '{info.top}', the spec names '{iface.module}'")
+    got = {p.name: p for p in info.ports}
+    for want in iface.ports:
+        have = got.pop(want.name, None)
+        if have is None:
+            problems.append(f"no port '{want.name}'")
+        elif (have.direction, have.width) != (want.direction, want.width):
+            problems.append(
+                f"port '{want.name}' is {have.direction} {have.width} bit(s), the spec says {want.direction} {want.width}"
+            )
+    problems += [f"extra port '{name}'" for name in got]
+    if problems:
+        return Check(name="interface", tool="yosys", status="fail", summary="; ".join(problems))
+    return Check(
+        name="interface",
+        tool="yosys",
+        status="pass",
+        summary=f"module {iface.module} with the spec's {len(iface.ports)} ports (names, directions, widths)",
+    )
+
+
+_VALUE = r"(?:\d+'[bdh][0-9a-f_]+|0x[0-9a-f]+|\d+)"
+
+
+def examples(text: str, iface: Interface | None) -> list[Example]:
+    """Rows of the request's truth tables: a header line that names ports of ``iface`` (at least one
+    input and one output) followed by lines with one value per column. Other tables are left to the
+    accounting check."""
+    if iface is None:
+        return []
+    directions = {p.name: p.direction for p in iface.ports}
+    lines = text.splitlines()
+    out: list[Example] = []
+    for i, line in enumerate(lines):
+        cols = [c for c in re.split(r"[\s|,]+", line.strip()) if c]
+        if len(cols) < 2 or not all(c in directions for c in cols):
+            continue
+        if {directions[c] for c in cols} != {"input", "output"}:
+            continue
+        for row in lines[i + 1 :]:
+            cells = [c for c in re.split(r"[\s|,]+", row.strip()) if c]
+            if not cells or set("".join(cells)) <= set("-=+"):
+                if out and not cells:
+                    break
+                continue
+            if len(cells) != len(cols) or not all(re.fullmatch(_VALUE, c, re.I) for c in cells):
+                break
+            values = {c: _value(v) for c, v in zip(cols, cells, strict=True)}
+            out.append(
+                Example(
+                    inputs={c: v for c, v in values.items() if directions[c] == "input"},
+                    outputs={c: v for c, v in values.items() if directions[c] == "output"},
+                    words=row.strip(),
+                )
+            )
+    return out
+
+
+def _value(cell: str) -> int:
+    cell = cell.lower().replace("_", "")
+    if "'" in cell:
+        base = {"b": 2, "d": 10, "h": 16}[cell.split("'")[1][0]]
+        return int(cell.split("'")[1][1:], base)
+    return int(cell, 16) if cell.startswith("0x") else int(cell)
+
+
+def directed_check(text: str, iface: Interface | None, rtl: str, top: str, clocked: bool) -> Check:
+    """The request's truth-table examples run on ``rtl`` (combinational designs; a clocked design's
+    examples need timing the text rarely states, so they are left to the accounting)."""
+    rows = [] if clocked else examples(text, iface)
+    return run_examples(rtl, top, rows)
