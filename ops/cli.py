@@ -34,6 +34,26 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"qimeng {version('qimeng')}")
+        except PackageNotFoundError:
+            print("qimeng (not installed as a package; run 'make demo' or 'pip install -e .')")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Automated chip design: agents that design verified RTL and tuned kernels."""
+
+
 def _hw() -> typer.Typer:
     from ops import cmd_hw, cmd_hw_design
 
@@ -267,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     _mount(args)
     command = typer.main.get_command(app)
     try:
+        if not {"--help", "-h", "--version"} & set(args):
+            get_settings()  # a bad setting is reported before any work starts, not after it
         command.main(args=args, prog_name="qimeng", standalone_mode=True)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -137,7 +137,7 @@ def load_settings(**overrides: Any) -> Settings:
     """
     _check_environment(os.environ)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except SettingsError as exc:
         cause = f": {exc.__cause__}" if exc.__cause__ else ""
         raise ConfigError(f"{exc}{cause}; nested settings take JSON or QIMENG_<FIELD>__<KEY>") from None
@@ -151,6 +151,11 @@ def load_settings(**overrides: Any) -> Settings:
             else:
                 problems.append(f"setting '{where}': {err['msg']}")
         raise ConfigError("; ".join(problems)) from None
+    if settings.run_dir.exists() and not settings.run_dir.is_dir():
+        raise ConfigError(
+            f"run_dir {settings.run_dir} is a file; set QIMENG_RUN_DIR (or run_dir in qimeng.toml) to a directory"
+        )
+    return settings
 
 
 ENV_PREFIX = "QIMENG_"

@@ -87,3 +87,21 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert res.returncode == 2
     assert "No such command" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_version_is_printed() -> None:
+    res = qimeng("--version")
+    assert res.returncode == 0 and res.stdout.startswith("qimeng ")
+
+
+def test_a_mistyped_environment_variable_stops_any_command_before_work() -> None:
+    res = qimeng(
+        "hw",
+        "design",
+        "8-bit up counter with synchronous reset",
+        "--offline",
+        env={"QIMENG_LLM_BASEURL": "x"},
+    )
+    assert res.returncode == 2
+    assert "did you mean QIMENG_LLM_BASE_URL?" in res.stderr
+    assert "Traceback" not in res.stderr

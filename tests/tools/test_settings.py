@@ -88,3 +88,12 @@ def test_garbage_in_a_nested_setting_is_one_line(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("QIMENG_SANDBOX", "garbage")
     with pytest.raises(ConfigError, match='field "sandbox".*QIMENG_<FIELD>__<KEY>'):
         load_settings()
+
+
+def test_run_dir_that_is_a_file_is_refused_before_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "runs").write_text("not a directory")
+    monkeypatch.setenv("QIMENG_RUN_DIR", str(tmp_path / "runs"))
+    with pytest.raises(ConfigError, match="run_dir .* is a file; set QIMENG_RUN_DIR"):
+        load_settings()
