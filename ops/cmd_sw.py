@@ -27,6 +27,16 @@ def _read_source(path: Path) -> str:
     return read_user_text(path, "kernel file")
 
 
+def _trusted(ref: Path, trusted: bool) -> Path:
+    """``ref`` once the user has said it is trusted code (it is imported, not sandboxed)."""
+    if not trusted:
+        raise UsageError(
+            f"{ref} is Python that runs in this process with your privileges (it is not sandboxed, unlike "
+            "the kernel); read it, then pass --trust-ref to confirm you trust it"
+        )
+    return ref
+
+
 def _fail(exc: QimengError) -> None:
     _console.print("[red]error:[/red]", end=" ")
     _console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
@@ -42,22 +52,28 @@ modified inputs, crashes, hangs and compile errors. Exit 1 when the kernel is no
 
 Examples:
 
-  qimeng sw check saxpy.c --ref saxpy_ref.py --target riscv64 --vlen 512
+  qimeng sw check saxpy.c --ref saxpy_ref.py --trust-ref --target riscv64 --vlen 512
 
-  qimeng sw check gemm.c --ref gemm_ref.py --json
+  qimeng sw check gemm.c --ref gemm_ref.py --trust-ref --json
+
+The kernel runs in the sandbox; REF.py does not: it is imported into this process (NumPy needs it
+there) with your privileges, so it must be code you trust. --trust-ref says you have read it.
 
 {REF_FORMAT}"""
 )
 def check(
     kernel: Path = typer.Argument(..., help="The kernel's C source (CUDA: .cu)."),
     ref: Path = typer.Option(..., "--ref", help="Python file defining SPEC (see above)."),
+    trust_ref: bool = typer.Option(
+        False, "--trust-ref", help="Confirm REF.py is trusted code: it runs unsandboxed in this process."
+    ),
     target: str = typer.Option("x86_64", "--target", "-t", help=f"One of: {', '.join(sorted(TARGETS))}."),
     vlen: int | None = typer.Option(None, "--vlen", help="riscv64 only: vector length in bits (128-1024)."),
     seed: int | None = typer.Option(None, "--seed", help="Base seed (random when unset; always reported)."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
 ) -> None:
     try:
-        spec = load_spec(ref)
+        spec = load_spec(_trusted(ref, trust_ref))
         tgt = get_target(target, **({"vlen": vlen} if vlen is not None else {}))
         with _console.status(f"checking {spec.name} on {tgt.describe()}", spinner="dots"):
             verdict = check_kernel(_read_source(kernel), spec, tgt, seed=seed)
@@ -84,19 +100,24 @@ the roofline are rejected (exit 1). Only native targets are timed.
 
 Examples:
 
-  qimeng sw bench gemm.c --ref gemm_ref.py
+  qimeng sw bench gemm.c --ref gemm_ref.py --trust-ref
 
-  qimeng sw bench saxpy.c --ref saxpy_ref.py --samples 50 --json
+  qimeng sw bench saxpy.c --ref saxpy_ref.py --trust-ref --samples 50 --json
+
+REF.py runs unsandboxed in this process (see 'sw check --help'): pass --trust-ref.
 """
 )
 def bench(
     kernel: Path = typer.Argument(..., help="The kernel's C source."),
     ref: Path = typer.Option(..., "--ref", help="Python file defining SPEC (see 'sw check --help')."),
+    trust_ref: bool = typer.Option(
+        False, "--trust-ref", help="Confirm REF.py is trusted code: it runs unsandboxed in this process."
+    ),
     samples: int = typer.Option(30, "--samples", help="Timing samples per shape (>= 5)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     try:
-        spec = load_spec(ref)
+        spec = load_spec(_trusted(ref, trust_ref))
         source = _read_source(kernel)
         with _console.status(f"checking {spec.name} on x86_64", spinner="dots"):
             verdict = check_kernel(source, spec, "x86_64")

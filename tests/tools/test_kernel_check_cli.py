@@ -19,13 +19,21 @@ runner = CliRunner()
 
 
 def test_check_passes_a_correct_kernel_with_exit_0() -> None:
-    result = runner.invoke(app, ["check", str(FIXTURES / "saxpy.c"), "--ref", str(FIXTURES / "saxpy_ref.py")])
+    result = runner.invoke(
+        app, ["check", str(FIXTURES / "saxpy.c"), "--ref", str(FIXTURES / "saxpy_ref.py"), "--trust-ref"]
+    )
     assert result.exit_code == 0, result.output
     assert "PASS saxpy" in result.output
 
 
 def test_check_json_reports_failure_with_exit_1() -> None:
-    args = ["check", str(FIXTURES / "bad" / "gemm_oob.c"), "--ref", str(FIXTURES / "gemm_ref.py")]
+    args = [
+        "check",
+        str(FIXTURES / "bad" / "gemm_oob.c"),
+        "--ref",
+        str(FIXTURES / "gemm_ref.py"),
+        "--trust-ref",
+    ]
     result = runner.invoke(app, [*args, "--target", "riscv64", "--vlen", "128", "--json", "--seed", "3"])
     assert result.exit_code == 1
     verdict = json.loads(result.output)
@@ -35,12 +43,14 @@ def test_check_json_reports_failure_with_exit_1() -> None:
 
 def test_usage_errors_exit_2_with_a_clear_message(tmp_path: Path) -> None:
     ref = str(FIXTURES / "saxpy_ref.py")
-    result = runner.invoke(app, ["check", str(FIXTURES / "saxpy.c"), "--ref", ref, "--target", "mips"])
+    result = runner.invoke(
+        app, ["check", str(FIXTURES / "saxpy.c"), "--ref", ref, "--trust-ref", "--target", "mips"]
+    )
     assert result.exit_code == 2
     assert "unknown target 'mips'; known targets: aarch64, cuda, riscv64, x86_64" in result.output
     empty = tmp_path / "ref.py"
     empty.write_text("x = 1\n")
-    result = runner.invoke(app, ["check", str(FIXTURES / "saxpy.c"), "--ref", str(empty)])
+    result = runner.invoke(app, ["check", str(FIXTURES / "saxpy.c"), "--ref", str(empty), "--trust-ref"])
     assert result.exit_code == 2
     assert "must define SPEC as a KernelSpec (found nothing)" in result.output
 
@@ -85,3 +95,15 @@ def test_emulated_targets_are_never_timed() -> None:
     spec = load_spec(FIXTURES / "saxpy_ref.py")
     with pytest.raises(UsageError, match="target 'riscv64' is emulated: its times are not speed"):
         time_kernel((FIXTURES / "saxpy.c").read_text(), spec, "riscv64")
+
+
+def test_an_untrusted_reference_is_not_imported(tmp_path: Path) -> None:
+    marker = tmp_path / "imported"
+    ref = tmp_path / "ref.py"
+    ref.write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    for command in ("check", "bench"):
+        result = runner.invoke(app, [command, str(FIXTURES / "saxpy.c"), "--ref", str(ref)])
+        assert result.exit_code == 2
+        assert "runs in this process with your privileges" in result.output
+        assert "--trust-ref" in result.output
+    assert not marker.exists()
