@@ -157,6 +157,8 @@ def doctor(json_out: bool = typer.Option(False, "--json", help="Print the report
             err_console.print("[red]missing required tools:[/red]")
             for tool in report.missing:
                 err_console.print(f"  {tool.name}: {tool.purpose}; {tool.fix}")
+        if report.llm_ok is False:
+            err_console.print(f"[red]the configured LLM endpoint does not answer:[/red] {report.llm_detail}")
     if not report.healthy:
         raise typer.Exit(1)
 

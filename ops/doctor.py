@@ -54,7 +54,8 @@ class DoctorReport(BaseModel):
 
     @property
     def healthy(self) -> bool:
-        return not self.missing and self.sandbox_ok
+        """Every required tool present, the sandbox working, and a configured LLM endpoint reachable."""
+        return not self.missing and self.sandbox_ok and self.llm_ok is not False
 
 
 # (name, command, version flag, purpose, required, apt package)

@@ -57,6 +57,7 @@ def test_doctor_names_an_unreachable_llm(tmp_path: Path) -> None:
     report = json.loads(res.stdout)
     assert report["llm_configured"] is True
     assert report["llm_ok"] is False
+    assert res.returncode == 1 and report["healthy"] is False  # a configured endpoint must answer
     assert "127.0.0.1:9" in report["llm_detail"]
 
 
