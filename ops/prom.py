@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 import urllib.error
@@ -17,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.errors import QimengError, ToolMissing
+from tools.errors import QimengError, ToolMissing, UsageError
 
 CONFIG_DIR = Path(__file__).parent / "prometheus"
 
@@ -64,11 +65,21 @@ def start(data_dir: Path, port: int, metrics_port: int, sd_file: Path | None = N
 
     Raises:
         ToolMissing: when the prometheus binary is not installed.
+        UsageError: ``data_dir`` is a file, or ``port`` is taken.
         QimengError: when it does not become ready within 30 s (with its last log lines).
     """
     binary = shutil.which("prometheus")
     if binary is None:
         raise ToolMissing("prometheus is not installed; run 'make demo' or 'apt-get install prometheus'")
+    if data_dir.exists() and not data_dir.is_dir():
+        raise UsageError(f"--data {data_dir} is a file; give a directory (it is created when missing)")
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise UsageError(
+                f"port {port} on 127.0.0.1 is already in use; choose another with --port"
+            ) from None
     config = render_config(data_dir, metrics_port, sd_file)
     log = (data_dir / "prometheus.log").open("wb")
     proc = subprocess.Popen(

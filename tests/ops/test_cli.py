@@ -106,3 +106,19 @@ def test_a_mistyped_environment_variable_stops_any_command_before_work() -> None
     assert res.returncode == 2
     assert "did you mean QIMENG_LLM_BASE_URL?" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_ops_up_refuses_a_busy_port_and_a_data_file(tmp_path: Path) -> None:
+    import socket
+
+    (tmp_path / "data").write_text("a file")
+    res = qimeng("ops", "up", "--data", str(tmp_path / "data"))
+    assert res.returncode == 2 and "is a file; give a directory" in res.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = qimeng("ops", "up", "--port", str(port), "--data", str(tmp_path / "prom"))
+    assert res.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use; choose another with --port" in res.stderr
+    assert "Traceback" not in res.stderr
