@@ -13,7 +13,11 @@ from typing import Any
 
 from tools.errors import QimengError
 from tools.evidence import Evidence, Source
+from tools.executor import call_tool
 from tools.settings import get_settings
+
+CONSULT = "agents.knowledge_use:consult_call"
+"""The knowledge search's task name (see :func:`consult_call`)."""
 
 
 @dataclass
@@ -27,16 +31,39 @@ class Consultation:
 
 
 def consult(query: str, design_kind: str, k: int = 3) -> Consultation:
-    """Top-``k`` document chunks and similar past designs of ``design_kind`` for ``query``."""
-    if not get_settings().use_knowledge:
+    """Top-``k`` document chunks and similar past designs of ``design_kind`` for ``query``.
+
+    The search is a tool call (:data:`CONSULT`): with a Chroma server configured it may run on any
+    node; an embedded store is searched only in this process (one process may open it).
+    """
+    settings = get_settings()
+    if not settings.use_knowledge:
         return Consultation(note="knowledge base off (use_knowledge = false)")
+    args = {"query": query, "kind": design_kind, "k": k}
+    if settings.chroma_host is not None:
+        args |= {"chroma_host": settings.chroma_host, "chroma_port": settings.chroma_port}
+    done = call_tool(CONSULT, args, key="knowledge", local_only=settings.chroma_host is None)
+    value = done.value or {}
+    return Consultation(
+        sources=[Source.model_validate(s) for s in value.get("sources", [])],
+        context=str(value.get("context", "")),
+        past_designs=[str(c) for c in value.get("past_designs", [])],
+        note=str(value.get("note", "")),
+    )
+
+
+def consult_call(args: dict[str, Any]) -> dict[str, Any]:
+    """The knowledge search as a task: ``{query, kind, k, chroma_host?, chroma_port?}`` ->
+    ``{sources, context, past_designs, note}`` (the store's failures become the note)."""
     from knowledge.memory import recall_designs
     from knowledge.retrieval import format_for_prompt, search
     from knowledge.store import DOCS_COLLECTION, open_store
 
+    query, design_kind, k = str(args["query"]), str(args["kind"]), int(args.get("k", 3))
     found = Consultation()
     try:
-        store = open_store()
+        host = args.get("chroma_host")
+        store = open_store(host=host, port=args.get("chroma_port")) if host else open_store()
         if DOCS_COLLECTION in store.collection_names():
             hits = search(query, k, store=store)
             found.sources += [
@@ -50,7 +77,12 @@ def consult(query: str, design_kind: str, k: int = 3) -> Consultation:
             found.past_designs.append(rec.code)
     except QimengError as exc:
         found.note = f"knowledge base unavailable: {exc}"
-    return found
+    return {
+        "sources": [src.model_dump(mode="json") for src in found.sources],
+        "context": found.context,
+        "past_designs": found.past_designs,
+        "note": found.note,
+    }
 
 
 def remember(design_kind: str, spec: str, code: str, evidence: Evidence, metrics: dict[str, Any]) -> str:

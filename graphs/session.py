@@ -23,6 +23,7 @@ from agents.llm import LLMClient
 from agents.top import Budget, QimengContext
 from graphs.qimeng import build_qimeng_graph
 from tools.errors import QimengError, UsageError
+from tools.executor import Executor
 from tools.runstore import safe_id
 from tools.tracing import span
 
@@ -99,14 +100,24 @@ class Session:
         root: where ``sessions.sqlite`` and the per-thread run directories live.
         thread_id: the thread to use (default: a fresh one).
         llm: the LLM client for the planner (None: offline planner).
+        executor: where the agents' tool calls run (None: in this process); e.g. a Ray executor
+            from :func:`cluster.session_executor.tool_executor`. Finished work cached by content
+            hash is reused whichever executor did it.
     """
 
-    def __init__(self, root: Path, thread_id: str | None = None, *, llm: LLMClient | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        thread_id: str | None = None,
+        *,
+        llm: LLMClient | None = None,
+        executor: Executor | None = None,
+    ) -> None:
         self.root = Path(root)
         self.saver = open_checkpointer(self.root / "sessions.sqlite")
         self.graph = build_qimeng_graph(self.saver)
         self.thread_id = safe_id(thread_id, "thread id") if thread_id else new_thread_id()
-        self.context = QimengContext(llm=llm)
+        self.context = QimengContext(llm=llm, executor=executor)
 
     @property
     def config(self) -> dict[str, Any]:

@@ -23,6 +23,16 @@ class Check(BaseModel):
     seeds: list[int] = Field(default_factory=list, description="Random seeds used, for reproduction.")
     details: dict[str, Any] = Field(default_factory=dict, description="Structured findings.")
     duration_s: float = Field(0.0, description="Wall time the check took.")
+    node: str = Field(
+        "", description="Where the tool ran: 'local' (the calling process) or a Ray node id; '' if unknown."
+    )
+    node_labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels of that node (its Ray labels and host name)."
+    )
+    target: str | None = Field(None, description="Target (ISA) the tool call needed; None for HDL tools.")
+    tool_versions: dict[str, str] = Field(
+        default_factory=dict, description="Versions of the tools used on that node, name -> version."
+    )
 
 
 class Source(BaseModel):

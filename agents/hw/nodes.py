@@ -9,16 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.hw import tool_calls
 from agents.hw.request import read_request
 from agents.hw.roles import Designer, Judge, OfflineDesigner, OfflineJudge, OfflineTester, Tester
 from agents.hw.state import Candidate, HwState, Reference, Status
 from agents.knowledge_use import consult, remember
 from tools.evidence import Check, Evidence, Source
-from tools.hdl.diffcheck import PythonRef, diff_check
-from tools.hdl.formal import formal_check
-from tools.hdl.lint import lint
+from tools.hdl.diffcheck import PythonRef
 from tools.hdl.ports import Port as CheckerPort
-from tools.hdl.synth import SynthError, synth
 from tools.runstore import new_run
 
 
@@ -77,13 +75,13 @@ class HwNodes:
         out = []
         for c in state["candidates"]:
             if c.lint_ok is None:
-                rep = lint(c.rtl, c.top)
+                rep, lint_check = tool_calls.lint(c.rtl, c.top)
                 c = c.model_copy(
                     update={
                         "lint_ok": rep.ok,
-                        "lint_summary": rep.to_check().summary,
+                        "lint_summary": lint_check.summary,
                         "feedback": "" if rep.ok else "\n".join(d.render() for d in rep.errors[:10]),
-                        "checks": [*c.checks, rep.to_check().model_dump(mode="json")],
+                        "checks": [*c.checks, lint_check.model_dump(mode="json")],
                     }
                 )
             out.append(c)
@@ -97,13 +95,13 @@ class HwNodes:
         out = []
         for c in state["candidates"]:
             if c.lint_ok and c.verdict is None:
-                rep = diff_check(c.rtl, _python_ref(ref), top=c.top, seeds=seeds)
+                rep, diff = tool_calls.diff_check(c.rtl, _python_ref(ref), c.top, seeds)
                 c = c.model_copy(
                     update={
                         "verdict": rep.verdict,
                         "mismatches": rep.mismatch_count,
                         "feedback": rep.feedback(),
-                        "checks": [*c.checks, rep.to_check().model_dump(mode="json")],
+                        "checks": [*c.checks, diff.model_dump(mode="json")],
                     }
                 )
             out.append(c)
@@ -166,7 +164,7 @@ class HwNodes:
         statuses = []
         for i in passing[1:]:
             c = cands[i]
-            check = formal_check(c.rtl, anchor.rtl, top=c.top)
+            check = tool_calls.formal_check(c.rtl, anchor.rtl, c.top)
             if check.status not in ("pass", "fail"):
                 # a bounded or unsupported proof is reported, but it is not a verdict on the design
                 check = check.model_copy(
@@ -271,15 +269,11 @@ def _python_ref(ref: Reference) -> PythonRef:
 
 def _synthesize(c: Candidate) -> Candidate:
     """Synthesize with Yosys; a failure is recorded as an error check (the design is then unverified)."""
-    try:
-        report = synth(c.rtl, top=c.top)
-    except SynthError as exc:
-        check = Check(name="synth", tool="yosys", status="error", summary=str(exc))
+    report, check = tool_calls.synth(c.rtl, c.top)
+    if report is None:
         return c.model_copy(update={"checks": [*c.checks, check.model_dump(mode="json")]})
     figures = report.model_dump(mode="json", exclude={"cells"})
-    return c.model_copy(
-        update={"synth": figures, "checks": [*c.checks, report.to_check().model_dump(mode="json")]}
-    )
+    return c.model_copy(update={"synth": figures, "checks": [*c.checks, check.model_dump(mode="json")]})
 
 
 def _cells(c: Candidate) -> float | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from agents.sw.library import KernelTemplate, ParamValues
+from agents.sw.tool_calls import KernelCalls
 from tools.evidence import Check
 from tools.kernels import KernelSpec, KernelVerdict, check_kernel
 from tools.kernels.machine import MachinePeaks
@@ -46,6 +47,9 @@ class TuneResult(BaseModel):
     source: str | None = Field(None, description="C source of the winner.")
     verdict: KernelVerdict | None = Field(None, description="The checker's verdict on the winner.")
     timing: Timing | None = None
+    timing_check: Check | None = Field(
+        None, description="The winner's timing as its check recorded it (tool, node, versions)."
+    )
     candidates: list[Candidate] = Field(default_factory=list)
 
     def check(self) -> Check:
@@ -75,16 +79,19 @@ def tune(
     workdir: Path | None = None,
     peaks: MachinePeaks | None = None,
     samples: int = 15,
+    calls: KernelCalls | None = None,
 ) -> TuneResult:
     """Search ``template``'s parameters for ``spec`` on ``target`` within ``budget`` candidates.
 
-    ``peaks`` adds the roofline to each timing. Returns a TuneResult; ``chosen`` is None when no
-    candidate passed the checker.
+    ``peaks`` adds the roofline to each timing. ``calls`` sends every check and timing through the
+    executor seam (the agent's way, placed by target); without it they run here, which a spec that
+    cannot travel (e.g. a hand-written reference) needs. Returns a TuneResult; ``chosen`` is None
+    when no candidate passed the checker.
     """
     with tempfile.TemporaryDirectory(prefix="qimeng-tune-") as tmp:
         base = workdir or Path(tmp)
         search = _Search(template, spec, target, base, seed, max(budget, 1))
-        search.peaks, search.samples = peaks, samples
+        search.peaks, search.samples, search.calls = peaks, samples, calls
         return search.run()
 
 
@@ -96,6 +103,8 @@ class _Search:
         self.seed, self.budget = seed, budget
         self.peaks: MachinePeaks | None = None
         self.samples = 15
+        self.calls: KernelCalls | None = None
+        self.timing_checks: dict[tuple[tuple[str, int], ...], Check] = {}
         self.tried: dict[tuple[tuple[str, int], ...], tuple[Candidate, str, KernelVerdict]] = {}
 
     def run(self) -> TuneResult:
@@ -130,21 +139,28 @@ class _Search:
             return self.tried[key]
         source = self.template.render(self.target.name, params)
         workdir = self.base / f"cand{len(self.tried)}"
-        verdict = check_kernel(source, self.spec, self.target, seed=self.seed, workdir=workdir)
+        if self.calls is not None:
+            verdict = self.calls.check(source, self.seed)
+        else:
+            verdict = check_kernel(source, self.spec, self.target, seed=self.seed, workdir=workdir)
         cand = Candidate(
             params=dict(params), status=verdict.status, reason=verdict.reason, seeds=verdict.seeds
         )
         if verdict.ok and not self.target.emulated:
-            bench = time_kernel(
-                source,
-                self.spec,
-                self.target,
-                peaks=self.peaks,
-                samples=self.samples,
-                seed=self.seed,
-                workdir=workdir,
-            )
+            if self.calls is not None:
+                bench = self.calls.time(source, peaks=self.peaks, samples=self.samples, seed=self.seed)
+            else:
+                bench = time_kernel(
+                    source,
+                    self.spec,
+                    self.target,
+                    peaks=self.peaks,
+                    samples=self.samples,
+                    seed=self.seed,
+                    workdir=workdir,
+                )
             cand.timing = bench.timings[0]
+            self.timing_checks[key] = bench.check
         self.tried[key] = (cand, source, verdict)
         return self.tried[key]
 
@@ -168,5 +184,6 @@ class _Search:
             source=winner[1] if winner else None,
             verdict=winner[2] if winner else None,
             timing=winner[0].timing if winner else None,
+            timing_check=self.timing_checks.get(tuple(sorted(winner[0].params.items()))) if winner else None,
             candidates=[c for c, _, _ in self.tried.values()],
         )

@@ -20,13 +20,16 @@ from agents.llm import LLMClient
 from agents.top.events import emit
 from agents.top.planner import llm_plan, offline_plan
 from agents.top.state import Budget, QimengState, WorkerInput, total_tokens, total_tool_s
+from tools.executor import Executor
 
 
 @dataclass
 class QimengContext:
-    """Run-time objects the graph needs but never checkpoints: the LLM client (None: offline)."""
+    """Run-time objects the graph needs but never checkpoints: the LLM client (None: offline) and the
+    executor the workers' tool calls go to (None: in this process)."""
 
     llm: LLMClient | None = None
+    executor: Executor | None = None
 
 
 def _round(state: QimengState, key: str) -> list[dict[str, Any]]:
