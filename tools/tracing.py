@@ -24,17 +24,17 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Tracer
 from opentelemetry.util.types import AttributeValue
 
-from tools.settings import get_settings
+from tools.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-__all__ = ["install", "node_name", "set_node", "span", "start_span", "tool_span"]
+__all__ = ["configure", "install", "node_name", "set_node", "span", "start_span", "tool_span"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _configured = False
 _tracer: Tracer | None = None
 _node = ""
@@ -48,28 +48,32 @@ def install(provider: TracerProvider | None) -> None:
         _configured = True
 
 
-def _configure() -> Tracer | None:
-    """Once per process: an OTLP/HTTP exporter when ``settings.otlp_endpoint`` is set, else off."""
-    global _configured, _tracer
-    with _lock:
-        if not _configured:
-            endpoint = get_settings().otlp_endpoint
-            if endpoint:
-                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-                from opentelemetry.sdk.resources import Resource
-                from opentelemetry.sdk.trace import TracerProvider
-                from opentelemetry.sdk.trace.export import BatchSpanProcessor
+def configure(settings: Settings | None = None) -> TracerProvider | None:
+    """Set tracing up from ``settings`` (default: :func:`get_settings`): spans batched to an
+    OTLP/HTTP exporter at ``otlp_endpoint`` when it is set, else off. The first span of a process
+    does this by itself; returns the provider (None: off) so a caller can flush it."""
+    endpoint = (settings or get_settings()).otlp_endpoint
+    if not endpoint:
+        install(None)
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-                resource = Resource.create({"service.name": "qimeng", "host.name": socket.gethostname()})
-                provider = TracerProvider(resource=resource)
-                provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
-                _tracer = provider.get_tracer("qimeng")
-            _configured = True
-        return _tracer
+    resource = Resource.create({"service.name": "qimeng", "host.name": socket.gethostname()})
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    install(provider)
+    return provider
 
 
 def _active() -> Tracer | None:
-    return _tracer if _configured else _configure()
+    if not _configured:
+        with _lock:
+            if not _configured:
+                configure()
+    return _tracer
 
 
 def set_node(node: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tools.hdl._toolchain import check_source, run_tool, yosys
+from tools.tracing import tool_span
 
 Direction = Literal["input", "output", "inout"]
 DESIGN_FILE = "design.sv"
@@ -98,6 +99,7 @@ def _strip_comments(source: str) -> str:
     return re.sub(r"//[^\n]*|/\*.*?\*/", " ", source, flags=re.S)
 
 
+@tool_span("read_design", lambda info: "pass")
 def read_design(source: str, top: str | None = None, *, wall_s: float = 30.0) -> DesignInfo:
     """Read ``source`` with Yosys and describe its top module.
 

@@ -80,7 +80,7 @@ class KernelVerdict(BaseModel):
         return self.status == "pass"
 
 
-@tool_span("check_kernel", lambda verdict: verdict.status)
+@tool_span("check_kernel", lambda verdict: verdict.check.status)
 def check_kernel(
     source: str,
     spec: KernelSpec,
