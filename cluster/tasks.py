@@ -41,23 +41,24 @@ def hw_design_sample(args: dict[str, Any]) -> dict[str, Any]:
     """One hardware design request through the hardware subgraph (offline designer).
 
     Args (JSON): ``request`` (the text), ``sample`` (varies the checker's seeds). Returns the
-    verdict, the top module, the RTL's hash, the synthesis figures and every check as evidence;
+    verdict, the top module, the RTL's hash, the synthesis figures and the final RTL's evidence;
     ``passed`` is true only when the design was verified (lint, differential check) and synthesized.
     """
-    from graphs.hw import build_hw_graph
+    from agents.roles import build_roles
+    from graphs.hw import design_block
 
     sample = int(args.get("sample", 0))
     seeds = [1000 * sample + s for s in (1, 2, 3)]
-    state = build_hw_graph().invoke({"text": str(args["request"]), "offline": True, "seeds": seeds})
-    best = state.get("best")
+    design = design_block(str(args["request"]), roles=build_roles(None).hw, seeds=seeds)
     return {
-        "passed": state.get("status") == "verified",
-        "status": state.get("status"),
-        "top": best.top if best else None,
-        "rtl_sha256": hashlib.sha256(best.rtl.encode()).hexdigest() if best else None,
-        "synth": best.synth if best else None,
-        "checks": best.checks if best else [],
-        "run_dir": state.get("run_dir"),
+        "passed": design.status == "verified",
+        "status": design.status,
+        "top": design.top or None,
+        "rtl_sha256": hashlib.sha256(design.rtl.encode()).hexdigest() if design.rtl else None,
+        "synth": design.synth,
+        "evidence": design.evidence.model_dump(mode="json"),
+        "attempts": len(design.attempts),
+        "run_dir": design.run_dir,
     }
 
 

@@ -7,13 +7,10 @@ An agent sees only the problem's prompt text and returns Verilog source that def
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from evals._ve_bench import Problem
 from tools.errors import QimengError, UsageError
-
-if TYPE_CHECKING:
-    from agents.hw.nodes import Roles
 
 
 class Agent(Protocol):
@@ -58,36 +55,24 @@ class SubgraphAgent:
         self.llm = llm
 
     def solve(self, problem_prompt: str, samples: int) -> list[str]:
-        """One subgraph run per sample (seeds differ); the best candidate's RTL, or "" when none."""
-        from agents.hw.nodes import Roles
-        from graphs.hw import build_hw_graph
+        """One hardware-agent run per sample (seeds differ); the final RTL, or "" when none."""
+        from agents.llm import LLMClient
+        from agents.roles import build_roles
+        from graphs.hw import design_block
 
-        roles = _llm_roles() if self.llm else Roles()
-        graph = build_hw_graph(roles)
+        roles = build_roles(LLMClient() if self.llm else None).hw
         answers = []
         for sample in range(samples):
             seeds = [1000 * sample + s for s in (1, 2, 3)]
             try:
-                state = graph.invoke({"text": problem_prompt, "offline": not self.llm, "seeds": seeds})
+                design = design_block(problem_prompt, roles=roles, seeds=seeds)
             except QimengError:
                 answers.append("")
                 continue
-            best = state.get("best")
-            answers.append(best.rtl if best is not None else "")
+            answers.append(design.rtl)
             if not self.llm:  # the offline designer is deterministic: one run answers every sample
                 return answers * samples
         return answers
-
-
-def _llm_roles() -> Roles:
-    from agents.hw.nodes import Roles
-    from agents.hw.roles import LlmDesigner, LlmJudge, LlmTester
-    from agents.llm import LLMClient
-
-    client = LLMClient()
-    return Roles(
-        designer=LlmDesigner(client), tester=LlmTester(client), judge=LlmJudge(client), offline=False
-    )
 
 
 AGENTS: dict[str, AgentFactory] = {

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
+from agents.roles import build_roles
 from agents.sw.specs import kernel_spec
 from evals._kernel_problems import PROBLEMS, Problem
 from graphs.sw import design_kernel
@@ -119,8 +120,8 @@ def _run_one(problem: Problem, target: str, budget: int, seed: int, peaks: Machi
     tgt = get_target(target)
     design = design_kernel(
         problem.request,
-        target,
-        offline=True,
+        target=target,
+        roles=build_roles(None).sw,
         budget=budget if not tgt.emulated else 2,
         seed=seed,
         store=False,
@@ -129,7 +130,7 @@ def _run_one(problem: Problem, target: str, budget: int, seed: int, peaks: Machi
         problem=problem.id, target=target, status=design.status, oracle="not run", params=design.params
     )
     if design.status != "verified":
-        row.error = design.error
+        row.error = design.why_not
         return row
     spec = kernel_spec(problem.kernel, problem.dims, emulated=tgt.emulated)
     oracle_spec = spec.model_copy(update={"reference": problem.oracle})

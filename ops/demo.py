@@ -56,39 +56,32 @@ class DemoReport:
 
 def run_demo(progress: Callable[[str], None] = print) -> DemoReport:
     """Run the three parts; each step's verdict comes from the real checks."""
-    from graphs.hw import build_hw_graph
+    from agents.roles import build_roles
+    from graphs.hw import design_block
     from graphs.session import run_codesign_demo
     from graphs.sw import design_kernel
     from tools.settings import get_settings
 
     report = DemoReport()
-    hw = build_hw_graph()
+    roles = build_roles(None)
     for spec in HW_SPECS:
         progress(f"hardware: {spec}")
         start = time.monotonic()
-        state = hw.invoke({"text": spec, "offline": True})
-        best = state.get("best")
-        synth = (best.synth or {}) if best else {}
-        detail = f"{synth.get('cell_count', '?')} cells, depth {synth.get('logic_depth', '?')}"
-        report.steps.append(
-            DemoStep(
-                f"hw: {spec}",
-                str(state.get("status")),
-                detail,
-                time.monotonic() - start,
-                state.get("run_dir", ""),
-            )
-        )
+        block = design_block(spec, roles=roles.hw)
+        detail = f"{block.cells} cells, depth {block.logic_depth}" if block.synth else block.why_not[:80]
+        step = DemoStep(f"hw: {spec}", block.status, detail, time.monotonic() - start, block.run_dir)
+        report.steps.append(step)
     for spec, target in SW_SPECS:
         progress(f"software: {spec} on {target}")
         start = time.monotonic()
-        result = design_kernel(spec, target, offline=True, budget=4)
-        if result.timing:
-            detail = f"{result.timing.get('gflops', 0):.1f} GFLOP/s, params {result.params}"
+        kernel = design_kernel(spec, target=target, roles=roles.sw, budget=4)
+        if kernel.timing:
+            detail = f"{kernel.timing.gflops or 0:.1f} GFLOP/s, params {kernel.params}"
         else:
             detail = "correct under QEMU (emulated: not timed)"
-        where = str(get_settings().run_dir / result.run_id) if result.run_id else ""
-        step = DemoStep(f"sw: {spec} [{target}]", result.status, detail, time.monotonic() - start, where)
+        step = DemoStep(
+            f"sw: {spec} [{target}]", kernel.status, detail, time.monotonic() - start, kernel.run_dir
+        )
         report.steps.append(step)
     progress("co-design: " + CODESIGN_REQUEST)
     start = time.monotonic()

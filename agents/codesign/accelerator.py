@@ -5,27 +5,22 @@ The hardware subgraph that builds it is run by :func:`graphs.workers.build_accel
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import Field
 
-from pydantic import BaseModel, Field
+from agents.hw.design import HwDesign
 
 
-class AcceleratorResult(BaseModel):
-    """What the hardware agent publishes about one accelerator (bottom-up)."""
+class AcceleratorResult(HwDesign):
+    """What the hardware agent publishes about one accelerator (bottom-up): the block's
+    :class:`HwDesign` (RTL, synthesis figures, evidence) and the lane count it was built for."""
 
-    lanes: int
-    width: int
-    verified: bool
-    top: str = ""
-    rtl: str = ""
-    cells: int = Field(0, description="Yosys generic cells (the area budget's unit).")
-    transistors: int = Field(0, description="CMOS transistor estimate.")
-    logic_depth: int = Field(0, description="Longest combinational path in gates (clock-period proxy).")
-    checks: list[dict[str, Any]] = Field(
-        default_factory=list, description="Evidence from the hardware agent."
-    )
-    run_dir: str = ""
-    why_not: str = Field("", description="Why it is not verified, when it is not.")
+    lanes: int = Field(ge=1, description="Dot-product lanes of this accelerator.")
+    width: int = Field(ge=1, description="Element width in bits.")
+
+    @property
+    def verified(self) -> bool:
+        """Whether its evidence is verified (the status, as a flag for the critic)."""
+        return self.status == "verified"
 
 
 def accelerator_spec(lanes: int, width: int) -> str:

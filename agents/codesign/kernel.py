@@ -7,27 +7,36 @@ import time
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from agents.codesign.accelerator import AcceleratorResult
 from agents.codesign.request import CodesignRequest
 from tools.cosim import CosimError, build_library, run_driver
-from tools.evidence import Check
+from tools.evidence import Check, DesignResult, Evidence
 from tools.hdl.ports import read_design
 
 KERNELS = Path(__file__).parent / "kernels"
 
 
-class KernelResult(BaseModel):
-    """What the software agent publishes about the kernel on one accelerator (bottom-up)."""
+class KernelResult(DesignResult):
+    """What the software agent publishes about the kernel on one accelerator (bottom-up); its
+    evidence is the co-simulation check."""
 
-    lanes: int
-    correct: bool
+    lanes: int = Field(description="Lanes of the accelerator it ran on.")
     cycles: int = Field(0, description="Accelerator clock cycles the GEMM took (from the model).")
     utilization: float = Field(0.0, description="Fraction of lane slots doing useful work.")
-    bottleneck: str = ""
+    bottleneck: str = Field("", description="What limits it, in one line (empty when nothing does).")
     requests: list[str] = Field(default_factory=list, description="Hardware features the kernel asks for.")
-    check: Check
+
+    @property
+    def correct(self) -> bool:
+        """Whether its evidence is verified (C = A@B with the expected operation count)."""
+        return self.status == "verified"
+
+    @property
+    def check(self) -> Check:
+        """The co-simulation check."""
+        return self.evidence.checks[0]
 
 
 def utilization(k: int, lanes: int) -> float:
@@ -49,7 +58,7 @@ def run_gemm(acc: AcceleratorResult, req: CodesignRequest, workdir: Path, seed: 
         out = run_driver(lib, driver, args)
     except CosimError as exc:
         check = Check(name="cosim-gemm", tool="verilator", status="error", summary=str(exc), seeds=[seed])
-        return KernelResult(lanes=acc.lanes, correct=False, check=check)
+        return KernelResult(lanes=acc.lanes, evidence=Evidence(checks=[check]))
     got = np.array(out["c"], dtype=np.int64)
     want = a @ b
     wrong = int(np.count_nonzero(got != want)) if got.shape == want.shape else want.size
@@ -77,10 +86,9 @@ def run_gemm(acc: AcceleratorResult, req: CodesignRequest, workdir: Path, seed: 
         requests.append(f"lane counts that divide K={req.k}")
     return KernelResult(
         lanes=acc.lanes,
-        correct=correct,
+        evidence=Evidence(checks=[check]),
         cycles=cycles,
         utilization=util,
         bottleneck=bottleneck,
         requests=requests,
-        check=check,
     )

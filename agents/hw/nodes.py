@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from agents.hw import tool_calls
+from agents.hw.design import HwDesign, attempt_of
 from agents.hw.request import read_request
 from agents.hw.roles import Designer, Judge, OfflineDesigner, OfflineJudge, OfflineTester, Tester
-from agents.hw.state import Candidate, HwState, Reference, Status
+from agents.hw.state import Candidate, HwState, Reference
 from agents.knowledge_use import consult, remember
 from tools.evidence import Check, Evidence, Source
 from tools.hdl.diffcheck import PythonRef
@@ -51,7 +52,6 @@ class HwNodes:
         return {
             "request": req,
             "repairs": 0,
-            "status": "running",
             "sources": [src.model_dump() for src in found.sources],
             "log": _log(state, f"spec: {what} {req.params}{consulted}"),
         }
@@ -121,12 +121,28 @@ class HwNodes:
         repairs = state.get("repairs", 0) + 1
         if state.get("blame") == "reference":
             feedback = cands[0].feedback
+            old = state["reference"]
             ref = self.roles.tester.reference(req, feedback)
-            fresh = [c.model_copy(update={"verdict": None, "mismatches": None}) for c in cands]
+            # checks against the replaced reference say nothing about the candidates any more
+            fresh = [
+                c.model_copy(
+                    update={
+                        "verdict": None,
+                        "mismatches": None,
+                        "checks": [x for x in c.checks if x.get("name") != "diffsim"],
+                    }
+                )
+                for c in cands
+            ]
+            dropped = [x for c in cands for x in c.checks if x.get("name") == "diffsim"]
+            replaced = attempt_of(
+                f"reference {old.origin}", {}, f"replaced: the judge blamed it ({feedback})", dropped
+            )
             return {
                 "reference": ref,
                 "candidates": fresh,
                 "repairs": repairs,
+                "attempts": [*state.get("attempts", []), replaced],
                 "log": _log(state, "repair: new reference"),
             }
         new = self.roles.designer.repair(req, cands[0], cands)
@@ -210,8 +226,13 @@ class HwNodes:
         }
 
     def finish(self, state: HwState) -> HwState:
-        """Write artifacts and evidence to the run store; status 'verified' only when every check passed."""
-        best = state.get("best")
+        """Write artifacts and evidence to the run store and return the :class:`HwDesign`.
+
+        The final artifact is the synthesized winner, or (nothing passed) the best-ranked failing
+        candidate; its evidence holds only its own checks, every other candidate is an attempt.
+        """
+        cands = state.get("candidates", [])
+        final = state.get("best") or (cands[0] if cands else None)
         root = state.get("run_root")
         run = new_run("hw design", root=Path(root) if root else None)
         req = state.get("request")
@@ -221,31 +242,49 @@ class HwNodes:
         ref = state.get("reference")
         if ref is not None:
             run.write("reference_model.py", ref.source, "reference", origin=ref.origin)
-        for i, c in enumerate(state.get("candidates", [])):
+        for i, c in enumerate(cands):
             run.write(
                 f"candidates/{i}.v", c.rtl, "rtl", origin=c.origin, verdict=c.verdict, mismatches=c.mismatches
             )
-        evidence = Evidence(checks=[Check.model_validate(x) for x in best.checks]) if best else Evidence()
+        evidence = Evidence(checks=[Check.model_validate(x) for x in final.checks] if final else [])
         evidence.sources = [Source.model_validate(x) for x in state.get("sources", [])]
-        verified = best is not None and evidence.verified
+        others = [c for c in cands if final is None or (c.rtl, c.variant) != (final.rtl, final.variant)]
+        design = HwDesign(
+            request=req.text if req else state.get("text", ""),
+            generator=req.generator if req else None,
+            params=req.params if req else {},
+            top=final.top if final else "",
+            rtl=final.rtl if final else "",
+            origin=final.origin if final else "",
+            variant=final.variant if final else {},
+            synth=final.synth if final else None,
+            evidence=evidence,
+            attempts=[
+                *state.get("attempts", []),
+                *(attempt_of(c.origin, c.variant, _why_kept_out(c), c.checks) for c in others),
+            ],
+            why_not="" if evidence.verified else (final.feedback[:400] if final else "no candidate"),
+            run_dir=str(run.path),
+        )
         memory = "not verified"
-        if best is not None and verified and req is not None:
-            memory = remember("rtl", req.text, best.rtl, evidence, best.synth or {})
-        if best is not None:
-            run.write("design.v", best.rtl, "rtl", top=best.top, verified=verified)
+        if final is not None and design.status == "verified" and req is not None:
+            memory = remember("rtl", req.text, final.rtl, evidence, final.synth or {})
+        if final is not None:
+            run.write("design.v", final.rtl, "rtl", top=final.top, verified=design.status == "verified")
         run.write_json("evidence.json", evidence, "evidence")
-        status: Status = "verified" if verified else "failed"
-        summary: dict[str, Any] = {
-            "verdict": status,
-            "top": best.top if best else None,
-            "synth": best.synth if best else None,
-        }
-        run.finish("done" if verified else "failed", **summary)
-        return {
-            "status": status,
-            "run_dir": str(run.path),
-            "log": _log(state, f"finish: {status} -> {run.path} ({memory})"),
-        }
+        run.write_json("design.json", design.model_dump(mode="json", exclude={"rtl", "log"}), "report")
+        summary: dict[str, Any] = {"verdict": design.status, "top": design.top or None, "synth": design.synth}
+        run.finish("done" if design.status == "verified" else "failed", **summary)
+        log = _log(state, f"finish: {design.status} -> {run.path} ({memory})")
+        return {"design": design.model_copy(update={"log": log}), "run_dir": str(run.path), "log": log}
+
+
+def _why_kept_out(c: Candidate) -> str:
+    if c.verdict == "pass":
+        return "passed, but another passing candidate was kept (smaller)"
+    if c.lint_ok is False:
+        return f"lint failed: {c.feedback or c.lint_summary}"
+    return f"differential check {c.verdict or 'not run'}: {c.feedback}"
 
 
 def _rank(c: Candidate) -> tuple[int, int]:

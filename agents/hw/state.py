@@ -7,8 +7,10 @@ from typing import Any, Literal, TypedDict
 from pydantic import BaseModel, Field
 
 from agents.hw.binding import ResetInfo
+from agents.hw.design import HwDesign
 from agents.hw.interface import Port
 from agents.hw.request import HwRequest
+from tools.evidence import Attempt
 
 
 class Candidate(BaseModel):
@@ -37,14 +39,10 @@ class Reference(BaseModel):
     reset: ResetInfo | None = None
 
 
-Status = Literal["running", "verified", "failed"]
-
-
 class HwState(TypedDict, total=False):
     """State of one hardware design request (every key optional; nodes return partial updates)."""
 
     text: str
-    offline: bool
     samples: int
     max_repairs: int
     seeds: list[int]
@@ -56,7 +54,8 @@ class HwState(TypedDict, total=False):
     blame: Literal["candidate", "reference"]
     best: Candidate | None
     formal: dict[str, Any]
-    status: Status
+    attempts: list[Attempt]
+    design: HwDesign
     run_dir: str
     log: list[str]
     sources: list[dict[str, Any]]

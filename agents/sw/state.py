@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
-Status = Literal["running", "verified", "failed"]
+from agents.sw.design import SwDesign
 
 
 class SwState(TypedDict, total=False):
     """State of one software design request (every key optional; nodes return partial updates).
 
-    Keys: ``text`` the request; ``target`` the ISA; ``offline`` deterministic designer (no LLM);
-    ``budget`` tuner candidates; ``max_repairs`` repair rounds for LLM candidates; ``seed``;
-    ``workdir`` where candidates are built; then what the nodes fill in.
+    Inputs: ``text`` the request; ``target`` the ISA; ``budget`` tuner candidates; ``max_repairs``
+    repair rounds for designer candidates; ``seed``; ``workdir`` where candidates are built;
+    ``store`` whether ``finish`` writes a run, under ``run_root`` (default: the settings' run
+    directory). Then what the nodes fill in: ``checks`` are the current candidate's checks only,
+    ``tried`` the replaced candidates (:class:`tools.evidence.Attempt` as JSON), ``design`` the result.
     """
 
     text: str
     target: str
-    offline: bool
     budget: int
     max_repairs: int
     seed: int
     workdir: str
+    store: bool
+    run_root: str
     kernel: str
     dims: dict[str, int]
     source: str
@@ -30,11 +33,10 @@ class SwState(TypedDict, total=False):
     attempts: int
     feedback: str
     context: str
+    sources: list[dict[str, Any]]
     compile_ok: bool
     test_ok: bool
     checks: list[dict[str, Any]]
+    tried: list[dict[str, Any]]
     timing: dict[str, Any] | None
-    tuning: dict[str, Any] | None
-    status: Status
-    error: str
-    run_id: str
+    design: SwDesign

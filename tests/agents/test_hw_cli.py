@@ -17,7 +17,7 @@ def test_design_json_reports_verified_design_and_files(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert result["status"] == "verified" and result["generator"] == "popcount"
-    assert {c["name"]: c["status"] for c in result["checks"]}["diffsim"] == "pass"
+    assert {c["name"]: c["status"] for c in result["evidence"]["checks"]}["diffsim"] == "pass"
     assert (Path(result["run_dir"]) / "design.v").is_file()
 
 

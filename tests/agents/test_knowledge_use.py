@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from graphs.hw import build_hw_graph
+from agents.hw.nodes import Roles
+from graphs.hw import design_block
 from knowledge.ingest import ingest_paths
 from knowledge.store import open_store
 from tools.settings import get_settings
@@ -38,15 +39,15 @@ def knowledge_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 def test_design_cites_retrieved_documents_and_is_remembered(knowledge_on: Path) -> None:
     request = "an 8-bit up counter with synchronous active-high reset and enable"
-    first = build_hw_graph().invoke({"text": request, "offline": True})
-    assert first["status"] == "verified"
-    evidence = json.loads((Path(first["run_dir"]) / "evidence.json").read_text())
+    first = design_block(request, roles=Roles())
+    assert first.status == "verified"
+    evidence = json.loads((Path(first.run_dir) / "evidence.json").read_text())
     cited = {s["source"] for s in evidence["sources"]}
     assert "counters.md" in cited
-    assert "remembered as" in first["log"][-1]
+    assert "remembered as" in first.log[-1]
 
-    second = build_hw_graph().invoke({"text": request, "offline": True})
-    evidence = json.loads((Path(second["run_dir"]) / "evidence.json").read_text())
+    second = design_block(request, roles=Roles())
+    evidence = json.loads((Path(second.run_dir) / "evidence.json").read_text())
     assert any(s["source"].startswith("design-memory:") for s in evidence["sources"])
 
 
@@ -55,9 +56,9 @@ def test_knowledge_off_consults_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("QIMENG_RUN_DIR", str(tmp_path / "runs"))
     get_settings.cache_clear()
     try:
-        state = build_hw_graph().invoke({"text": "a 4-bit popcount", "offline": True})
+        design = design_block("a 4-bit popcount", roles=Roles())
     finally:
         get_settings.cache_clear()
-    evidence = json.loads((Path(state["run_dir"]) / "evidence.json").read_text())
+    evidence = json.loads((Path(design.run_dir) / "evidence.json").read_text())
     assert evidence["sources"] == []
-    assert "design memory off" in state["log"][-1]
+    assert "design memory off" in design.log[-1]

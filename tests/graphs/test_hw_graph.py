@@ -11,17 +11,18 @@ import pytest
 from fakes.llm_server import ScriptedLLMServer
 
 from agents.hw.nodes import HwNodes, Roles, route_after_check
-from agents.hw.roles import LlmDesigner, LlmJudge, LlmTester
 from agents.hw.state import HwState
 from agents.llm import LLMClient
-from graphs.hw import build_hw_graph
+from agents.roles import build_roles
+from graphs.hw import design_block
 from tools.errors import UsageError
+from tools.evidence import Evidence
 
 
 def test_offline_counter_is_verified_and_stored(tmp_path: Path) -> None:
-    out = build_hw_graph().invoke({"text": "a 4-bit down counter with enable", "run_root": str(tmp_path)})
-    assert out["status"] == "verified"
-    run = Path(out["run_dir"])
+    out = design_block("a 4-bit down counter with enable", roles=Roles(), run_root=tmp_path)
+    assert out.status == "verified" and out.evidence.verified
+    run = Path(out.run_dir)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "done" and manifest["summary"]["verdict"] == "verified"
     evidence = json.loads((run / "evidence.json").read_text())
@@ -33,15 +34,17 @@ def test_offline_counter_is_verified_and_stored(tmp_path: Path) -> None:
 
 
 def test_offline_samples_area_variants_and_ranks_them(tmp_path: Path) -> None:
-    out = build_hw_graph().invoke({"text": "an 6-bit multiplier", "run_root": str(tmp_path), "samples": 2})
-    assert out["status"] == "verified"
-    assert sorted(c.variant.get("arch", "") for c in out["candidates"]) == ["", "shift_add"]
-    assert all(c.verdict == "pass" for c in out["candidates"])
+    out = design_block("an 6-bit multiplier", roles=Roles(), run_root=tmp_path, samples=2)
+    assert out.status == "verified"
+    # both variants passed; the smaller one is the design, the other is kept as an attempt
+    assert len(out.attempts) == 1 and out.attempts[0].summary.startswith("passed, but another passing")
+    assert Evidence(checks=out.attempts[0].checks).verified
+    assert "shift_add" in str(out.variant) + out.attempts[0].origin
 
 
 def test_unrecognized_request_stops_at_spec() -> None:
     with pytest.raises(UsageError, match="no generator in the offline library matches"):
-        build_hw_graph().invoke({"text": "a coffee machine"})
+        design_block("a coffee machine", roles=Roles())
 
 
 def test_nodes_run_without_langgraph() -> None:
@@ -88,10 +91,13 @@ def test_llm_loop_repairs_a_wrong_candidate(
     llm_server.reply_text(MODEL)  # tester
     llm_server.reply_text("candidate")  # judge
     llm_server.reply_text(FIXED)  # designer repair
-    roles = Roles(LlmDesigner(llm_client), LlmTester(llm_client), LlmJudge(llm_client), offline=False)
-    out = build_hw_graph(roles).invoke({"text": spec, "samples": 1, "run_root": str(tmp_path)})
-    assert out["status"] == "verified"
-    assert out["repairs"] == 1 and out["best"].rtl.count("a + b") == 1
+    out = design_block(spec, roles=build_roles(llm_client).hw, samples=1, run_root=tmp_path)
+    assert out.status == "verified" and out.rtl.count("a + b") == 1
+    # the final RTL's evidence is its own checks only; the wrong first answer is an attempt
+    assert out.evidence.verified
+    assert [c.status for c in out.evidence.checks if c.name == "diffsim"] == ["pass"]
+    assert [a.origin for a in out.attempts] == ["llm:designer"]
+    assert [c.status for c in out.attempts[0].checks if c.name == "diffsim"] == ["fail"]
     prompts = [r.messages[-1]["content"] for r in llm_server.chat_requests]
     assert "Differential check: FAIL" in prompts[3]  # the repair prompt carries the checker's feedback
     assert "assign y" not in prompts[1]  # the tester never sees the RTL
@@ -103,10 +109,7 @@ def test_llm_loop_gives_up_after_the_repair_budget(
     spec = "module top(input [3:0] a, input [3:0] b, output [3:0] y); y is the sum of a and b modulo 16."
     for reply in (BUGGY, MODEL, "candidate", BUGGY):
         llm_server.reply_text(reply)
-    roles = Roles(LlmDesigner(llm_client), LlmTester(llm_client), LlmJudge(llm_client), offline=False)
-    out = build_hw_graph(roles).invoke(
-        {"text": spec, "samples": 1, "max_repairs": 1, "run_root": str(tmp_path)}
-    )
-    assert out["status"] == "failed"
-    manifest = json.loads((Path(out["run_dir"]) / "manifest.json").read_text())
+    out = design_block(spec, roles=build_roles(llm_client).hw, samples=1, max_repairs=1, run_root=tmp_path)
+    assert out.status == "failed" and not out.evidence.verified and out.why_not
+    manifest = json.loads((Path(out.run_dir) / "manifest.json").read_text())
     assert manifest["status"] == "failed"
