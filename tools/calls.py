@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from tools.errors import QimengError, UsageError
 from tools.evidence import Check
+from tools.tracing import continued, on_node, traceparent
 
 TaskFn = Callable[[dict[str, Any]], dict[str, Any]]
 VERSIONS_KEY = "tool_versions"
@@ -53,6 +54,11 @@ class Call(BaseModel):
         False,
         description="Run in the calling process even on a cluster (e.g. a search of an embedded store "
         "that only one process may open).",
+    )
+    trace_parent: str = Field(
+        default_factory=traceparent,
+        description="W3C traceparent of the span that made the call (empty when tracing is off), so the "
+        "tool's spans join that trace on whichever node it runs.",
     )
 
 
@@ -141,7 +147,8 @@ def execute(
     """
     fn = resolve_task(call.task, registry)
     start = time.monotonic()
-    value = fn(dict(call.args))
+    with on_node(node_id), continued(call.trace_parent):
+        value = fn(dict(call.args))
     wall = time.monotonic() - start
     if not isinstance(value, dict):
         raise UsageError(f"task '{call.task}' returned {type(value).__name__}, expected a JSON object (dict)")

@@ -7,7 +7,9 @@ span without touching the SDK (a flag test per call). :func:`install` routes spa
 provider (a test collects them in memory with the SDK's ``InMemorySpanExporter``).
 
 Tool spans (:func:`tool_span`) carry the tool, the target (``none`` for HDL tools), the node that
-ran them (:func:`set_node`; default ``local:<hostname>``) and the verdict. LLM spans follow the
+ran them (:func:`on_node`; default ``local:<hostname>``) and the verdict. A tool call that crosses
+to another process carries its parent as a W3C ``traceparent`` (:func:`traceparent`,
+:func:`continued`), so its spans join the session's trace. LLM spans follow the
 OpenTelemetry GenAI conventions; they are built in :mod:`agents.llm_telemetry`.
 """
 
@@ -19,9 +21,13 @@ import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
 from tools.settings import Settings, get_settings
@@ -29,7 +35,17 @@ from tools.settings import Settings, get_settings
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
-__all__ = ["configure", "install", "node_name", "set_node", "span", "start_span", "tool_span"]
+__all__ = [
+    "configure",
+    "continued",
+    "install",
+    "node_name",
+    "on_node",
+    "span",
+    "start_span",
+    "tool_span",
+    "traceparent",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,7 +53,7 @@ R = TypeVar("R")
 _lock = threading.RLock()
 _configured = False
 _tracer: Tracer | None = None
-_node = ""
+_node: ContextVar[str] = ContextVar("qimeng_tracing_node", default="")
 
 
 def install(provider: TracerProvider | None) -> None:
@@ -76,15 +92,44 @@ def _active() -> Tracer | None:
     return _tracer
 
 
-def set_node(node: str) -> None:
-    """Name the node this process runs on (a Ray worker passes its node id) for tool spans."""
-    global _node
-    _node = node
+@contextmanager
+def on_node(node: str) -> Iterator[None]:
+    """Inside the block, tool spans name ``node`` (the executor's node id) as where they ran."""
+    token = _node.set(node)
+    try:
+        yield
+    finally:
+        _node.reset(token)
 
 
 def node_name() -> str:
-    """The node named by :func:`set_node`, else ``local:<hostname>``."""
-    return _node or f"local:{socket.gethostname()}"
+    """The node named by the enclosing :func:`on_node`, else ``local:<hostname>``."""
+    return _node.get() or f"local:{socket.gethostname()}"
+
+
+def traceparent() -> str:
+    """The W3C ``traceparent`` of the current span, to send with work that may run in another
+    process; empty when tracing is off or no span is current."""
+    if _active() is None:
+        return ""
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier)
+    return carrier.get("traceparent", "")
+
+
+@contextmanager
+def continued(parent: str) -> Iterator[None]:
+    """Inside the block, spans are children of the span ``parent`` names (a :func:`traceparent` from
+    the process that sent the work), unless a span is already current here (the work did not leave
+    its process, so its own context is already the right one)."""
+    if not parent or _active() is None or trace.get_current_span().get_span_context().is_valid:
+        yield
+        return
+    token = otel_context.attach(TraceContextTextMapPropagator().extract({"traceparent": parent}))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from short_session import run_short_session
 
 from tools import tracing
+from tools.calls import Call, CallResult, execute
 from tools.hdl import lint
 from tools.kernels import check_kernel
 from tools.kernels.refload import load_spec
@@ -87,7 +88,7 @@ def test_a_session_is_one_tree_of_agent_tool_and_llm_spans(
     assert ("execute_tool lint", "pass") in verdicts
     for s in tools:
         attrs = s.attributes or {}
-        assert attrs["qimeng.target"] == "none" and str(attrs["qimeng.node"]).startswith("local:")
+        assert attrs["qimeng.target"] == "none" and str(attrs["qimeng.node"]).startswith("local")
         assert ancestors(s, by_id)[-2:] == ["invoke_agent hardware", "qimeng session"]
     sandboxed = [s for s in finished if s.name.startswith("sandbox ")]
     assert sandboxed and all(ancestors(s, by_id)[0].startswith("execute_tool ") for s in sandboxed)
@@ -102,6 +103,22 @@ def test_kernel_check_spans_carry_target_and_verdict(spans: InMemorySpanExporter
         ("x86_64", "pass"),
         ("x86_64", "fail"),
     ]
+
+
+def test_a_call_run_elsewhere_joins_the_trace_of_the_span_that_made_it(spans: InMemorySpanExporter) -> None:
+    """A new thread starts with an empty context, as a Ray worker does: the call's traceparent links
+    its tool span to the span that made the call, and the span names the executor's node."""
+    with tracing.span("agent step") as step:
+        call = Call(key="lint", task="tools.hdl.calls:lint_call", args={"rtl": ADDER})
+    assert call.trace_parent
+    results: list[CallResult] = []
+    worker = threading.Thread(target=lambda: results.append(execute(call, "node-7")))
+    worker.start()
+    worker.join()
+    assert results[0].ok
+    tool = next(s for s in spans.get_finished_spans() if s.name == "execute_tool lint")
+    assert tool.parent is not None and tool.parent.span_id == step.get_span_context().span_id
+    assert (tool.attributes or {})["qimeng.node"] == "node-7"
 
 
 def test_spans_are_off_without_an_endpoint(spans: InMemorySpanExporter) -> None:
