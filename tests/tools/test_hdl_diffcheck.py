@@ -61,7 +61,9 @@ def test_clock_and_reset_are_detected() -> None:
 def test_reference_that_stays_x_is_never_a_pass() -> None:
     report = diff_check(fixture("adder_bad.v"), VerilogRef(source=fixture("xonly_ref.v")), **SMALL)  # type: ignore[arg-type]
     assert report.verdict == "inconclusive"
-    assert "stayed x" in report.reason
+    assert "'sum' compared on 0 and 'cout' on 0 of" in report.reason
+    assert "where each output needs 48: the reference was x" in report.reason
+    assert report.steering_rounds == 1, "one round of fresh runs, then nothing to steer toward"
     assert any("was x on" in n for n in report.notes)
 
 
@@ -191,3 +193,52 @@ def test_dual_edge_designs_are_sampled_at_both_clock_levels() -> None:
     report = diff_check(wrong_on_the_falling_edge, VerilogRef(source=ref))
     assert report.verdict == "fail"
     assert "edge" in report.mismatches[0].output
+
+
+FRAME_RX = """module frame_rx(input clk, input reset, input in, output [5:0] payload, output valid);
+  // idle until a 1 (start), six payload bits, then a stop bit that must be 0
+  localparam IDLE = 4'd0, STOP = 4'd7, DONE = 4'd8, BAD = 4'd9;
+  reg [3:0] state;
+  reg [6:0] sh;
+  always @(posedge clk)
+    if (reset) state <= IDLE;
+    else case (state)
+      IDLE: state <= in ? 4'd1 : IDLE;
+      4'd1, 4'd2, 4'd3, 4'd4, 4'd5: state <= state + 4'd1;
+      4'd6: state <= STOP;
+      STOP: state <= in ? BAD : DONE;
+      DONE: state <= in ? 4'd1 : IDLE;
+      default: state <= in ? BAD : IDLE;
+    endcase
+  always @(posedge clk) sh <= {in, sh[6:1]};
+  assign valid = state == DONE;
+  assign payload = valid ? PAYLOAD : 6'bx;
+endmodule
+"""
+FRAME_REF = FRAME_RX.replace("PAYLOAD", "sh[5:0]")
+
+
+def test_mostly_x_outputs_pass_once_steered_runs_compare_them_enough() -> None:
+    """'payload' is defined only on the one cycle a frame completes; steering makes it compare."""
+    report = diff_check(FRAME_REF, VerilogRef(source=FRAME_REF))
+    assert report.verdict == "pass", report.feedback()
+    compared = {o.name: o.compared for o in report.outputs}
+    assert compared["payload"] >= report.enough == 1024
+    assert report.steering_rounds >= 1 and report.steered_samples > 0
+    check = report.to_check()
+    assert f"payload {compared['payload']}" in check.summary
+    assert check.details["compared"] == compared
+    assert "steered toward where 'payload' is defined" in report.feedback()
+
+
+@pytest.mark.parametrize(
+    ("payload", "found_by"),
+    [("{sh[0], sh[5:1]}", "seed 1"), ("(sh[5:0] == 6'b101101) ? ~sh[5:0] : sh[5:0]", "steered")],
+    ids=["rotated", "wrong-on-one-payload-in-64"],
+)
+def test_steered_runs_catch_designs_wrong_where_the_reference_is_defined(payload: str, found_by: str) -> None:
+    """The base runs complete about 50 frames, too few to meet one payload in 64; steered runs do."""
+    report = diff_check(FRAME_RX.replace("PAYLOAD", payload), VerilogRef(source=FRAME_REF))
+    assert report.verdict == "fail", report.feedback()
+    assert report.mismatches[0].output == "payload"
+    assert report.mismatches[0].where.startswith(found_by)

@@ -1,25 +1,45 @@
-"""Four-state comparison of sampled outputs: reference x/z bits are don't-cares, counted."""
+"""Four-state comparison of sampled outputs: reference x/z bits are don't-cares, counted.
+
+A sample *compares* for an output when the reference has at least one defined (0/1) bit there and
+the candidate was not skipped as unchecked; the checker needs every output to compare on enough
+samples (:func:`short_of`) before a match means anything.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tools.hdl.ports import Port
 from tools.hdl.report import Mismatch, OutputStats
 from tools.hdl.stimulus import Stimulus
 
-X_DOMINANT = 0.5
-"""An output whose reference bits are x on more than this share (of samples * width) cannot pass;
-nor can one whose candidate is left unchecked (x before reset) on more than this share of samples."""
+ENOUGH_COMPARED = 1024
+"""Samples an output must compare on before a match counts (fewer when the base run is short)."""
+ENOUGH_SHARE = 0.5
+"""...or this share of the base run's samples, when that is smaller (small checks in tests)."""
 
 
 @dataclass
 class Comparison:
-    """Counts and first mismatches over all runs."""
+    """Counts and first mismatches over all runs, and where each output compared."""
 
     stats: list[OutputStats]
     mismatches: list[Mismatch]
     samples: int
+    hits: dict[str, list[tuple[Stimulus, int]]] = field(default_factory=dict)
+    """Per output: the (run, sample index) pairs where it compared."""
+
+    def merge(self, later: Comparison) -> None:
+        """Add ``later`` (the same outputs over further runs) into this comparison."""
+        for mine, theirs in zip(self.stats, later.stats, strict=True):
+            for name in ("samples", "mismatches", "compared", "reference_x", "reference_x_bits"):
+                setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
+            mine.candidate_x_unchecked += theirs.candidate_x_unchecked
+        have = {m.output for m in self.mismatches}
+        self.mismatches += [m for m in later.mismatches if m.output not in have]
+        self.samples += later.samples
+        for name, found in later.hits.items():
+            self.hits.setdefault(name, []).extend(found)
 
 
 def compare(
@@ -37,6 +57,7 @@ def compare(
     """
     stats = [OutputStats(name=p.name, width=p.width) for p in outputs]
     first: dict[str, Mismatch] = {}
+    hits: dict[str, list[tuple[Stimulus, int]]] = {p.name: [] for p in outputs}
     total = 0
     for stim, expected, got in runs:
         for index, (exp_row, got_row) in enumerate(zip(expected, got, strict=False)):
@@ -53,6 +74,9 @@ def compare(
                 if unreset_x_ok and cand_x and stim.before_reset[index]:
                     st.candidate_x_unchecked += 1
                     continue
+                if undefined < len(exp):
+                    st.compared += 1
+                    hits[port.name].append((stim, index))
                 if _differs(exp, cand):
                     st.mismatches += 1
                     if port.name not in first:
@@ -66,7 +90,7 @@ def compare(
                             got=cand,
                         )
     ordered = [first[p.name] for p in outputs if p.name in first]
-    return Comparison(stats=stats, mismatches=ordered, samples=total)
+    return Comparison(stats=stats, mismatches=ordered, samples=total, hits=hits)
 
 
 def _differs(expected: str, got: str) -> bool:
@@ -75,14 +99,11 @@ def _differs(expected: str, got: str) -> bool:
     return any(e in "01" and g != e for e, g in zip(expected, got, strict=True))
 
 
-def x_dominated(stats: list[OutputStats]) -> list[OutputStats]:
-    """Outputs whose reference (or unchecked candidate) is x on most samples."""
-    return [
-        s
-        for s in stats
-        if s.samples
-        and (
-            s.reference_x_bits > X_DOMINANT * s.samples * s.width
-            or s.candidate_x_unchecked > X_DOMINANT * s.samples
-        )
-    ]
+def enough_compared(base_samples: int) -> int:
+    """How many samples each output must compare on, for a check whose base run has ``base_samples``."""
+    return max(1, min(ENOUGH_COMPARED, int(ENOUGH_SHARE * base_samples)))
+
+
+def short_of(stats: list[OutputStats], target: int) -> list[OutputStats]:
+    """Outputs that compared on fewer than ``target`` samples."""
+    return [s for s in stats if s.compared < target]

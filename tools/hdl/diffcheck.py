@@ -4,7 +4,9 @@ random vectors from one generated testbench and compare every output every cycle
 Flow: read both interfaces with Yosys -> compare ports -> find the clock and reset -> generate
 seeded stimulus (:mod:`tools.hdl.stimulus`) -> one iverilog compile of testbench + candidate +
 (renamed) reference -> one ``vvp`` per seed, all in one sandboxed call -> for a Python reference,
-the model runs in the sandbox on the same vectors -> :func:`tools.hdl.compare.compare`.
+the model runs in the sandbox on the same vectors -> :func:`tools.hdl.compare.compare` -> while
+an output has compared on too few samples (its reference is x elsewhere), further rounds of runs
+steered toward where it is defined (:mod:`tools.hdl.steering`), on the same compiled testbench.
 The sampling convention is in :mod:`tools.hdl.testbench`.
 """
 
@@ -15,6 +17,7 @@ import shlex
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -22,10 +25,11 @@ from pydantic import BaseModel, Field
 from tools.errors import UsageError
 from tools.hdl import _toolchain as tc
 from tools.hdl import testbench
-from tools.hdl.compare import compare, x_dominated
+from tools.hdl.compare import compare, enough_compared, short_of
 from tools.hdl.lint import parse_iverilog
 from tools.hdl.ports import DesignInfo, DesignReadError, Port, Reset, module_names, read_design
 from tools.hdl.report import DiffReport, ReasonKind
+from tools.hdl.steering import Steering
 from tools.hdl.stimulus import Stimulus, generate, mine_constants
 from tools.tracing import tool_span
 
@@ -96,8 +100,10 @@ def diff_check(
     Returns:
         a :class:`DiffReport`: ``pass`` only when every defined reference bit matched on every
         sample; ``fail`` (candidate wrong or broken), ``error`` (reference or tool broken),
-        ``unsupported`` (e.g. several clocks, inout ports) or ``inconclusive`` (the reference is
-        x on most samples of some output, so matching proves little).
+        ``unsupported`` (e.g. several clocks, inout ports) or ``inconclusive`` (some output
+        compared on fewer than :func:`tools.hdl.compare.enough_compared` samples even after the
+        steered rounds, so matching proves little). Per output, ``OutputStats.compared`` says on
+        how many samples it was compared.
 
     Raises:
         UsageError: for bad arguments (no seeds, cycles or sequences below 1).
@@ -207,10 +213,10 @@ def _run(
         work = Path(tmp)
         instances = [(ref_info.top + testbench.REF_SUFFIX, "qref")] if ref_info else []
         instances.append((cand.top, "qdut"))
-        counts = [len(stim.samples) for stim in stims]
+        run_length = max(len(stim.samples) for stim in stims)
         both = dual_edge and isinstance(reference, VerilogRef)
         tb = testbench.build(
-            driven, outputs, instances, clock=clock, negedge=negedge, samples=max(counts), both_levels=both
+            driven, outputs, instances, clock=clock, negedge=negedge, samples=run_length, both_levels=both
         )
         (work / "tb.v").write_text(tb, encoding="utf-8")
         (work / "candidate.sv").write_text(cand_src, encoding="utf-8")
@@ -220,28 +226,73 @@ def _run(
             files.append("reference.sv")
         files.append("candidate.sv")
         _compile(work, files)
-        for k, stim in enumerate(stims):
-            (work / f"vec{k}.hex").write_text(stim.to_hex(), encoding="utf-8")
-        rows = _simulate(work, counts, timeout_s)
         if isinstance(reference, PythonRef):
             report.tools.append(tc.python_tool().label)
-            expected = _model(work, ref_src, reference, outputs, clock, reset, stims, timeout_s)
-            runs = [(s, expected[k], rows[k]) for k, s in enumerate(stims)]
-        else:
-            if both:  # each output also compared after the active edge, under its own name
-                outputs = outputs + [
-                    p.model_copy(
-                        update={"name": f"{p.name} (after the {'falling' if negedge else 'rising'} edge)"}
-                    )
-                    for p in outputs
-                ]
-            half = len(outputs)
-            runs = [
-                (s, [r[:half] for r in rows[k]], [r[half:] for r in rows[k]]) for k, s in enumerate(stims)
+        elif both:  # each output also compared after the active edge, under its own name
+            outputs = outputs + [
+                p.model_copy(
+                    update={"name": f"{p.name} (after the {'falling' if negedge else 'rising'} edge)"}
+                )
+                for p in outputs
             ]
-    result = compare(outputs, runs, unreset_x_ok=isinstance(reference, PythonRef))
+        bench = _Bench(work, ref_src, reference, outputs, clock, reset, timeout_s)
+        result = compare(outputs, bench.run(stims), unreset_x_ok=isinstance(reference, PythonRef))
+        target = enough_compared(result.samples)
+        steering = Steering(
+            driven,
+            reset,
+            clocked=clock is not None,
+            run_length=run_length,
+            base_samples=result.samples,
+            seed=report.seeds[0],
+            constants=constants,
+            cycles=report.cycles,
+        )
+        while not result.mismatches:
+            more = steering.next_round(result, short_of(result.stats, target), target)
+            if not more:
+                break
+            result.merge(compare(outputs, bench.run(more), unreset_x_ok=isinstance(reference, PythonRef)))
     report.outputs, report.mismatches, report.samples = result.stats, result.mismatches, result.samples
+    report.enough = target
+    report.steered_samples, report.steering_rounds = steering.steered, steering.rounds
+    if steering.rounds:
+        report.notes.append(steering.summary())
     _verdict(report)
+
+
+@dataclass
+class _Bench:
+    """The compiled testbench in ``work``: simulates runs and pairs them with the expected rows."""
+
+    work: Path
+    ref_src: str
+    reference: VerilogRef | PythonRef
+    outputs: list[Port]
+    """Outputs as compared (twice over, early and late, for dual-edge Verilog references)."""
+    clock: str | None
+    reset: Reset | None
+    timeout_s: float
+
+    def run(self, stims: list[Stimulus]) -> list[tuple[Stimulus, list[list[str]], list[list[str]]]]:
+        """``(stimulus, expected rows, candidate rows)`` per run."""
+        for k, stim in enumerate(stims):
+            (self.work / f"vec{k}.hex").write_text(stim.to_hex(), encoding="utf-8")
+        rows = _simulate(self.work, [len(s.samples) for s in stims], self.timeout_s)
+        if isinstance(self.reference, PythonRef):
+            expected = _model(
+                self.work,
+                self.ref_src,
+                self.reference,
+                self.outputs,
+                self.clock,
+                self.reset,
+                stims,
+                self.timeout_s,
+            )
+            return [(s, expected[k], rows[k]) for k, s in enumerate(stims)]
+        half = len(self.outputs)
+        return [(s, [r[:half] for r in rows[k]], [r[half:] for r in rows[k]]) for k, s in enumerate(stims)]
 
 
 def _match_ports(cand: list[Port], ref: list[Port], report: DiffReport) -> None:
@@ -414,8 +465,15 @@ def _verdict(report: DiffReport) -> None:
             report.notes.append(
                 f"candidate output '{st.name}' was x before reset on {st.candidate_x_unchecked} samples (not compared)"
             )
-    dominated = x_dominated(report.outputs)
-    if dominated and report.verdict == "pass":
-        names = ", ".join(f"'{s.name}'" for s in dominated)
+    short = short_of(report.outputs, report.enough)
+    if short and report.verdict == "pass":
+        counts = " and ".join(f"'{s.name}' on {s.compared}" for s in short).replace(
+            " on ", " compared on ", 1
+        )
+        steered = f" ({report.steered_samples} of them steered toward it)" if report.steering_rounds else ""
         report.verdict, report.reason_kind = "inconclusive", "x"
-        report.reason = f"no mismatch, but {names} stayed x on most samples, so the check proves little"
+        report.reason = (
+            f"no mismatch, but {counts} of {report.samples} samples{steered} where each output needs "
+            f"{report.enough}: the reference was x (or the candidate not yet reset) on the rest, "
+            "so the check proves little"
+        )

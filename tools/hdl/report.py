@@ -44,6 +44,9 @@ class OutputStats(BaseModel):
     width: int
     samples: int = 0
     mismatches: int = Field(0, description="Samples where a defined reference bit differed.")
+    compared: int = Field(
+        0, description="Samples where the reference had a defined bit and the candidate was checked."
+    )
     reference_x: int = Field(0, description="Samples where the reference had x/z bits (those bits ignored).")
     reference_x_bits: int = Field(0, description="Reference bits that were x/z, over all samples.")
     candidate_x_unchecked: int = Field(
@@ -64,7 +67,12 @@ class DiffReport(BaseModel):
     seeds: list[int] = Field(default_factory=list)
     sequences: int = 0
     cycles: int = 0
-    samples: int = Field(0, description="Samples compared, all seeds together.")
+    samples: int = Field(0, description="Samples run, all seeds and steered rounds together.")
+    enough: int = Field(0, description="Samples each output had to compare on for a pass.")
+    steered_samples: int = Field(
+        0, description="Samples of the runs steered toward where mostly-x outputs are defined."
+    )
+    steering_rounds: int = Field(0, description="Steered rounds run after the base runs.")
     outputs: list[OutputStats] = Field(default_factory=list)
     mismatches: list[Mismatch] = Field(default_factory=list, description="First mismatch per output.")
     notes: list[str] = Field(default_factory=list)
@@ -85,6 +93,8 @@ class DiffReport(BaseModel):
         parts = [head]
         if self.reason:
             parts.append(self.reason)
+        if self.outputs and any(o.compared < o.samples for o in self.outputs):
+            parts.append(f"compared per output: {self.compared_summary()}")
         parts += [f"  {d}" for d in self.diagnostics[:10]]
         for m in self.mismatches[:limit]:
             stats = next((o for o in self.outputs if o.name == m.output), None)
@@ -102,14 +112,24 @@ class DiffReport(BaseModel):
         parts += [f"note: {n}" for n in self.notes]
         return "\n".join(parts)
 
+    def compared_summary(self, limit: int = 8) -> str:
+        """Samples each output compared on, fewest first, e.g. ``out_byte 1043, done 35148``."""
+        ranked = sorted(self.outputs, key=lambda o: o.compared)
+        text = ", ".join(f"{o.name} {o.compared}" for o in ranked[:limit])
+        return text + (f" (+{len(ranked) - limit} more)" if len(ranked) > limit else "")
+
     def to_check(self) -> Check:
-        """The report as evidence (status mirrors the verdict)."""
+        """The report as evidence (status mirrors the verdict); the summary gives the samples each
+        output compared on whenever some output did not compare on all of them."""
         status = self.verdict
+        summary = self.reason or f"{self.samples} samples matched"
+        if self.outputs and any(o.compared < o.samples for o in self.outputs):
+            summary += f"; compared per output: {self.compared_summary()}"
         return Check(
             name="diffsim",
             tool=", ".join(self.tools),
             status=status,
-            summary=self.reason or f"{self.samples} samples matched",
+            summary=summary,
             seeds=list(self.seeds),
             details={
                 "reason_kind": self.reason_kind,
@@ -120,6 +140,10 @@ class DiffReport(BaseModel):
                 "cycles": self.cycles,
                 "samples": self.samples,
                 "mismatches": self.mismatch_count,
+                "enough": self.enough,
+                "steered_samples": self.steered_samples,
+                "steering_rounds": self.steering_rounds,
+                "compared": {o.name: o.compared for o in self.outputs},
                 "outputs": [o.model_dump() for o in self.outputs],
                 "first_mismatches": [m.model_dump() for m in self.mismatches],
                 "notes": self.notes,

@@ -16,13 +16,16 @@ twenty cycles" occur). New values are uniform random, with corner values (0, 1, 
 top bit) one sample in eight and, when the sources hold numeric constants (:func:`mine_constants`),
 one of those constants or a neighbour one sample in six: random 16-bit values almost never hit a
 decoder's ``16'he06b``.
+
+:func:`splice` builds steered runs from pieces of earlier runs (see :mod:`tools.hdl.steering`).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tools.hdl.ports import Port, Reset
@@ -83,6 +86,8 @@ class Stimulus:
     def where(self, index: int) -> str:
         """Human words for a sample: seed, sequence, cycle and the sequence's reset pattern."""
         seq, cycle = divmod(index, self.cycles) if self.cycles else (0, index)
+        if self.patterns[seq].startswith("steered"):
+            return f"{self.patterns[seq]} (seed {self.seed}), cycle {cycle}"
         return f"seed {self.seed}, sequence {seq} ({self.patterns[seq]} reset), cycle {cycle}"
 
 
@@ -142,6 +147,79 @@ def generate(
                 stim.before_reset.append(True)
             stim.samples.append(sample)
     return stim
+
+
+Segment = list[dict[str, int]]
+"""A stretch of consecutive input samples (reset included) cut from an earlier run."""
+
+
+def splice(
+    inputs: list[Port],
+    reset: Reset | None,
+    *,
+    seed: int,
+    length: int,
+    openings: Sequence[Segment],
+    segments: Sequence[Segment],
+    mutation: float = 0.25,
+    constants: Sequence[int] = (),
+    label: str = "steered",
+) -> Stimulus:
+    """A run of about ``length`` samples: one opening, then segments drawn at random, each value of
+    a non-reset input redrawn with probability ``mutation`` so that no two pieces repeat exactly.
+
+    An opening starts at a reset (or at power-on for designs without one); segments run from one
+    sample where an output was defined to just before the next, so they chain: each ends where the
+    next begins. The reset input keeps the values it had in the pieces; the run always opens with
+    the reset asserted (when there is one), so it starts from a known state.
+
+    Raises:
+        ValueError: when there are no pieces to splice.
+    """
+    if not openings and not segments:
+        raise ValueError("splice needs at least one opening or segment")
+    rng = random.Random(seed)
+    stim = Stimulus(seed=seed, inputs=list(inputs), cycles=length, patterns=[label])
+    pieces: list[Segment] = [_shortish(openings)(rng)] if openings else []
+    total = sum(len(p) for p in pieces)
+    draw = _shortish(segments or openings)
+    while total < length:
+        pieces.append(draw(rng))
+        total += len(pieces[-1])
+    rst = reset.name if reset else None
+    for piece in pieces:
+        for original in piece:
+            sample = {
+                p.name: _value(p.width, rng, constants)
+                if p.name != rst and rng.random() < mutation
+                else original[p.name]
+                for p in inputs
+            }
+            stim.samples.append(sample)
+    del stim.samples[length:]
+    if reset is not None:
+        stim.samples[0][reset.name] = int(not reset.active_low)
+    _mark_resets(stim, reset)
+    return stim
+
+
+def _shortish(pieces: Sequence[Segment]) -> Callable[[random.Random], Segment]:
+    """A drawer of pieces with odds falling as the square of their length: short paths back to a
+    defined state raise the share of defined samples, and mutation keeps the repeats different."""
+    cumulative = list(itertools.accumulate(1 / len(p) ** 2 for p in pieces))
+    return lambda rng: rng.choices(pieces, cum_weights=cumulative)[0]
+
+
+def _mark_resets(stim: Stimulus, reset: Reset | None) -> None:
+    """Fill ``before_reset`` from the reset values in the samples."""
+    seen = False
+    stim.before_reset = []
+    for sample in stim.samples:
+        active = reset is not None and sample[reset.name] == int(not reset.active_low)
+        if active and reset is not None and reset.asynchronous:
+            seen = True
+        stim.before_reset.append(not seen)
+        seen = seen or active
 
 
 def _reset_cycles(pattern: str, cycles: int, rng: random.Random) -> set[int]:
