@@ -5,11 +5,15 @@ from __future__ import annotations
 from agents.hw.generators._base import Generator
 from agents.hw.generators.arith import ADDER, ALU, COMPARATOR, SUBTRACTOR
 from agents.hw.generators.comb import BIN2GRAY, DECODER, GRAY2BIN, MUX, POPCOUNT, PRIORITY_ENCODER
+from agents.hw.generators.expr import EXPRESSION
 from agents.hw.generators.fsm import SEQ_DETECTOR, UART_RX, UART_TX
+from agents.hw.generators.fsm_table import FSM_TABLE
+from agents.hw.generators.logic import LOGIC_GATE
 from agents.hw.generators.mem import FIFO, RAM, REGFILE
 from agents.hw.generators.mult import DOT_PRODUCT, MULTIPLIER
 from agents.hw.generators.seq import CLOCK_DIVIDER, COUNTER, PWM
 from agents.hw.generators.seq2 import EDGE_DETECTOR, LFSR, SHIFT_REGISTER
+from agents.hw.generators.table import TRUTH_TABLE
 from tools.errors import UsageError
 
 GENERATORS: dict[str, Generator] = {
@@ -39,6 +43,10 @@ GENERATORS: dict[str, Generator] = {
         SEQ_DETECTOR,
         UART_TX,
         UART_RX,
+        TRUTH_TABLE,
+        LOGIC_GATE,
+        EXPRESSION,
+        FSM_TABLE,
     )
 }
 

@@ -41,6 +41,23 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "seq_detector": {"pattern": "101", "overlap": False},
     "uart_tx": {"clks_per_bit": 2},
     "uart_rx": {"clks_per_bit": 4},
+    "logic_gate": {"op": "nor", "i0": True, "i1": True, "i2": True},
+    "expression": {"equations": (("y", ("or", ("and", "a", ("not", "b")), ("xor", "c", "a"))),)},
+    "fsm_table": {
+        "states": ("S0", "S1", "S2"),
+        "reset_state": "S0",
+        "inputs": ("go",),
+        "outputs": ("y",),
+        "state_outputs": ((0,), (0,), (1,)),
+        "transitions": (
+            ("S0", (("go", 0),), "S0"),
+            ("S0", (("go", 1),), "S1"),
+            ("S1", (("go", 0),), "S0"),
+            ("S1", (("go", 1),), "S2"),
+            ("S2", (), "S0"),
+        ),
+    },
+    "truth_table": {"inputs": ("x[2]", "x[1]", "x[0]"), "outputs": ("f",), "ones": ((1, 2, 4, 7),)},
 }
 
 

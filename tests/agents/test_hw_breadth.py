@@ -1,0 +1,154 @@
+"""The breadth generators read every behaviour-deciding parameter from the text, or refuse.
+
+Each case is a spec a user could write; the expectation is a parameter a user would notice (the
+function built, the modulus, the pattern) or a refusal that says what was missing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.hw.offline import design
+from agents.hw.request import read_request
+from tools.errors import UsageError
+
+
+def refused(text: str, reason: str) -> None:
+    """The request names what it lacks, and the offline designer builds nothing from it."""
+    try:
+        req = read_request(text)
+    except UsageError as exc:  # with a module header, the header cannot bind to nothing
+        assert "bad parameters" in str(exc) or reason in str(exc)
+        return
+    assert any(reason in m for m in req.missing), req.missing
+    with pytest.raises(UsageError):
+        design(text)
+
+
+KMAP_ODD_ORDER = """Build the function out of the Karnaugh map below.
+
+              ab
+   cd   01  00  10  11
+   00 | 0 | 1 | 1 | 0 |
+   01 | 1 | d | 0 | 1 |
+   11 | 0 | 1 | 1 | 0 |
+   10 | 1 | 0 | 0 | 1 |
+"""
+
+
+def test_kmap_columns_are_read_from_their_labels_not_assumed_gray() -> None:
+    req = read_request(KMAP_ODD_ORDER)
+    assert req.generator == "truth_table"
+    assert req.params["inputs"] == ("a", "b", "c", "d")
+    # ab=01,cd=00 -> index 0b0100 = 4 is 0; ab=00,cd=00 -> 0 is 1; ab=00,cd=01 is a don't-care
+    ones = set(req.params["ones"][0])
+    assert 4 not in ones and 0 in ones and 1 in req.params["dont_cares"][0]
+
+
+def test_truth_table_with_output_name_and_header() -> None:
+    text = """module parity3(input p, input q, input r, output odd);
+The circuit follows this truth table:
+  p q r | odd
+  0 0 0 | 0
+  0 0 1 | 1
+  0 1 0 | 1
+  0 1 1 | 0
+  1 0 0 | 1
+  1 0 1 | 0
+  1 1 0 | 0
+  1 1 1 | 1
+"""
+    d = design(text)
+    assert d.top == "parity3" and d.generator == "truth_table"
+    assert "assign odd" in d.rtl
+
+
+def test_incomplete_truth_table_is_refused() -> None:
+    text = "Implement this truth table:\n  a b | y\n  0 0 | 1\n  0 1 | 0\n  1 1 | 1\n"
+    refused(text, "3 of the 4 combinations")
+
+
+def test_kmap_variable_outside_the_header_width_is_refused() -> None:
+    text = (
+        "module m(input [3:0] x, output f);\nImplement f shown in the Karnaugh map below.\n"
+        "          x[1]x[2]\n x[3]x[4]  00 01 11 10\n   00 | 1 | 0 | 0 | 1 |\n"
+        "   01 | 0 | 0 | 0 | 0 |\n   11 | 1 | 1 | 1 | 0 |\n   10 | 1 | 1 | 0 | 1 |\n"
+    )
+    with pytest.raises(UsageError, match="does not fit truth_table"):
+        design(text)
+
+
+def test_sequential_waveform_and_composite_circuits_are_refused() -> None:
+    wave = "Read the simulation waveforms.\n  time clk a q\n  0ns 0 0 0\n  5ns 1 1 0\n  10ns 0 1 1\n"
+    refused(wave, "clock column")
+    composite = (
+        "Module B has this truth table:\n  x y | z\n  0 0 | 1\n  0 1 | 0\n  1 0 | 0\n  1 1 | 1\n"
+        "The top level instantiates two B submodules and ORs their outputs.\n"
+    )
+    refused(composite, "exactly the table")
+
+
+def test_gate_kind_and_input_count_come_from_the_text_or_the_header() -> None:
+    d = design("Build a 3-input NAND gate.")
+    assert d.params["op"] == "nand" and [p.name for p in d.interface.ports] == ["i0", "i1", "i2", "y"]
+    d = design("module g(input p, input q, output r);\nThe module is an XNOR gate.")
+    assert d.params["op"] == "xnor" and "assign y = ~(i0 ^ i1)" in d.rtl
+    with pytest.raises(UsageError, match="takes 2..8 inputs, not 0"):
+        design("Implement an AND gate.")  # how many inputs is not said anywhere
+    with pytest.raises(UsageError, match="no counterpart|have no role"):
+        design("module g(input a, input b, output y);\nThe module is an inverter.")
+
+
+def test_a_circuit_of_gates_is_not_one_gate() -> None:
+    refused("An AND gate whose output feeds a NOR gate.", "exactly one gate")
+    refused("module m(input a, input b, output y);\nAn AND gate with a bubble on input b.", "a single gate")
+
+
+def test_boolean_equations_in_both_notations() -> None:
+    d = design("Implement the Boolean function F = A'B + AB' over inputs A and B.")
+    assert d.params["equations"] == (("F", ("or", ("and", ("not", "A"), "B"), ("and", "A", ("not", "B")))),)
+    d = design("module m(input x, input y, output z);\nThe logic function is z = (x ^ y) & ~x.")
+    assert "assign z = ((x ^ y) & ~x);" in d.rtl
+
+
+def test_a_condition_is_not_an_equation() -> None:
+    refused("The logic function: when sel = 0 the output is a.", "a Boolean equation")
+
+
+DIAGRAM = """Implement this Moore state machine. {reset}
+
+  IDLE (busy=0) --start=1--> RUN
+  IDLE (busy=0) --start=0--> IDLE
+  RUN  (busy=1) --stop=1--> IDLE
+  {last}
+"""
+
+
+def test_state_diagram_is_read_with_its_reset_state() -> None:
+    text = DIAGRAM.format(
+        reset="Reset (synchronous) goes to state IDLE.", last="RUN (busy=1) --stop=0--> RUN"
+    )
+    d = design(text)
+    assert d.params["reset_state"] == "IDLE" and d.params["inputs"] == ("start", "stop")
+    assert {p.name for p in d.interface.ports} == {"clk", "rst", "start", "stop", "busy"}
+
+
+def test_state_diagram_without_reset_state_or_with_a_hole_is_refused() -> None:
+    refused(DIAGRAM.format(reset="", last="RUN (busy=1) --stop=0--> RUN"), "the reset state")
+    refused(DIAGRAM.format(reset="Reset to state IDLE.", last=""), "has no next state")
+    refused("A Mealy machine:\n  A (0) --1--> B\n  B (1) --0--> A\nReset to state A.", "Moore")
+
+
+def test_state_transition_table_is_read() -> None:
+    text = """Implement the Moore machine below; reset to state P.
+  state | next state w=0, next state w=1 | output
+  P     | P, Q                           | 0
+  Q     | P, Q                           | 1
+"""
+    d = design(text)
+    assert d.params["transitions"] == (
+        ("P", (("w", 0),), "P"),
+        ("P", (("w", 1),), "Q"),
+        ("Q", (("w", 0),), "P"),
+        ("Q", (("w", 1),), "Q"),
+    )
