@@ -16,10 +16,21 @@ from langgraph.types import Send, interrupt
 from agents.codesign.accelerator import AcceleratorResult
 from agents.codesign.critic import critique
 from agents.codesign.kernel import KernelResult
+from agents.codesign.request import CodesignRequest
 from agents.llm import LLMClient
 from agents.top.events import emit
 from agents.top.planner import llm_plan, offline_plan
-from agents.top.state import Budget, QimengState, WorkerInput, total_tokens, total_tool_s
+from agents.top.state import (
+    Budget,
+    Cost,
+    HwOutcome,
+    QimengState,
+    RoundDecision,
+    SwOutcome,
+    WorkerInput,
+    total_tokens,
+    total_tool_s,
+)
 from tools.executor import Executor
 
 
@@ -32,16 +43,19 @@ class QimengContext:
     executor: Executor | None = None
 
 
-def _round(state: QimengState, key: str) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = state.get(key, [])  # type: ignore[assignment]
-    return [r for r in results if r.get("round") == state.get("round")]
+def _hw_round(state: QimengState) -> list[HwOutcome]:
+    return [r for r in state.get("hw_results", []) if r.round == state.get("round")]
+
+
+def _sw_round(state: QimengState) -> list[SwOutcome]:
+    return [r for r in state.get("sw_results", []) if r.round == state.get("round")]
 
 
 def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengState:
     """Plan this round: the request at first, then the critic's new lane counts (bottom-up feedback)."""
     rnd = state.get("round", 0) + 1
     kind, details = state["kind"], state.get("details", {})
-    costs: list[dict[str, Any]] = []
+    costs: list[Cost] = []
     feedback: list[str] = []
     if rnd == 1 and not state.get("offline", True):
         llm = runtime.context.llm if runtime.context is not None and runtime.context.llm else LLMClient()
@@ -49,16 +63,11 @@ def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengS
         plan, rejected = llm_plan(llm, state["request"], kind, details)
         tokens = llm.ledger.total().total_tokens - before
         costs.append(
-            {
-                "agent": "planner",
-                "tool": "llm",
-                "tool_s": round(time.monotonic() - start, 3),
-                "tokens": tokens,
-            }
+            Cost(agent="planner", tool="llm", tool_s=round(time.monotonic() - start, 3), tokens=tokens)
         )
         feedback += [f"planner: first plan rejected: {p}" for p in rejected]
     else:
-        lanes = state["decisions"][-1]["next_lanes"] if rnd > 1 else None
+        lanes = state["decisions"][-1].decision.next_lanes if rnd > 1 else None
         plan = offline_plan(state["request"], kind, details, lanes)
     tried = [
         *state.get("tried", []),
@@ -93,7 +102,9 @@ def approve_node(state: QimengState) -> QimengState:
     return {"stop_reason": "the user declined the plan", "plan": {**state["plan"], "tasks": []}}
 
 
-def _worker_input(state: QimengState, task: dict[str, Any], hardware: dict[str, Any] | None) -> WorkerInput:
+def _worker_input(
+    state: QimengState, task: dict[str, Any], hardware: AcceleratorResult | None
+) -> WorkerInput:
     return {
         "task": task,
         "offline": state.get("offline", True),
@@ -114,25 +125,31 @@ def dispatch(state: QimengState) -> list[Send] | str:
 
 def join_node(state: QimengState) -> QimengState:
     """Merge point after each fan-out; marks software tasks whose hardware failed as skipped."""
-    hw = {r["task"]: r for r in _round(state, "hw_results")}
-    done = {r["task"] for r in _round(state, "sw_results")}
+    hw = {r.task: r for r in _hw_round(state)}
+    done = {r.task for r in _sw_round(state)}
     skipped = []
     for t in state["plan"]["tasks"]:
         dep = hw.get(t.get("uses") or "")
-        if dep is not None and t["id"] not in done and dep.get("status") != "verified":
-            why = f"hardware {dep['task']} not verified"
-            skipped.append({"task": t["id"], "round": state.get("round"), "status": "skipped", "why": why})
+        if dep is not None and t["id"] not in done and dep.status != "verified":
+            why = f"hardware {dep.task} not verified"
+            skipped.append(SwOutcome(task=t["id"], round=state.get("round", 1), skipped=why))
     return {"sw_results": skipped} if skipped else {}
+
+
+def _accelerator(outcome: HwOutcome) -> AcceleratorResult | None:
+    """The accelerator an outcome holds (co-design hardware tasks), verified; else None."""
+    design = outcome.design
+    return design if isinstance(design, AcceleratorResult) and design.status == "verified" else None
 
 
 def dispatch_dependents(state: QimengState) -> list[Send] | str:
     """Send each software task whose accelerator is now built; when none is left, integrate."""
-    hw = {r["task"]: r for r in _round(state, "hw_results")}
-    done = {r["task"] for r in _round(state, "sw_results")}
+    built = {r.task: acc for r in _hw_round(state) if (acc := _accelerator(r)) is not None}
+    done = {r.task for r in _sw_round(state)}
     sends = [
-        Send("sw", _worker_input(state, t, hw[t["uses"]]))
+        Send("sw", _worker_input(state, t, built[t["uses"]]))
         for t in state["plan"]["tasks"]
-        if t.get("uses") in hw and t["id"] not in done and hw[t["uses"]].get("status") == "verified"
+        if t.get("uses") in built and t["id"] not in done
     ]
     return sends or "integrator"
 
@@ -140,21 +157,23 @@ def dispatch_dependents(state: QimengState) -> list[Send] | str:
 def integrator_node(state: QimengState) -> QimengState:
     """Collect what the agents published this round into feedback lines (bottom-up)."""
     lines = []
-    for h in _round(state, "hw_results"):
+    for h in _hw_round(state):
         lines.append(
-            f"hardware {h['task']}: {h['status']}, {h.get('cells', 0)} cells, depth {h.get('logic_depth', 0)}"
-            + ("" if h.get("within_budget", True) else " (over the area budget)")
+            f"hardware {h.task}: {h.status}, {h.design.cells} cells, depth {h.design.logic_depth}"
+            + ("" if h.within_budget else " (over the area budget)")
         )
-    for s in _round(state, "sw_results"):
-        line = f"software {s['task']}: {s['status']}"
-        if s.get("cycles"):
-            line += f", {s['cycles']} cycles, {float(s.get('utilization', 0)):.0%} lane utilization"
-        if s.get("bottleneck"):
-            line += f"; bottleneck: {s['bottleneck']}"
-        if s.get("requests"):
-            line += f"; asks for: {', '.join(s['requests'])}"
-        if s.get("why"):
-            line += f" ({s['why']})"
+    for s in _sw_round(state):
+        line = f"software {s.task}: {s.status}"
+        if isinstance(s.design, KernelResult):
+            k = s.design
+            if k.cycles:
+                line += f", {k.cycles} cycles, {k.utilization:.0%} lane utilization"
+            if k.bottleneck:
+                line += f"; bottleneck: {k.bottleneck}"
+            if k.requests:
+                line += f"; asks for: {', '.join(k.requests)}"
+        if s.skipped:
+            line += f" ({s.skipped})"
         lines.append(line)
     emit("integrator", "round", round=state.get("round"), results=len(lines))
     return {"feedback": lines}
@@ -165,25 +184,18 @@ def critic_node(state: QimengState) -> QimengState:
     budget = Budget.model_validate(state.get("budget") or {})
     kind, details = state["kind"], state.get("details", {})
     if kind != "codesign":
-        ok = all(
-            r.get("status") == "verified" for r in state.get("hw_results", []) + state.get("sw_results", [])
-        )
+        outcomes: list[HwOutcome | SwOutcome] = [*state.get("hw_results", []), *state.get("sw_results", [])]
+        ok = all(r.status == "verified" for r in outcomes)
         return {
             "next_round": False,
             "stop_reason": state.get("stop_reason") or ("done" if ok else "not verified"),
         }
-    accels = [
-        AcceleratorResult.model_validate({k: v for k, v in h.items() if k in AcceleratorResult.model_fields})
-        for h in state.get("hw_results", [])
-    ]
-    kernels = [
-        KernelResult.model_validate({k: v for k, v in s.items() if k in KernelResult.model_fields})
-        for s in state.get("sw_results", [])
-        if s.get("status") != "skipped"
-    ]
-    decision = critique(
-        accels, kernels, int(details["area_budget"]), int(details["k"]), set(state.get("tried", []))
-    )
+    accels = [h.design for h in state.get("hw_results", []) if isinstance(h.design, AcceleratorResult)]
+    kernels = [s.design for s in state.get("sw_results", []) if isinstance(s.design, KernelResult)]
+    req = CodesignRequest.model_validate(details)
+    predicted = {p.lanes: p for d in state.get("decisions", []) for p in d.decision.predictions}
+    rounds_left = budget.max_rounds - state.get("round", 1)
+    decision = critique(accels, kernels, req, set(state.get("tried", [])), predicted, rounds_left)
     costs = state.get("costs", [])
     spent = []
     if state.get("round", 1) >= budget.max_rounds:
@@ -194,18 +206,20 @@ def critic_node(state: QimengState) -> QimengState:
         spent.append(f"token budget of {budget.tokens} used ({total_tokens(costs)})")
     again = bool(decision.next_lanes) and not spent
     if again:
-        reason = f"re-plan: try lanes {decision.next_lanes} (the kernel asks for lane counts that divide K={details['k']})"
+        reason = (
+            f"re-plan: try lanes {decision.next_lanes}, predicted to fit and to beat the best measured design"
+        )
     elif decision.next_lanes:
         reason = f"stopped with candidates left untried ({decision.next_lanes}): " + "; ".join(spent)
     elif decision.chosen is None:
-        reason = "no verified design fits the budget"
+        reason = "no verified design fits the budget: " + decision.stop
     else:
-        reason = "converged: no untried lane count is predicted to do better within the budget"
+        reason = "converged: " + decision.stop
     emit(
         "critic", "decision", round=state.get("round"), chosen=decision.chosen, next_lanes=decision.next_lanes
     )
     return {
-        "decisions": [{**decision.model_dump(mode="json"), "round": state.get("round")}],
+        "decisions": [RoundDecision(round=state.get("round", 1), decision=decision)],
         "next_round": again,
         "stop_reason": reason,
         "feedback": [f"critic: {reason}"],

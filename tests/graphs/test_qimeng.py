@@ -37,7 +37,7 @@ def test_hw_only_request_goes_to_the_hardware_agent_only(tmp_path: Path) -> None
     assert "hardware" in agents and "software" not in agents
     report = s.result()
     assert report is not None and report["status"] == "done"
-    assert [r["task"] for r in report["results"]] == ["hw-1"] and report["results"][0]["cells"] > 0
+    assert [r["task"] for r in report["results"]] == ["hw-1"] and report["results"][0]["design"]["cells"] > 0
     assert "hardware" in report["cost"] and (tmp_path / s.thread_id / "report.md").is_file()
 
 
@@ -48,7 +48,9 @@ def test_sw_only_request_goes_to_the_software_agent_only(tmp_path: Path) -> None
     assert "hardware" not in {e["agent"] for e in events}  # type: ignore[index]
     values = s.values()
     assert values["status"] == "done" and not values.get("hw_results")
-    assert values["sw_results"][0]["target"] == "riscv64"
+    kernel = values["sw_results"][0].design
+    assert kernel.target == "riscv64" and kernel.status == "verified"
+    assert (Path(kernel.run_dir) / "evidence.json").is_file()  # the software agent writes its run
 
 
 def test_approval_interrupt_pauses_and_a_no_stops_honestly(tmp_path: Path) -> None:
@@ -97,12 +99,13 @@ def codesign_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_codesign_loop_replans_from_kernel_feedback_and_reports(codesign_root: Path) -> None:
     report = run_codesign_demo(codesign_root, CODESIGN)
     rows = {r["lanes"]: r for r in report["rows"]}
-    # round 1 tries 2 and 4 lanes; 4 lanes idles half its lanes on K=6, so the critic asks for 3.
+    # round 1 tries 2 and 4 lanes; 3 lanes is predicted to fit and to take 4's cycles at less depth.
     assert sorted(rows) == [2, 3, 4]
     assert report["chosen"] == 3 and report["rounds"] == 2
     assert rows[4]["utilization"] == pytest.approx(0.75) and rows[3]["utilization"] == 1.0
     assert rows[3]["cycles"] == 2 * 2 * 2 and rows[2]["cycles"] == 2 * 2 * 3
-    assert report["reasons"][0].startswith("chose 3 lanes: fastest within budget")
+    assert report["reasons"][0].startswith("chose 3 lanes: fastest measured within budget")
+    assert report["stop_reason"].startswith("converged: no untried lane count predicted to fit can beat 3 lanes")
     md = Path(report["report"]).read_text()
     assert "| 3 **(chosen)** |" in md and "asks for: lane counts that divide K=6" in md
     assert Path(report["plot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
