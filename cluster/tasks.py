@@ -23,7 +23,7 @@ def verilog_eval_sample(args: dict[str, Any]) -> dict[str, Any]:
     Args (JSON): ``data`` (dataset directory), ``problem`` (id), ``agent`` (registry name), ``sample``.
     Returns the :class:`evals.verilog_eval.TestbenchVerdict` as JSON (``passed`` among its fields).
     """
-    from evals.verilog_eval import get_agent, load_problems, run_testbench
+    from evals.verilog_eval import get_agent, judge_answer, load_problems
 
     problems = load_problems(Path(args["data"]), args["problem"])
     problem = next((p for p in problems if p.id == args["problem"]), None)
@@ -33,7 +33,7 @@ def verilog_eval_sample(args: dict[str, Any]) -> dict[str, Any]:
     candidates = agent.solve(problem.prompt, 1)
     if len(candidates) != 1:
         raise UsageError(f"agent '{args.get('agent')}' returned {len(candidates)} candidates, asked for 1")
-    verdict = run_testbench(problem, candidates[0])
+    verdict = judge_answer(problem, candidates[0])
     return verdict.model_dump(mode="json") | {"check": verdict.to_check().model_dump(mode="json")}
 
 

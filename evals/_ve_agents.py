@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from evals._ve_bench import Problem
+from evals._ve_bench import Answer, Problem
 from tools.errors import QimengError, UsageError
 
 
 class Agent(Protocol):
     """Anything that writes candidate ``TopModule`` sources from a prompt."""
 
-    def solve(self, problem_prompt: str, samples: int) -> list[str]:
-        """Return exactly ``samples`` candidate sources for the problem described by ``problem_prompt``."""
+    def solve(self, problem_prompt: str, samples: int) -> list[Answer]:
+        """Return exactly ``samples`` answers (source and claimed status) for ``problem_prompt``."""
         ...
 
 
@@ -34,7 +34,7 @@ class ReferenceAgent:
     def __init__(self, problems: Sequence[Problem]) -> None:
         self._by_prompt = {p.prompt: p for p in problems}
 
-    def solve(self, problem_prompt: str, samples: int) -> list[str]:
+    def solve(self, problem_prompt: str, samples: int) -> list[Answer]:
         """The renamed reference, ``samples`` times.
 
         Raises:
@@ -43,19 +43,20 @@ class ReferenceAgent:
         problem = self._by_prompt.get(problem_prompt)
         if problem is None:
             raise UsageError("the reference agent only answers prompts of the loaded benchmark")
-        return [problem.reference_as_candidate()] * samples
+        return [Answer(rtl=problem.reference_as_candidate())] * samples
 
 
 class SubgraphAgent:
     """Answers through the hardware subgraph, seeing only the prompt: the offline designer (generator
-    library) or, with ``llm=True``, the LLM designer, tester and judge. A prompt it cannot build gets
-    an empty candidate, which the evaluator scores as a failure."""
+    library) or, with ``llm=True``, the LLM designer, tester and judge. A prompt it declines is a
+    refusal, which the evaluator scores as a failure of its own class (not a compile error)."""
 
     def __init__(self, problems: Sequence[Problem], llm: bool = False) -> None:
         self.llm = llm
 
-    def solve(self, problem_prompt: str, samples: int) -> list[str]:
-        """One hardware-agent run per sample (seeds differ); the final RTL, or "" when none."""
+    def solve(self, problem_prompt: str, samples: int) -> list[Answer]:
+        """One hardware-agent run per sample (seeds differ): the final RTL and its status; a
+        request the agent declines (UsageError: unreadable, underspecified) is a refusal."""
         from agents.llm import LLMClient
         from agents.roles import build_roles
         from graphs.hw import design_block
@@ -66,10 +67,12 @@ class SubgraphAgent:
             seeds = [1000 * sample + s for s in (1, 2, 3)]
             try:
                 design = design_block(problem_prompt, roles=roles, seeds=seeds)
-            except QimengError:
-                answers.append("")
-                continue
-            answers.append(design.rtl)
+            except UsageError as exc:
+                answers.append(Answer(rtl="", status="refused", note=str(exc).splitlines()[0]))
+            except QimengError as exc:
+                answers.append(Answer(rtl="", status="failed", note=str(exc).splitlines()[0]))
+            else:
+                answers.append(Answer(rtl=design.rtl, status=design.status, note=design.why_not[:200]))
             if not self.llm:  # the offline designer is deterministic: one run answers every sample
                 return answers * samples
         return answers

@@ -23,7 +23,8 @@ from tools.evidence import Check
 from tools.sandbox import SandboxResult, run_sandboxed
 from tools.settings import SandboxLimits, get_settings
 
-FailureClass = Literal["compile_error", "timeout", "mismatch", "missing_output"]
+FailureClass = Literal["compile_error", "timeout", "mismatch", "missing_output", "refused"]
+AnswerStatus = Literal["verified", "failed", "refused", "unchecked"]
 
 #: Problems whose own reference fails its own testbench here, each with the reason found by running it.
 QUARANTINE: dict[str, str] = {
@@ -65,12 +66,25 @@ class Problem:
         return _MODULE_RE.sub("TopModule", self.ref_path.read_text(encoding="utf-8"))
 
 
+class Answer(BaseModel):
+    """One answer of an agent: the source and what the agent itself claimed about it."""
+
+    rtl: str = Field(description="Verilog source defining TopModule (empty when refused).")
+    status: AnswerStatus = Field(
+        "unchecked",
+        description="'verified': the agent's own checks all passed; 'failed': it answered without "
+        "verifying; 'refused': it declined (no source); 'unchecked': an agent without evidence.",
+    )
+    note: str = Field("", description="Why it refused, or what its checks said (one line).")
+
+
 class TestbenchVerdict(BaseModel):
     """What the benchmark's testbench said about one candidate."""
 
     __test__ = False  # not a pytest class
 
     problem: str = Field(description="Problem id, e.g. Prob001_zero.")
+    claimed: AnswerStatus = Field("unchecked", description="What the agent claimed about this answer.")
     passed: bool = Field(description="Compiled, finished without timeout, and 0 mismatches.")
     failure: FailureClass | None = Field(default=None, description="Why it failed; None when it passed.")
     mismatches: int | None = Field(default=None, description="Mismatched samples reported by the testbench.")

@@ -13,10 +13,18 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from multiprocessing import get_context
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from evals._ve_agents import AGENTS, Agent, ReferenceAgent, get_agent
-from evals._ve_bench import QUARANTINE, FailureClass, Problem, TestbenchVerdict, load_problems, run_testbench
+from evals._ve_bench import (
+    QUARANTINE,
+    Answer,
+    FailureClass,
+    Problem,
+    TestbenchVerdict,
+    load_problems,
+    run_testbench,
+)
 from evals.passk import ks_for, mean_pass_at_k
 from tools.errors import QimengError, UsageError
 from tools.evidence import Evidence
@@ -26,6 +34,7 @@ __all__ = [
     "AGENTS",
     "QUARANTINE",
     "Agent",
+    "Answer",
     "EvalReport",
     "FailureClass",
     "Problem",
@@ -34,6 +43,7 @@ __all__ = [
     "TestbenchVerdict",
     "evaluate",
     "get_agent",
+    "judge_answer",
     "load_problems",
     "run_testbench",
     "save_report",
@@ -66,8 +76,29 @@ class EvalReport(BaseModel):
     failures: dict[FailureClass, int] = Field(
         description="Failing samples by failure class, over scored problems."
     )
+    verified: int = Field(0, description="Answers the agent claimed verified, over scored problems.")
+    verified_passed: int = Field(0, description="Of those, answers the benchmark's testbench passed.")
+    refused: int = Field(0, description="Answers the agent declined to give, over scored problems.")
     wall_s: float = Field(description="Wall seconds of the whole evaluation.")
     median_check_s: float = Field(description="Median compile+simulate seconds per sample.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def precision(self) -> float | None:
+        """Share of 'verified' answers that the benchmark passes (None when none was verified)."""
+        return self.verified_passed / self.verified if self.verified else None
+
+    def wrong_verified(self) -> list[str]:
+        """Scored problems with an answer the agent claimed verified that the benchmark fails."""
+        return sorted(
+            {
+                v.problem
+                for p in self.problems
+                if p.quarantined is None
+                for v in p.verdicts
+                if v.claimed == "verified" and not v.passed
+            }
+        )
 
     def failed_problems(self) -> list[str]:
         """Scored problems where no sample passed."""
@@ -106,12 +137,22 @@ def evaluate(
                 raise QimengError(
                     f"agent '{agent_name}' returned {len(candidates)} samples for {problem.id}, asked for {samples}"
                 )
-            judged[problem.id] = [judges.submit(run_testbench, problem, c) for c in candidates]
+            judged[problem.id] = [judges.submit(judge_answer, problem, c) for c in candidates]
             for fut in judged[problem.id]:
                 if on_verdict is not None:
                     fut.add_done_callback(lambda f: on_verdict(f.result()))
         results = [_problem_result(p, [f.result() for f in judged[p.id]]) for p in problems]
     return _report(agent_name, samples, results, time.monotonic() - start)
+
+
+def judge_answer(problem: Problem, answer: Answer) -> TestbenchVerdict:
+    """The testbench's verdict on one answer; a refusal is scored as a failure without running it."""
+    if answer.status == "refused":
+        return TestbenchVerdict(
+            problem=problem.id, claimed="refused", passed=False, failure="refused", detail=answer.note[:300]
+        )
+    verdict = run_testbench(problem, answer.rtl)
+    return verdict.model_copy(update={"claimed": answer.status})
 
 
 class _InlineExecutor(Executor):
@@ -148,7 +189,8 @@ def _report(agent: str, samples: int, results: list[ProblemResult], wall: float)
     counts = [(r.n, r.c) for r in scored]
     pass_at = {str(k): mean_pass_at_k(counts, k) for k in ks_for(samples)} if counts else {}
     failures = Counter(v.failure for r in scored for v in r.verdicts if v.failure is not None)
-    times = sorted(v.compile_s + v.sim_s for r in results for v in r.verdicts)
+    times = sorted(v.compile_s + v.sim_s for r in results for v in r.verdicts if v.claimed != "refused")
+    answers = [v for r in scored for v in r.verdicts]
     return EvalReport(
         agent=agent,
         samples=samples,
@@ -156,6 +198,9 @@ def _report(agent: str, samples: int, results: list[ProblemResult], wall: float)
         scored=len(scored),
         pass_at=pass_at,
         failures=dict(failures),
+        verified=sum(v.claimed == "verified" for v in answers),
+        verified_passed=sum(v.claimed == "verified" and v.passed for v in answers),
+        refused=sum(v.claimed == "refused" for v in answers),
         wall_s=wall,
         median_check_s=times[len(times) // 2] if times else 0.0,
     )
@@ -166,6 +211,14 @@ def save_report(report: EvalReport, data: Path, root: Path | None = None) -> Run
     run = new_run(f"eval verilog-eval --agent {report.agent} --samples {report.samples}", root=root)
     run.write_json("report.json", report, kind="report", data=str(data))
     run.finish(
-        "done", agent=report.agent, scored=report.scored, pass_at=report.pass_at, failures=report.failures
+        "done",
+        agent=report.agent,
+        scored=report.scored,
+        pass_at=report.pass_at,
+        failures=report.failures,
+        verified=report.verified,
+        verified_passed=report.verified_passed,
+        precision=report.precision,
+        refused=report.refused,
     )
     return run

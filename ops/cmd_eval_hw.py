@@ -115,12 +115,19 @@ def _print_eval(report: EvalReport, run_id: str) -> None:
     table.add_row("problems scored", str(report.scored))
     for k, value in report.pass_at.items():
         table.add_row(f"pass@{k}", f"{value:.3f}")
+    precision = f" (precision {report.precision:.3f})" if report.precision is not None else ""
+    table.add_row("answers claimed verified", str(report.verified))
+    table.add_row("  of which the benchmark passes", f"{report.verified_passed}{precision}")
+    table.add_row("refused", str(report.refused))
     for cls, count in sorted(report.failures.items()):
         table.add_row(f"failing samples: {cls}", str(count))
     table.add_row("quarantined", str(sum(p.quarantined is not None for p in report.problems)))
     table.add_row("median check time (s)", f"{report.median_check_s:.3f}")
     table.add_row("wall time (s)", f"{report.wall_s:.1f}")
     out.print(table)
+    wrong = report.wrong_verified()
+    if wrong:
+        out.print(f"claimed verified but failing the benchmark: {', '.join(wrong)}")
     failed = report.failed_problems()
     if failed:
         out.print(

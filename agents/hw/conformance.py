@@ -33,9 +33,7 @@ BEHAVIOURS: tuple[tuple[str, str], ...] = (
     ("holding", r"\bforever\b|\buntil\s+(?:a\s+|the\s+)?reset\b|\bsticky\b"),
     ("bit order", r"\b(?:msb|lsb|most significant|least significant)[\s-]*(?:bit\s+)?first\b"),
 )
-_NUMBER = re.compile(
-    r"\d+'[bdhBDH][0-9a-fA-F_]+|0x[0-9a-fA-F]+|(?<![\w.])\d+(?![\w.])|(?<=\d)\d*(?=[\s-]*bits?\b)"
-)
+_NUMBER = re.compile(r"\d+'[bdhBDH][0-9a-fA-F_]+|0x[0-9a-fA-F]+|(?<![\w.])\d+(?!\w|\.\d|'s\b)")
 _BIT_SELECT = re.compile(r"\b([A-Za-z_]\w*)\s*\[[\d:\s]+\]")
 
 

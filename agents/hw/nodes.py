@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from agents.hw import tool_calls
+from agents.hw.conformance import accounting_check, directed_check, interface_check
 from agents.hw.design import HwDesign, attempt_of
-from agents.hw.request import read_request
+from agents.hw.request import HwRequest, read_request
 from agents.hw.roles import Designer, Judge, OfflineDesigner, OfflineJudge, OfflineTester, Tester
 from agents.hw.state import Candidate, HwState, Reference
 from agents.knowledge_use import consult, remember
-from tools.evidence import Check, Evidence, Source
+from tools.evidence import Check, Evidence, Interpretation, Reading, Source
 from tools.hdl.diffcheck import PythonRef
 from tools.hdl.ports import Port as CheckerPort
 from tools.runstore import new_run
@@ -44,6 +45,10 @@ class HwNodes:
     def spec(self, state: HwState) -> HwState:
         """Read the request (UsageError on an empty or, offline, unrecognized one)."""
         req = read_request(state["text"], require_generator=self.roles.offline)
+        if self.roles.offline:
+            req.refuse_if_unread()  # a behaviour-deciding parameter nobody stated is never defaulted
+        else:
+            req = req.model_copy(update={"interpretation": _llm_interpretation(req)})
         what = req.generator or "free-form request"
         found = consult(req.text, "rtl")
         if found.context:
@@ -95,6 +100,22 @@ class HwNodes:
         out = []
         for c in state["candidates"]:
             if c.lint_ok and c.verdict is None:
+                spec_checks = _conformance(state, c)
+                failed = [x for x in spec_checks if x.status == "fail"]
+                if failed:  # the spec's own words already reject it: no random run needed
+                    c = c.model_copy(
+                        update={
+                            "verdict": "fail",
+                            "mismatches": 0,
+                            "feedback": "; ".join(f"{x.name}: {x.summary}" for x in failed),
+                            "checks": [*c.checks, *(x.model_dump(mode="json") for x in spec_checks)],
+                        }
+                    )
+                    out.append(c)
+                    continue
+                c = c.model_copy(
+                    update={"checks": [*c.checks, *(x.model_dump(mode="json") for x in spec_checks)]}
+                )
                 rep, diff = tool_calls.diff_check(c.rtl, _python_ref(ref), c.top, seeds)
                 c = c.model_copy(
                     update={
@@ -113,7 +134,12 @@ class HwNodes:
         """Ask the judge who is wrong about the best-ranked failing candidate."""
         worst = state["candidates"][0]
         blame = self.roles.judge.blame(state["request"], worst, state["reference"])
-        return {"blame": blame, "log": _log(state, f"diagnose: blame {blame}")}
+        decision = f"{self.roles.judge.__class__.__name__} blamed the {blame} ({worst.feedback[:200]})"
+        return {
+            "blame": blame,
+            "judgements": [*state.get("judgements", []), decision],
+            "log": _log(state, f"diagnose: blame {blame}"),
+        }
 
     def repair(self, state: HwState) -> HwState:
         """Fix the side the judge blamed: new candidates, or a new reference (all rechecked)."""
@@ -248,6 +274,12 @@ class HwNodes:
             )
         evidence = Evidence(checks=[Check.model_validate(x) for x in final.checks] if final else [])
         evidence.sources = [Source.model_validate(x) for x in state.get("sources", [])]
+        if req is not None:
+            evidence.interpretation = req.interpretation.model_copy(deep=True) if req.interpretation else None
+            if final is not None:
+                evidence.add(accounting_check(req.text, evidence.interpretation, req.interface))
+        if state.get("judgements"):
+            evidence.add(_judge_record(state.get("judgements", [])))
         others = [c for c in cands if final is None or (c.rtl, c.variant) != (final.rtl, final.variant)]
         design = HwDesign(
             request=req.text if req else state.get("text", ""),
@@ -285,6 +317,41 @@ def _why_kept_out(c: Candidate) -> str:
     if c.lint_ok is False:
         return f"lint failed: {c.feedback or c.lint_summary}"
     return f"differential check {c.verdict or 'not run'}: {c.feedback}"
+
+
+def _conformance(state: HwState, c: Candidate) -> list[Check]:
+    """The spec's own checks on a candidate, run before the random ones: its interface, its examples."""
+    req = state["request"]
+    ref = state["reference"]
+    return [
+        interface_check(req.interface, c.rtl, c.top),
+        directed_check(req.text, req.interface, c.rtl, c.top, clocked=ref.clock is not None),
+    ]
+
+
+def _llm_interpretation(req: HwRequest) -> Interpretation:
+    """In LLM mode the tester reads the text itself; what is recorded is the interface the text fixes."""
+    readings = []
+    if req.interface is not None:
+        readings.append(
+            Reading(name="module", value=req.interface.module, source="header", words="module header")
+        )
+        readings += [
+            Reading(name=p.name, value=f"{p.direction} {p.width}", source="header", words="module header")
+            for p in req.interface.ports
+        ]
+    return Interpretation(by="llm:tester", readings=readings)
+
+
+def _judge_record(judgements: list[str]) -> Check:
+    """The judge's decisions, recorded (not a verdict on the design, so 'skipped')."""
+    return Check(
+        name="judge",
+        tool="qimeng",
+        status="skipped",
+        summary="; ".join(judgements)[:400],
+        details={"decisions": judgements},
+    )
 
 
 def _rank(c: Candidate) -> tuple[int, int]:

@@ -52,6 +52,7 @@ class HwState(TypedDict, total=False):
     reference: Reference
     repairs: int
     blame: Literal["candidate", "reference"]
+    judgements: list[str]
     best: Candidate | None
     formal: dict[str, Any]
     attempts: list[Attempt]

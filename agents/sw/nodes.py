@@ -169,6 +169,7 @@ class SwNodes:
         evidence = Evidence(
             checks=[Check.model_validate(c) for c in state.get("checks", [])],
             sources=[Source.model_validate(s) for s in state.get("sources", [])],
+            interpretation=parse_request(state["text"]).interpretation,
         )
         failures = "; ".join(c.summary for c in evidence.failures())
         design = SwDesign(

@@ -13,10 +13,11 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
 from agents.codesign.request import is_codesign, read_codesign_request
+from agents.hw.interpretation import Underspecified
 from agents.hw.request import read_request
+from agents.sw.request import parse_request
 from agents.top.events import emit
 from agents.top.state import Kind, QimengState
-from agents.sw.request import parse_request
 from tools.errors import QimengError, UsageError
 from tools.targets import TARGETS
 
@@ -51,9 +52,10 @@ class Intake(BaseModel):
 class Unclear(QimengError):
     """The request is empty or matches nothing the agents can build; ``question`` asks the user."""
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, keeps_request: bool = False) -> None:
         super().__init__(question)
         self.question = question
+        self.keeps_request = keeps_request
 
 
 def find_target(text: str) -> str | None:
@@ -113,6 +115,14 @@ def classify(text: str) -> Intake:
     )
 
 
+def _ask_for_missing(text: str) -> None:
+    """Raise :class:`Unclear` (keeping the request) when the offline designer would have to guess a
+    behaviour-deciding parameter (a detector's pattern, a table) or the text and header disagree."""
+    req = read_request(text)
+    if req.missing and req.generator is not None:
+        raise Unclear(Underspecified(req.generator, req.missing, []).question, keeps_request=True)
+
+
 def intake_node(state: QimengState) -> QimengState:
     """Classify the request; ask the user (interrupt) until it is clear. Raises UsageError on a
     request that names an unsupported target or an impossible parameter."""
@@ -120,10 +130,13 @@ def intake_node(state: QimengState) -> QimengState:
     while True:
         try:
             found = classify(text)
+            if found.kind == "hw" and state.get("offline", True):
+                _ask_for_missing(text)
             break
         except Unclear as exc:
             answer = interrupt({"kind": "clarify", "question": exc.question})
-            text = str(answer or "")
+            # an answer to "which pattern?" adds to the request; an answer to "what?" replaces it
+            text = f"{text}\n{answer or ''}" if exc.keeps_request else str(answer or "")
     emit("intake", "classified", kind=found.kind, target=found.target)
     return {
         "request": text,

@@ -58,3 +58,50 @@ def test_cheap_requested_shape_is_checked_and_timed() -> None:
     assert spec.bench_shapes == [{"M": 40, "N": 30, "K": 20}]
     big = kernel_spec("gemm", {"M": 1024, "N": 1024, "K": 1024}, emulated=True)
     assert {"M": 1024, "N": 1024, "K": 1024} not in big.shapes
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("gemm -5x4x3", "dimension M=-5 of gemm must be a whole number >= 1"),
+        ("gemm 4x0x3", "dimension N=0 of gemm must be a whole number >= 1"),
+        ("softmax rows=-2 cols=8", "dimension rows=-2 of softmax must be a whole number >= 1"),
+        (
+            "gemm 64 with 8 threads",
+            "the sizes '64' and '8' leave their order open; write them as one MxNxK group",
+        ),
+        (
+            "column-major gemm 64x64x64",
+            "gemm: the request asks for 'column-major'; the templates implement row-major",
+        ),
+        ("gemm 64x64x64 with A transposed", "the templates implement C = A x B without transposed operands"),
+        ("softmax 8x16 along columns", "reductions along each row (the last axis) only"),
+        ("conv2d 3x32x32x8x3x3 with padding 1", "'valid' convolution with stride 1 only"),
+        ("causal attention 16x16x8", "unmasked attention only"),
+    ],
+)
+def test_requests_the_templates_would_misread_are_refused(text: str, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse_request(text)
+    assert message in str(info.value)
+
+
+def test_the_interpretation_says_what_was_read_and_what_was_assumed() -> None:
+    req = parse_request("softmax over 64 rows of 1000 cols")
+    assert req.dims == {"rows": 64, "cols": 1000}
+    assert req.interpretation is not None
+    by_name = {r.name: r for r in req.interpretation.readings}
+    assert (by_name["rows"].source, by_name["rows"].words) == ("text", "64 rows")
+    assert by_name["dtype"].source == "assumed" and by_name["layout"].source == "assumed"
+    assert req.interpretation.summary() == (
+        "interpreted as: kernel softmax; rows 64; cols 1000; dtype f32 (assumed); layout row-major (assumed)"
+    )
+    sgemm = parse_request("SGEMM 32 row-major")
+    assert sgemm.interpretation is not None
+    assert "(assumed)" not in sgemm.interpretation.summary()
+    short = parse_request("gemm 8")
+    assert short.interpretation is not None and [r.value for r in short.interpretation.readings[1:4]] == [
+        8,
+        8,
+        8,
+    ]

@@ -6,7 +6,7 @@ import re
 
 from pydantic import Field
 
-from agents.hw.generators._base import Found, Generator, Params, inp, out, read_width
+from agents.hw.generators._base import WORDS_SEP, Found, Generator, Params, inp, out, read_width
 from agents.hw.interface import Port
 
 _A = ("a", "x", "in1", "op1", "in_a", "a_in", "opa", "operand_a", "in0")
@@ -216,7 +216,7 @@ def _alu_extract(text: str) -> Found:
     ours = dict(enumerate(ALU_OPS))
     stated = {code: op for code, (op, _) in table.items()}
     if stated == ours:
-        found.note("ops", ",".join(ALU_OPS), "; ".join(line for _, line in table.values()))
+        found.note("ops", ",".join(ALU_OPS), WORDS_SEP.join(line for _, line in table.values()))
     elif not stated:
         found.lack("an operation table (op code -> operation)")
     else:
@@ -226,6 +226,11 @@ def _alu_extract(text: str) -> Found:
             + "; it builds "
             + ", ".join(f"{c}:{o}" for c, o in ours.items())
         )
+    op_bits = re.search(r"\b(\d+)[\s-]*bits?\s+(?:op|opcode|operation|select)", text, re.I)
+    if op_bits and int(op_bits.group(1)) == 3:
+        found.note("op_width", 3, op_bits.group(0))
+    elif op_bits:
+        found.lack(f"a 3-bit op code ('{op_bits.group(0)}'; this ALU has eight operations)")
     return found
 
 

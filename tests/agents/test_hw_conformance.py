@@ -1,0 +1,74 @@
+"""Spec conformance checks: each passes a design that honors the spec and fails a known-bad one."""
+
+from __future__ import annotations
+
+from agents.hw.conformance import accounting_check, directed_check, examples, interface_check
+from agents.hw.interface import parse_interface
+from agents.hw.request import read_request
+
+HEADER = "module TopModule (input [7:0] a, input [7:0] b, output [7:0] y);"
+GOOD = "module TopModule (input [7:0] a, input [7:0] b, output [7:0] y);\n  assign y = a & b;\nendmodule\n"
+
+
+def test_interface_check_fails_a_wrong_width_a_missing_port_and_a_wrong_name() -> None:
+    iface = parse_interface(HEADER)
+    assert interface_check(iface, GOOD, "TopModule").status == "pass"
+    narrow = GOOD.replace("output [7:0] y", "output [3:0] y")
+    check = interface_check(iface, narrow, "TopModule")
+    assert check.status == "fail" and "port 'y' is output 4 bit(s), the spec says output 8" in check.summary
+    extra = GOOD.replace("output [7:0] y", "output [7:0] y, output z").replace(
+        "endmodule", "assign z = 0;\nendmodule"
+    )
+    assert "extra port 'z'" in interface_check(iface, extra, "TopModule").summary
+    renamed = GOOD.replace("TopModule", "top_module")
+    check = interface_check(iface, renamed, "top_module")
+    assert check.status == "fail" and "the spec names 'TopModule'" in check.summary
+    assert interface_check(None, GOOD, "TopModule").status == "skipped"
+
+
+def test_accounting_fails_when_a_number_of_the_text_is_not_used() -> None:
+    text = "An 8-bit up counter with synchronous active-high reset."
+    req = read_request(text)
+    assert req.interpretation is not None
+    assert accounting_check(text, req.interpretation, None).status == "pass"
+    extra = text + " It must stop counting at 200."
+    req = read_request(extra)
+    assert req.interpretation is not None
+    check = accounting_check(extra, req.interpretation, None)
+    assert check.status == "fail" and "'200'" in check.summary
+    assert req.interpretation.unread == ["number: '200'"]
+
+
+def test_accounting_fails_on_a_named_behaviour_the_generator_ignores() -> None:
+    text = HEADER.replace("output [7:0] y", "output [7:0] s, output overflow") + (
+        "\nAdd the two 2's complement numbers a and b; overflow is the signed overflow."
+    )
+    req = read_request(text)
+    assert req.generator == "adder" and req.interpretation is not None
+    check = accounting_check(text, req.interpretation, req.interface)
+    assert check.status == "fail"
+    assert "2's complement" in check.summary and "signed" in " ".join(req.interpretation.unread)
+
+
+TABLE = """module TopModule (input a, input b, output y);
+The output follows this table:
+  a b | y
+  0 0 | 0
+  0 1 | 1
+  1 0 | 1
+  1 1 | 0
+"""
+
+
+def test_truth_table_examples_run_on_the_candidate_and_catch_a_wrong_one() -> None:
+    iface = parse_interface(TABLE)
+    rows = examples(TABLE, iface)
+    assert [(r.inputs, r.outputs) for r in rows][1] == ({"a": 0, "b": 1}, {"y": 1})
+    xor = "module TopModule (input a, input b, output y);\n  assign y = a ^ b;\nendmodule\n"
+    assert directed_check(TABLE, iface, xor, "TopModule", clocked=False).status == "pass"
+    wrong = xor.replace("a ^ b", "a | b")
+    check = directed_check(TABLE, iface, wrong, "TopModule", clocked=False)
+    assert check.status == "fail" and "expected 0, got 1" in check.summary and "1 1 | 0" in check.summary
+    assert directed_check(
+        "no table here " + HEADER, parse_interface(HEADER), GOOD, "TopModule", False
+    ).status == ("skipped")
