@@ -20,6 +20,7 @@ from agents.top import by_agent
 from graphs.session import Session, SessionError
 from ops.cmd_design import describe_event
 from tools.errors import QimengError
+from tools.executor import Executor
 
 HELP = "commands: /threads  /resume [ID]  /cost  /approve  /auto  /quit  (anything else is a request)"
 
@@ -28,14 +29,21 @@ class Chat:
     """One terminal conversation over the session database under ``root``."""
 
     def __init__(
-        self, root: Path, *, offline: bool, llm: LLMClient | None, console: Console | None = None
+        self,
+        root: Path,
+        *,
+        offline: bool,
+        llm: LLMClient | None,
+        console: Console | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.root = root
         self.offline = offline
         self.llm = llm
+        self.executor = executor
         self.console = console or Console()
         self.approve = True
-        self.session = Session(root, llm=llm)
+        self.session = Session(root, llm=llm, executor=executor)
         self.started = False
 
     def loop(self) -> None:
@@ -94,7 +102,7 @@ class Chat:
         else:
             if self.started:
                 self.session.close()
-                self.session = Session(self.root, llm=self.llm)
+                self.session = Session(self.root, llm=self.llm, executor=self.executor)
             self.started = True
             self.console.print(f"thread {self.session.thread_id}")
             self._run(self.session.start(line, offline=self.offline, approve=self.approve))
@@ -127,7 +135,7 @@ class Chat:
     def _resume(self, thread_id: str) -> None:
         if thread_id and thread_id != self.session.thread_id:
             self.session.close()
-            self.session = Session(self.root, thread_id, llm=self.llm)
+            self.session = Session(self.root, thread_id, llm=self.llm, executor=self.executor)
         self.started = True
         if not self.session.exists():
             raise SessionError(f"no thread '{self.session.thread_id}'; /threads lists them")

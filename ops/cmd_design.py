@@ -17,6 +17,7 @@ from rich.console import Console
 from agents.llm import LLMClient, is_configured
 from agents.top import Budget
 from graphs.session import Session, SessionError
+from ops.cluster_option import ClusterOption, session_executor
 from tools.errors import QimengError, UsageError
 from tools.settings import get_settings
 
@@ -78,6 +79,7 @@ def design_cmd(
         Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
+    cluster: ClusterOption = None,
 ) -> None:
     """Design from one request, streaming what each agent does, then print the report.
 
@@ -101,7 +103,8 @@ def design_cmd(
                 'empty request; say what to design, e.g. qimeng design "8-bit counter with sync reset"'
             )
         offline, llm = _client(offline)
-        session = Session(root, thread, llm=llm)
+        executor = session_executor(cluster)
+        session = Session(root, thread, llm=llm, executor=executor)
     except QimengError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -142,6 +145,8 @@ def design_cmd(
         raise typer.Exit(1) from None
     finally:
         session.close()
+        if executor is not None:
+            executor.close()
     summary = session_result(root, session.thread_id)
     if as_json:
         print(json.dumps({"thread": session.thread_id, **summary}, indent=2, default=str))
@@ -165,6 +170,7 @@ def chat_cmd(
     run_dir: Annotated[
         Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")
     ] = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """A terminal session: type requests; each becomes a thread that asks before costly steps.
 
@@ -177,11 +183,15 @@ def chat_cmd(
     from ops.chat import Chat
 
     offline, llm = _client(offline)
+    executor = session_executor(cluster)
     try:
-        Chat(run_dir or get_settings().run_dir, offline=offline, llm=llm).loop()
+        Chat(run_dir or get_settings().run_dir, offline=offline, llm=llm, executor=executor).loop()
     except SessionError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
+    finally:
+        if executor is not None:
+            executor.close()
 
 
 if __name__ == "__main__":

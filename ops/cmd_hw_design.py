@@ -18,7 +18,9 @@ from agents.hw.library import catalog
 from agents.llm import LLMClient, is_configured
 from agents.roles import AgentRoles, build_roles
 from graphs.hw import design_block
+from ops.cluster_option import ClusterOption, session_executor
 from tools.errors import QimengError, UsageError
+from tools.executor import use_executor
 from tools.userfile import read_at_arg
 
 app = typer.Typer(
@@ -76,11 +78,14 @@ def design(
         int, typer.Option("--max-repairs", min=0, max=10, help="Repair rounds at most.")
     ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    cluster: ClusterOption = None,
 ) -> None:
+    executor = None
     try:
         text = _read_spec(spec)
         roles = _roles(offline)
-        with _err.status("designing ...") as status:
+        executor = session_executor(cluster)
+        with _err.status("designing ...") as status, use_executor(executor):
 
             def progress(node: str, line: str) -> None:
                 if not as_json:
@@ -101,6 +106,9 @@ def design(
     except QimengError as exc:
         _err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
+    finally:
+        if executor is not None:
+            executor.close()
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json", exclude={"log"}), indent=2, default=str))
     else:

@@ -17,7 +17,9 @@ from agents.llm import LLMClient, is_configured
 from agents.roles import build_roles
 from agents.sw.design import SwDesign
 from graphs.sw import design_kernel
+from ops.cluster_option import ClusterOption, session_executor
 from tools.errors import QimengError, UsageError
+from tools.executor import use_executor
 from tools.userfile import read_at_arg
 
 app = typer.Typer(help="Software kernels: design, verify and tune from the template library or an LLM.")
@@ -41,6 +43,7 @@ def design_cmd(
     budget: Annotated[int, typer.Option("--budget", min=1, max=64, help="Tuner candidates to try.")] = 6,
     seed: Annotated[int, typer.Option("--seed", help="Base seed of the differential test.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    cluster: ClusterOption = None,
 ) -> None:
     """Design a kernel, check it against NumPy on fresh random inputs, time and tune it (native targets).
 
@@ -56,7 +59,10 @@ def design_cmd(
 
     Kernels: gemm gemv conv2d softmax layernorm reduce_sum transpose stencil2d attention
     focal_split psf. Emulated targets (aarch64, riscv64 under QEMU) are checked, never timed.
+    With --cluster (or QIMENG_RAY_ADDRESS) every compile, test and timing runs on a node serving
+    the target.
     """
+    executor = None
     try:
         text = _read_request(request)
         use_offline = offline or not is_configured()
@@ -64,7 +70,8 @@ def design_cmd(
             _console.print(
                 "[yellow]no LLM configured (QIMENG_LLM_BASE_URL): using the offline template library[/]"
             )
-        with _console.status(f"designing on {target} ..."):
+        executor = session_executor(cluster)
+        with _console.status(f"designing on {target} ..."), use_executor(executor):
             roles = build_roles(None if use_offline else LLMClient())
             result = design_kernel(text, target=target, roles=roles.sw, budget=budget, seed=seed)
     except UsageError as exc:
@@ -73,6 +80,9 @@ def design_cmd(
     except QimengError as exc:
         _console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
+    finally:
+        if executor is not None:
+            executor.close()
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
     else:
