@@ -114,6 +114,11 @@ def design(
     else:
         colour = "green" if result.status == "verified" else "red"
         _err.print(f"[{colour}]{result.status}[/{colour}] {result.top}")
+        interp = result.evidence.interpretation
+        if interp is not None and interp.readings:
+            _err.print(f"  {interp.summary()}", markup=False)
+        if interp is not None and interp.unread:
+            _err.print(f"  not used by that reading: {'; '.join(interp.unread)}", markup=False)
         for c in result.evidence.checks:
             _err.print(f"  {c.name:<7} {c.status:<8} {c.summary}")
         if result.attempts:
