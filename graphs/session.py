@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from agents.llm import LLMClient
 from agents.top import Budget, QimengContext
+from agents.top.state import CHECKPOINTED
 from graphs.qimeng import build_qimeng_graph
 from tools.errors import QimengError, UsageError
 from tools.executor import Executor
@@ -73,7 +75,9 @@ def open_checkpointer(path: Path) -> SqliteSaver:
     except SessionError:
         conn.close()
         raise
-    saver = SqliteSaver(conn)
+    # the typed results in the state are revived by class: only ours (and LangGraph's safe types) are allowed
+    allowed = [(m.__module__, m.__name__) for m in CHECKPOINTED]
+    saver = SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=allowed))
     saver.setup()
     return saver
 

@@ -9,19 +9,21 @@ of the task input so finished tool work is never repeated.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langgraph.runtime import Runtime
 
 from agents.codesign.accelerator import AcceleratorResult, accelerator_spec
-from agents.codesign.kernel import run_gemm
+from agents.codesign.kernel import KernelResult, run_gemm
 from agents.codesign.request import CodesignRequest
 from agents.hw.nodes import Roles
 from agents.roles import HW_AGENTS, SW_AGENTS, AgentRoles, build_roles
+from agents.sw.design import SwDesign
 from agents.top.events import emit
 from agents.top.nodes import QimengContext
-from agents.top.state import QimengState, Task, WorkerInput
+from agents.top.state import Cost, HwOutcome, QimengState, SwOutcome, Task, WorkerInput
 from graphs.cache import ToolCache, cache_key
 from graphs.hw import design_block
 from graphs.sw import design_kernel
@@ -29,35 +31,39 @@ from tools.executor import Executor, use_executor
 from tools.metrics import record_task_finished, record_task_started
 from tools.tracing import span
 
+Outcome = TypeVar("Outcome", HwOutcome, SwOutcome)
+
 
 def _cached(
-    agent: str, inp: WorkerInput, key_payload: Any, work: Any
-) -> tuple[dict[str, Any], dict[str, Any]]:
+    agent: str, inp: WorkerInput, key_payload: Any, work: Callable[[Task], Outcome], kind: type[Outcome]
+) -> tuple[Outcome, Cost]:
+    """Run ``work`` on the task (or take its outcome from the tool cache); the outcome is validated
+    here, once, and published typed."""
     task = Task.model_validate(inp["task"])
     cache = ToolCache(inp["cache_root"])
     key = cache_key(agent, key_payload)
     hit = cache.get(key)
     if hit is not None:
-        hit.update(task=task.id, round=inp["round"])
+        cached = kind.model_validate(hit).model_copy(update={"task": task.id, "round": inp["round"]})
         emit(agent, "cached", task=task.id)
-        return hit, {"agent": agent, "tool": task.id, "tool_s": hit.get("tool_s", 0.0), "cached": True}
+        return cached, Cost(agent=agent, tool=task.id, tool_s=cached.tool_s, cached=True)
     emit(agent, "start", task=task.id, spec=task.spec)
-    kind, target = ("hw_design" if agent == "hardware" else "sw_design"), task.constraints.target or "none"
-    record_task_started(kind, target)
+    metric, target = ("hw_design" if agent == "hardware" else "sw_design"), task.constraints.target or "none"
+    record_task_started(metric, target)
     start = time.monotonic()
     with span(f"invoke_agent {agent}", {"gen_ai.agent.name": agent, "qimeng.task": task.id}):
         try:
-            result: dict[str, Any] = work(task)
+            result = work(task)
         except Exception:
-            record_task_finished(kind, target, "error")
+            record_task_finished(metric, target, "error")
             raise
-    record_task_finished(kind, target, "pass" if result.get("status") == "verified" else "fail")
-    result.update(task=task.id, round=inp["round"], tool_s=round(time.monotonic() - start, 3))
-    if result.get("status") == "verified":
+    record_task_finished(metric, target, "pass" if result.status == "verified" else "fail")
+    result = result.model_copy(update={"tool_s": round(time.monotonic() - start, 3)})
+    if result.status == "verified":
         # only verified work is reused: a failure may come from the environment and deserves a rerun
-        cache.put(key, result)
-    emit(agent, "done", task=task.id, status=result.get("status"), tool_s=result["tool_s"])
-    return result, {"agent": agent, "tool": task.id, "tool_s": result["tool_s"], "cached": False}
+        cache.put(key, result.model_dump(mode="json"))
+    emit(agent, "done", task=task.id, status=result.status, tool_s=result.tool_s)
+    return result, Cost(agent=agent, tool=task.id, tool_s=result.tool_s)
 
 
 def _roles(inp: WorkerInput, runtime: Runtime[QimengContext]) -> AgentRoles:
@@ -81,22 +87,21 @@ def hw_worker(inp: WorkerInput, runtime: Runtime[QimengContext]) -> QimengState:
     details = inp["details"]
     roles = _roles(inp, runtime)
 
-    def work(t: Task) -> dict[str, Any]:
+    def work(t: Task) -> HwOutcome:
         design = (
             build_accelerator(t.constraints.lanes, int(details.get("width", 8)), inp["run_root"])
             if t.constraints.lanes is not None
             else design_block(t.spec, roles=roles.hw, samples=1, run_root=inp["run_root"])
         )
-        out = design.model_dump(mode="json")
         budget = t.constraints.area_budget
-        out["within_budget"] = budget is None or design.cells <= budget
-        return out
+        within = budget is None or design.cells <= budget
+        return HwOutcome(task=t.id, round=inp["round"], within_budget=within, design=design)
 
     key = [task.model_dump(mode="json"), details.get("width"), "offline" if roles.offline else "llm"]
     before = roles.tokens(HW_AGENTS)
     with use_executor(_executor(runtime)):
-        result, cost = _cached("hardware", inp, key, work)
-    cost["tokens"] = roles.tokens(HW_AGENTS) - before
+        result, cost = _cached("hardware", inp, key, work, HwOutcome)
+    cost.tokens = roles.tokens(HW_AGENTS) - before
     return {"hw_results": [result], "costs": [cost]}
 
 
@@ -108,28 +113,28 @@ def sw_worker(inp: WorkerInput, runtime: Runtime[QimengContext]) -> QimengState:
     hardware = inp.get("hardware")
     roles = _roles(inp, runtime)
 
-    def work(t: Task) -> dict[str, Any]:
+    def work(t: Task) -> SwOutcome:
+        design: KernelResult | SwDesign
         if hardware is not None:
-            acc = AcceleratorResult.model_validate(hardware)
             req = CodesignRequest.model_validate(details)
             workdir = Path(inp["run_root"]) / "cosim" / t.id
             workdir.mkdir(parents=True, exist_ok=True)
-            return run_gemm(acc, req, workdir, seed=1).model_dump(mode="json")
-        design = design_kernel(
-            t.spec, target=t.constraints.target or "x86_64", roles=roles.sw, run_root=inp["run_root"]
-        )
-        return design.model_dump(mode="json")
+            design = run_gemm(hardware, req, workdir, seed=1)
+        else:
+            target = t.constraints.target or "x86_64"
+            design = design_kernel(t.spec, target=target, roles=roles.sw, run_root=inp["run_root"])
+        return SwOutcome(task=t.id, round=inp["round"], design=design)
 
     payload = [
         task.model_dump(mode="json"),
-        hardware.get("rtl") if hardware else None,
+        hardware.rtl if hardware else None,
         details,
         "offline" if roles.offline else "llm",
     ]
     before = roles.tokens(SW_AGENTS)
     with use_executor(_executor(runtime)):
-        result, cost = _cached("software", inp, payload, work)
-    cost["tokens"] = roles.tokens(SW_AGENTS) - before
+        result, cost = _cached("software", inp, payload, work, SwOutcome)
+    cost.tokens = roles.tokens(SW_AGENTS) - before
     return {"sw_results": [result], "costs": [cost]}
 
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from agents.top.events import emit
-from agents.top.state import QimengState, by_agent, total_tokens, total_tool_s
+from agents.top.state import Cost, HwOutcome, QimengState, SwOutcome, by_agent, total_tokens, total_tool_s
 
 
 def plot_tradeoff(rows: list[dict[str, Any]], budget: int, chosen: int | None, path: Path) -> Path:
@@ -44,7 +44,7 @@ def plot_tradeoff(rows: list[dict[str, Any]], budget: int, chosen: int | None, p
     return path
 
 
-def _cost_lines(costs: list[dict[str, Any]]) -> list[str]:
+def _cost_lines(costs: list[Cost]) -> list[str]:
     lines = ["| agent | steps | cached | tool s | tokens |", "|---|---|---|---|---|"]
     for agent, row in sorted(by_agent(costs).items()):
         lines.append(
@@ -73,12 +73,13 @@ def build_report(state: QimengState) -> dict[str, Any]:
         "stop_reason": state.get("stop_reason", ""),
     }
     plot: Path | None = None
+    outcomes: list[HwOutcome | SwOutcome] = [*state.get("hw_results", []), *state.get("sw_results", [])]
     if kind == "codesign" and state.get("decisions"):
-        final = state["decisions"][-1]
-        rows = [r for d in state["decisions"] for r in d["rows"]]
+        final = state["decisions"][-1].decision
+        rows = [r.model_dump(mode="json") for d in state["decisions"] for r in d.decision.rows]
         rows = list({r["lanes"]: r for r in rows}.values())
         budget = int(details["area_budget"])
-        chosen = final["chosen"]
+        chosen = final.chosen
         md += [f"- area budget: {budget} cells; GEMM {details['m']}x{details['k']}x{details['n']}", ""]
         md += [
             "## Trade-off",
@@ -92,21 +93,25 @@ def build_report(state: QimengState) -> dict[str, Any]:
                 f"| {r['lanes']}{mark} | {r['cells']} | {r['logic_depth']} | {r['cycles']} | {r['time_units']} | "
                 f"{r['utilization']:.0%} | {'yes' if r['within_budget'] else 'no'} | {'yes' if r['verified'] else 'no'} |"
             )
-        md += ["", "## Why", ""] + [f"- {x}" for x in final["reasons"]]
+        md += ["", "## Why", ""] + [f"- {x}" for x in final.reasons]
         plot = plot_tradeoff(rows, budget, chosen, root / "tradeoff.png")
         md += ["", "![area and cycles per lane count](tradeoff.png)"]
-        summary.update(chosen=chosen, rows=sorted(rows, key=lambda r: r["lanes"]), reasons=final["reasons"])
+        summary.update(chosen=chosen, rows=sorted(rows, key=lambda r: r["lanes"]), reasons=final.reasons)
         status = "done" if chosen is not None else "failed"
     else:
-        results = state.get("hw_results", []) + state.get("sw_results", [])
         md += ["", "## Results", ""]
-        for r in results:
-            md.append(f"- {r['task']}: {r.get('status')}" + (f", {r['cells']} cells" if "cells" in r else ""))
-        ok = bool(results) and all(r.get("status") == "verified" for r in results)
-        status = "done" if ok else "failed"
-        summary["results"] = [
-            {k: v for k, v in r.items() if k not in ("rtl", "source", "checks")} for r in results
+        for h in state.get("hw_results", []):
+            md.append(f"- {h.task}: {h.status}, {h.design.cells} cells")
+        md += [
+            f"- {s.task}: {s.status}" + (f" ({s.skipped})" if s.skipped else "")
+            for s in state.get("sw_results", [])
         ]
+        ok = bool(outcomes) and all(r.status == "verified" for r in outcomes)
+        status = "done" if ok else "failed"
+    # every result with its evidence (the sources themselves are in the run directories)
+    summary["results"] = [
+        r.model_dump(mode="json", exclude={"design": {"rtl", "source", "log"}}) for r in outcomes
+    ]
     md += ["", "## Feedback between agents", ""] + [f"- {x}" for x in state.get("feedback", [])]
     md += ["", "## Cost", "", *_cost_lines(costs), ""]
     (root / "report.md").write_text("\n".join(md))

@@ -1,7 +1,10 @@
 """What travels through the top-level QiMeng graph: tasks, plans, budgets, published results.
 
-State values are plain JSON-able dicts and lists (so a checkpoint written by one process reads back
-in another); the pydantic models here validate them at the node boundaries.
+The agents' results are typed (:class:`HwOutcome` wraps an :class:`HwDesign`, :class:`SwOutcome` an
+:class:`SwDesign` or a co-design :class:`KernelResult`, :class:`Cost`, :class:`RoundDecision`), validated
+once where a worker publishes them. The checkpointer stores them through LangGraph's serializer;
+:data:`CHECKPOINTED` lists every model class that may sit in a checkpoint (the serializer's
+allow-list, see :mod:`graphs.session`).
 """
 
 from __future__ import annotations
@@ -9,7 +12,13 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+from agents.codesign.accelerator import AcceleratorResult
+from agents.codesign.critic import Decision
+from agents.codesign.kernel import KernelResult
+from agents.hw.design import HwDesign
+from agents.sw.design import SwDesign
 
 Kind = Literal["hw", "sw", "codesign"]
 TaskKind = Literal["hw", "sw"]
@@ -55,32 +64,77 @@ class Budget(BaseModel):
 class Cost(BaseModel):
     """One accounting entry: what an agent spent on one step."""
 
-    agent: str
-    tool: str = ""
-    tool_s: float = 0.0
-    tokens: int = 0
-    cached: bool = False
+    agent: str = Field(description="Who spent it: planner, hardware, software, ...")
+    tool: str = Field("", description="The task id or tool it was spent on.")
+    tool_s: float = Field(0.0, description="Tool wall seconds (counted only when not cached).")
+    tokens: int = Field(0, description="LLM tokens.")
+    cached: bool = Field(False, description="The result came from the tool cache.")
 
 
-def total_tool_s(costs: list[dict[str, Any]]) -> float:
+class HwOutcome(BaseModel):
+    """What the hardware worker published for one task of one round."""
+
+    task: str = Field(description="Task id.")
+    round: int = Field(description="Planner round it belongs to.")
+    tool_s: float = Field(0.0, description="Tool seconds the design took when it was computed.")
+    within_budget: bool = Field(True, description="Its cells are within the task's area budget (or none).")
+    design: AcceleratorResult | HwDesign = Field(
+        description="The block (an accelerator for co-design tasks)."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        """The design's status (derived from its evidence)."""
+        return self.design.status
+
+
+class SwOutcome(BaseModel):
+    """What the software worker published for one task of one round (or why it did not run)."""
+
+    task: str = Field(description="Task id.")
+    round: int = Field(description="Planner round it belongs to.")
+    tool_s: float = Field(0.0, description="Tool seconds the design took when it was computed.")
+    design: KernelResult | SwDesign | None = Field(
+        None, description="The kernel for a target, or the GEMM on an accelerator; None when skipped."
+    )
+    skipped: str = Field(
+        "", description="Why it did not run (its hardware is not verified); empty when it ran."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        """'skipped' when it did not run, else the design's status (derived from its evidence)."""
+        return "skipped" if self.design is None else self.design.status
+
+
+class RoundDecision(BaseModel):
+    """The critic's decision of one co-design round."""
+
+    round: int = Field(description="Planner round it judged.")
+    decision: Decision = Field(description="Rows, choice, reasons and the next lane counts.")
+
+
+def total_tool_s(costs: list[Cost]) -> float:
     """Tool seconds spent so far (cache hits count zero)."""
-    return sum(float(c.get("tool_s", 0.0)) for c in costs if not c.get("cached"))
+    return sum(c.tool_s for c in costs if not c.cached)
 
 
-def total_tokens(costs: list[dict[str, Any]]) -> int:
+def total_tokens(costs: list[Cost]) -> int:
     """LLM tokens spent so far."""
-    return sum(int(c.get("tokens", 0)) for c in costs)
+    return sum(c.tokens for c in costs)
 
 
-def by_agent(costs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+def by_agent(costs: list[Cost]) -> dict[str, dict[str, float]]:
     """Per-agent totals: steps, cache hits, tool seconds and tokens."""
     out: dict[str, dict[str, float]] = {}
     for c in costs:
-        row = out.setdefault(c["agent"], {"steps": 0, "cached": 0, "tool_s": 0.0, "tokens": 0})
+        row = out.setdefault(c.agent, {"steps": 0, "cached": 0, "tool_s": 0.0, "tokens": 0})
         row["steps"] += 1
-        row["cached"] += 1 if c.get("cached") else 0
-        row["tool_s"] += 0.0 if c.get("cached") else float(c.get("tool_s", 0.0))
-        row["tokens"] += int(c.get("tokens", 0))
+        row["cached"] += 1 if c.cached else 0
+        row["tool_s"] += 0.0 if c.cached else c.tool_s
+        row["tokens"] += c.tokens
     return out
 
 
@@ -103,11 +157,11 @@ class QimengState(TypedDict, total=False):
     plan: dict[str, Any]
     round: int
     tried: list[int]
-    hw_results: Annotated[list[dict[str, Any]], operator.add]
-    sw_results: Annotated[list[dict[str, Any]], operator.add]
-    costs: Annotated[list[dict[str, Any]], operator.add]
+    hw_results: Annotated[list[HwOutcome], operator.add]
+    sw_results: Annotated[list[SwOutcome], operator.add]
+    costs: Annotated[list[Cost], operator.add]
     feedback: Annotated[list[str], operator.add]
-    decisions: Annotated[list[dict[str, Any]], operator.add]
+    decisions: Annotated[list[RoundDecision], operator.add]
     next_round: bool
     stop_reason: str
     status: str
@@ -123,4 +177,14 @@ class WorkerInput(TypedDict):
     cache_root: str
     round: int
     details: dict[str, Any]
-    hardware: dict[str, Any] | None
+    hardware: AcceleratorResult | None
+
+
+CHECKPOINTED: tuple[type[BaseModel], ...] = (
+    Cost,
+    HwOutcome,
+    SwOutcome,
+    RoundDecision,
+    AcceleratorResult,
+)
+"""Model classes that sit at the top of a checkpointed value (state lists, ``Send`` payloads)."""

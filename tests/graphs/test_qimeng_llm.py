@@ -42,8 +42,8 @@ def test_llm_planner_and_hardware_agent_repair_round_trip(
     list(s.start(SPEC, offline=False))
     values = s.values()
     assert values["status"] == "done"
-    hw = values["hw_results"][0]
-    assert hw["status"] == "verified" and "a + b" in hw["rtl"]
+    hw = values["hw_results"][0].design
+    assert hw.status == "verified" and "a + b" in hw.rtl
     prompts = [str(r.messages[-1]["content"]) for r in llm_server.chat_requests]
     assert "Differential check: FAIL" in prompts[5]
     assert "assign y" not in prompts[3]
