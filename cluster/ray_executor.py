@@ -30,6 +30,7 @@ from cluster.calls import Call, CallResult, describe_exception, execute
 from tools.calls import host_labels
 from tools.errors import QimengError
 from tools.executor import InProcessExecutor, NoNodeForTarget, check_served, local_targets, local_toolsets
+from tools.metrics import replay
 
 RESOURCE_PREFIX = "target_"
 LABEL_PREFIX = "qimeng.dev/target-"
@@ -233,7 +234,9 @@ class RayExecutor:
         attempts = self._retries + 1 if self._retry_exceptions else 1
         cause: BaseException | None = None
         try:
-            return CallResult.model_validate(ray.get(ref))
+            result = CallResult.model_validate(ray.get(ref))
+            replay(result.metrics)  # what the task recorded in the catalog of its worker process
+            return result
         except ray.exceptions.RayTaskError as exc:
             cause = exc.cause if exc.cause is not None else exc
             reason = f"failed after {attempts} attempt(s): {describe_exception(cause)}"

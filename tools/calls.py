@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from tools.errors import QimengError, UsageError
 from tools.evidence import Check
+from tools.metrics import journal
 from tools.tracing import continued, on_node, traceparent
 
 TaskFn = Callable[[dict[str, Any]], dict[str, Any]]
@@ -78,6 +79,11 @@ class CallResult(BaseModel):
         default_factory=dict, description="Versions of the tools the task used on that node."
     )
     wall_s: float = Field(0.0, description="Wall seconds of the task on its node.")
+    metrics: list[tuple[str, list[Any]]] = Field(
+        default_factory=list,
+        description="What the task recorded in the metrics catalog (tools.metrics.journal), for the "
+        "process that collects a result from another process to replay.",
+    )
     _exception: BaseException | None = PrivateAttr(None)
 
     def with_exception(self, exc: BaseException | None) -> CallResult:
@@ -147,7 +153,7 @@ def execute(
     """
     fn = resolve_task(call.task, registry)
     start = time.monotonic()
-    with on_node(node_id), continued(call.trace_parent):
+    with on_node(node_id), continued(call.trace_parent), journal() as recorded:
         value = fn(dict(call.args))
     wall = time.monotonic() - start
     if not isinstance(value, dict):
@@ -163,6 +169,7 @@ def execute(
         target=call.target,
         tool_versions={str(k): str(v) for k, v in versions.items()},
         wall_s=wall,
+        metrics=recorded,
     )
 
 

@@ -3,8 +3,10 @@
 Names follow Prometheus conventions (``qimeng_`` prefix, base units, ``_total`` on counters).
 Labels are bounded: each label's allowed values are listed in :data:`LABEL_VALUES` (or, for
 ``agent``, ``model`` and ``tool``, drawn from small fixed vocabularies); no run, thread or sample
-ids. Long-lived processes expose these with :func:`serve`; code inside Ray tasks uses
-``ray.util.metrics`` (see ``cluster/``), which Ray exports for Prometheus to scrape.
+ids. Long-lived processes expose these with :func:`serve`. A tool call that runs in another
+process (a Ray worker) keeps a :func:`journal` of what it recorded; the process that collects its
+result replays it (:func:`replay`), so the driver's ``/metrics`` counts work done anywhere. Ray's own view
+of its tasks uses ``ray.util.metrics`` (see ``cluster/metrics.py``).
 
 It lives in ``tools/``, below every room that records into it (tools, agents, graphs, cluster, ops),
 and imports nothing of ours.
@@ -15,7 +17,11 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
@@ -127,6 +133,7 @@ def bounded(label: str, value: str) -> str:
 
 def record_tool_call(tool: str, seconds: float) -> None:
     """Count one external tool call and its wall time."""
+    _note("record_tool_call", tool, seconds)
     name = bounded("tool", tool)
     TOOL_CALLS.labels(tool=name).inc()
     TOOL_DURATION.labels(tool=name).observe(seconds)
@@ -134,12 +141,14 @@ def record_tool_call(tool: str, seconds: float) -> None:
 
 def record_limit_hits(limits: list[str]) -> None:
     """Count sandbox limit hits."""
+    _note("record_limit_hits", limits)
     for limit in limits:
         SANDBOX_LIMIT_HITS.labels(limit=bounded("limit", limit)).inc()
 
 
 def record_llm(agent: str, model: str, prompt_tokens: int, completion_tokens: int, seconds: float) -> None:
     """Count one answered LLM request, its tokens and its wall time."""
+    _note("record_llm", agent, model, prompt_tokens, completion_tokens, seconds)
     agent, model = bounded("agent", agent), bounded("model", model)
     LLM_REQUESTS.labels(agent=agent, model=model).inc()
     LLM_DURATION.labels(agent=agent, model=model).observe(seconds)
@@ -150,6 +159,7 @@ def record_llm(agent: str, model: str, prompt_tokens: int, completion_tokens: in
 def record_llm_error(agent: str, model: str, kind: str, seconds: float) -> None:
     """Count one failed LLM request (it is a request too) by kind: timeout, rate_limit, server, auth,
     connection, malformed."""
+    _note("record_llm_error", agent, model, kind, seconds)
     agent, model = bounded("agent", agent), bounded("model", model)
     LLM_REQUESTS.labels(agent=agent, model=model).inc()
     LLM_DURATION.labels(agent=agent, model=model).observe(seconds)
@@ -158,19 +168,69 @@ def record_llm_error(agent: str, model: str, kind: str, seconds: float) -> None:
 
 def set_token_budget(tokens_per_day: int) -> None:
     """Publish the configured daily LLM token budget (0: none) for the budget-burn alert."""
+    _note("set_token_budget", tokens_per_day)
     LLM_TOKEN_BUDGET.set(tokens_per_day)
 
 
 def record_task_started(kind: str, target: str) -> None:
     """Count one task (a design request handed to an agent) that starts running."""
+    _note("record_task_started", kind, target)
     TASKS_STARTED.labels(kind=bounded("kind", kind), target=bounded("target", target)).inc()
 
 
 def record_task_finished(kind: str, target: str, outcome: str) -> None:
     """Count one finished task by outcome: pass (verified), fail (not verified), error (raised)."""
+    _note("record_task_finished", kind, target, outcome)
     TASKS_FINISHED.labels(
         kind=bounded("kind", kind), target=bounded("target", target), outcome=bounded("outcome", outcome)
     ).inc()
+
+
+Record = tuple[str, list[Any]]
+"""One journaled recording: the recording function's name and its (JSON) arguments."""
+_journal: ContextVar[list[Record] | None] = ContextVar("qimeng_metrics_journal", default=None)
+
+
+def _note(name: str, *args: Any) -> None:
+    entries = _journal.get()
+    if entries is not None:
+        entries.append((name, list(args)))
+
+
+@contextmanager
+def journal() -> Iterator[list[Record]]:
+    """Inside the block, every recording (tool calls, limit hits, LLM requests and errors, the token
+    budget, tasks) is also appended to the yielded list, to be replayed where the result goes."""
+    entries: list[Record] = []
+    token = _journal.set(entries)
+    try:
+        yield entries
+    finally:
+        _journal.reset(token)
+
+
+def replay(records: list[Record] | list[list[Any]]) -> None:
+    """Record here what a :func:`journal` recorded elsewhere (records may have travelled as JSON).
+
+    Raises:
+        ValueError: for a record that names no journaled recording function.
+    """
+    for name, args in records:
+        recorder = _REPLAYABLE.get(str(name))
+        if recorder is None:
+            raise ValueError(f"unknown metrics record '{name}'; known: {', '.join(sorted(_REPLAYABLE))}")
+        recorder(*args)
+
+
+_REPLAYABLE: dict[str, Any] = {
+    "record_tool_call": record_tool_call,
+    "record_limit_hits": record_limit_hits,
+    "record_llm": record_llm,
+    "record_llm_error": record_llm_error,
+    "set_token_budget": set_token_budget,
+    "record_task_started": record_task_started,
+    "record_task_finished": record_task_finished,
+}
 
 
 def record_sample(kind: str, target: str, outcome: str, remaining: int) -> None:

@@ -21,11 +21,14 @@ from cluster.metrics import write_ray_sd_file
 from cluster.ray_executor import RayExecutor
 from ops.prom import CONFIG_DIR, PrometheusServer, start
 from tools import metrics
+from tools.calls import LOCAL_NODE, Call
+from tools.hdl.calls import LINT
 from tools.sandbox import run_sandboxed
 from tools.settings import SandboxLimits
 
 __all__ = ["local_ray"]  # the fixture, shared with the integration test
 
+ADDER = "module top(input [3:0] a, input [3:0] b, output [3:0] y);\n  assign y = a + b;\nendmodule\n"
 GRAFANA = Path(__file__).parents[2] / "ops" / "grafana" / "dashboards"
 KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan", "by", "without", "on", "ignoring"}
 # Labels every scraped series has; a series with no other label is "unlabeled" (see produced()).
@@ -148,6 +151,15 @@ def test_every_series_in_rules_and_dashboards_is_produced(
         executor = RayExecutor()
         try:
             assert execute(open_campaign(campaign, root=tmp_path / "runs"), executor).recorded == 6
+            # a tool call that ran in a Ray worker counts in this process's catalog (replayed)
+            lints_before = (
+                metrics.REGISTRY.get_sample_value("qimeng_tool_calls_total", {"tool": "verilator"}) or 0
+            )
+            linted = executor.run(Call(key="lint", task=LINT, args={"rtl": ADDER}))
+            assert linted.ok and linted.node_id != LOCAL_NODE
+            assert {name for name, _ in linted.metrics} == {"record_tool_call", "record_limit_hits"}
+            lints = metrics.REGISTRY.get_sample_value("qimeng_tool_calls_total", {"tool": "verilator"})
+            assert lints == lints_before + 1
         finally:
             executor.close()
         leaves = required - set(recorded)

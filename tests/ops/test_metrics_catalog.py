@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -94,3 +96,17 @@ def test_no_room_below_ops_imports_ops() -> None:
                     names = [node.module]
                 offenders += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] == "ops"]
     assert offenders == []
+
+
+def test_a_journal_replays_elsewhere_and_rejects_unknown_records() -> None:
+    """What a call records in another process travels as JSON and counts once where it is replayed."""
+    with metrics.journal() as recorded:
+        metrics.record_tool_call("journal-tool", 0.5)
+        metrics.record_llm("journal.agent", "m", 3, 4, 0.1)
+    assert [name for name, _ in recorded] == ["record_tool_call", "record_llm"]
+    before = metrics.REGISTRY.get_sample_value("qimeng_tool_calls_total", {"tool": "journal-tool"})
+    metrics.replay(json.loads(json.dumps(recorded)))
+    after = metrics.REGISTRY.get_sample_value("qimeng_tool_calls_total", {"tool": "journal-tool"})
+    assert before == 1 and after == 2
+    with pytest.raises(ValueError, match="unknown metrics record 'record_sample'; known: record_limit_hits"):
+        metrics.replay([["record_sample", ["other", "none", "pass", 0]]])
