@@ -144,6 +144,10 @@ class RayExecutor:
     def targets(self) -> set[str]:
         return self._served(RESOURCE_PREFIX)
 
+    def alive_nodes(self) -> int:
+        """How many nodes of the cluster are alive."""
+        return sum(1 for node in ray.nodes() if node.get("Alive"))
+
     def toolsets(self) -> set[str]:
         return self._served(TOOLS_RESOURCE_PREFIX)
 

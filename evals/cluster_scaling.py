@@ -1,9 +1,12 @@
 """Cluster scaling benchmark: samples per second against worker count on a local Ray, and efficiency.
 
 Each sample is the ``synthetic-sample`` task (a fixed number of SHA-256 rounds: CPU work of known
-size). One local Ray is started with as many CPUs as the largest worker count; the worker count is
-the number of calls allowed in flight. Parallel efficiency is ``(rate(w) / rate(w0)) / (w / w0)`` for the smallest count ``w0``.
-The lead mounts :func:`main` as ``qimeng bench cluster``.
+size). The caller hands in how to get an executor (``qimeng bench cluster`` starts one local Ray
+with as many CPUs as the largest worker count); the worker count is the number of calls allowed in
+flight. Parallel efficiency is ``(rate(w) / rate(w0)) / (w / w0)`` for the smallest count ``w0``.
+
+This module never imports :mod:`cluster` (which imports the evaluators for its campaign tasks):
+it sees only the executor seam of :mod:`tools.executor`, so imports run one way.
 """
 
 from __future__ import annotations
@@ -11,12 +14,19 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 
+from tools.calls import Call
 from tools.errors import UsageError
+from tools.executor import Executor
+
+ExecutorFor = Callable[[int, int], Executor]
+"""``(cpus, in_flight) -> Executor``: the first call may start a cluster of ``cpus`` CPUs; each
+executor allows ``in_flight`` calls at once and runs the campaign task ``synthetic-sample``."""
 
 
 class ScalingPoint(BaseModel):
@@ -48,7 +58,9 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} CPUs"
 
 
-def measure(workers: list[int], samples: int = 16, work: int = 200_000) -> ScalingResult:
+def measure(
+    workers: list[int], executor_for: ExecutorFor, samples: int = 16, work: int = 200_000
+) -> ScalingResult:
     """Run ``samples`` samples at each worker count and time them.
 
     Raises:
@@ -58,9 +70,6 @@ def measure(workers: list[int], samples: int = 16, work: int = 200_000) -> Scali
         raise UsageError(f"worker counts must be positive integers, got {workers}")
     if samples < max(workers):
         raise UsageError(f"--samples ({samples}) must be at least the largest worker count ({max(workers)})")
-    from cluster.calls import Call
-    from cluster.ray_executor import RayExecutor
-
     def calls(tag: str, n: int) -> list[Call]:
         return [
             Call(
@@ -72,12 +81,12 @@ def measure(workers: list[int], samples: int = 16, work: int = 200_000) -> Scali
         ]
 
     points: list[ScalingPoint] = []
-    base = RayExecutor(num_cpus=max(workers), targets=set(), retries=0, max_in_flight=max(workers))
+    base = executor_for(max(workers), max(workers))
     try:
         list(base.map(calls("warm", max(workers))))  # start the worker processes before timing
         first: tuple[int, float] | None = None  # the smallest worker count is the baseline
         for w in sorted(set(workers)):
-            ex = RayExecutor(retries=0, max_in_flight=w)
+            ex = executor_for(max(workers), w)
             start = time.perf_counter()
             results = list(ex.map(calls(f"w{w}-", samples)))
             wall = time.perf_counter() - start
@@ -108,7 +117,11 @@ def render(result: ScalingResult, console: Console | None = None) -> None:
 
 
 def main(
-    workers: str = "1,2", samples: int = 16, work: int = 200_000, json_out: bool = False
+    executor_for: ExecutorFor,
+    workers: str = "1,2",
+    samples: int = 16,
+    work: int = 200_000,
+    json_out: bool = False,
 ) -> ScalingResult:
     """CLI entry: ``workers`` is a comma-separated list; prints a table (or JSON) and returns the result."""
     try:
@@ -117,13 +130,10 @@ def main(
         raise UsageError(
             f"--workers must be comma-separated integers like '1,2,4', got '{workers}'"
         ) from None
-    result = measure(counts, samples, work)
+    result = measure(counts, executor_for, samples, work)
     if json_out:
         print(result.model_dump_json(indent=2))
     else:
         render(result)
     return result
 
-
-if __name__ == "__main__":
-    main()

@@ -235,14 +235,36 @@ def bench_sandbox(
 
 @bench_app.command("cluster")
 def bench_cluster(
-    workers: str = typer.Option("1,2", help="Comma-separated worker counts to measure."),
-    samples: int = typer.Option(16, min=1, help="Samples per measurement."),
+    case: str = typer.Option("all", help="scaling (campaign samples), session (tool calls) or all."),
+    workers: str = typer.Option("1,2", help="Comma-separated worker counts to measure (scaling)."),
+    samples: int = typer.Option(16, min=1, help="Samples per measurement (scaling)."),
+    rounds: int = typer.Option(3, min=1, help="Rounds of the session's tool calls (session)."),
+    address: str = typer.Option(
+        "", "--cluster", help="Ray cluster for the session case (default: a local Ray on this host)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Campaign throughput (samples/s) against Ray worker count, and the parallel efficiency."""
-    from evals.cluster_scaling import main as scaling
+    """Campaign throughput (samples/s) against Ray worker count, and the parallel efficiency; and a
+    design session's tool calls: calls/s and the Ray dispatch overhead over in-process (median, p95)."""
+    if case not in ("scaling", "session", "all"):
+        raise UsageError(f"unknown case '{case}'; known cases: all, scaling, session")
+    from cluster.ray_executor import RayExecutor
 
-    scaling(workers=workers, samples=samples, json_out=json_out)
+    if case in ("scaling", "all"):
+        from evals.cluster_scaling import main as scaling
+
+        def executor_for(cpus: int, in_flight: int) -> RayExecutor:
+            return RayExecutor(num_cpus=cpus, targets=set(), retries=0, max_in_flight=in_flight)
+
+        scaling(executor_for, workers=workers, samples=samples, json_out=json_out)
+    if case in ("session", "all"):
+        from evals.tool_dispatch import main as dispatch
+
+        def session_ray() -> tuple[RayExecutor, int]:
+            executor = RayExecutor(address or None, retries=0, retry_exceptions=False)
+            return executor, executor.alive_nodes()
+
+        dispatch(session_ray, rounds=rounds, json_out=json_out)
 
 
 ops_app = typer.Typer(help="Operations: a local Prometheus to watch long runs.")
