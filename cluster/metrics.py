@@ -13,6 +13,7 @@ import ray
 
 from cluster.calls import CallResult
 from tools import metrics as catalog
+from tools.settings import get_settings
 
 #: Campaign task name -> the catalog's bounded ``kind`` label.
 TASK_KINDS = {
@@ -25,10 +26,12 @@ _task_metrics: dict[str, Any] = {}
 
 
 def campaign_started(planned: int, done: int, run_dir: Path) -> None:
-    """Set the progress gauges when a campaign (re)starts."""
+    """Set the progress gauges (and the daily token budget the alert compares with) when a campaign
+    (re)starts."""
     catalog.CAMPAIGN_SAMPLES.set(planned)
     catalog.CAMPAIGN_DONE.set(done)
     catalog.CAMPAIGN_LAST_PROGRESS.set(time.time())
+    catalog.set_token_budget(get_settings().llm_tokens_per_day)
     catalog.update_disk(run_dir)
 
 

@@ -110,3 +110,14 @@ def test_a_journal_replays_elsewhere_and_rejects_unknown_records() -> None:
     assert before == 1 and after == 2
     with pytest.raises(ValueError, match="unknown metrics record 'record_sample'; known: record_limit_hits"):
         metrics.replay([["record_sample", ["other", "none", "pass", 0]]])
+
+
+def test_a_campaign_publishes_the_configured_daily_token_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cluster.metrics import campaign_started
+
+    monkeypatch.setenv("QIMENG_LLM_TOKENS_PER_DAY", "777000")
+    campaign_started(planned=4, done=1, run_dir=tmp_path)
+    assert metrics.REGISTRY.get_sample_value("qimeng_llm_token_budget_per_day") == 777000
+    assert metrics.REGISTRY.get_sample_value("qimeng_campaign_samples") == 4
