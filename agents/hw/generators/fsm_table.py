@@ -21,9 +21,9 @@ from agents.hw.generators._base import (
     clock_ports,
     clog2,
     decls,
-    find_reset,
     inp,
     out,
+    read_reset,
     reset_active,
 )
 from agents.hw.generators._fsm_text import Machine, read_machine
@@ -139,7 +139,11 @@ _RESET_STATE = (
 
 
 def _extract(text: str) -> Found:
-    found = Found().update(find_reset(text))
+    found = Found()
+    read_reset(found, text)
+    moore = re.search(r"\bmoore\b", text, re.I)
+    if moore:
+        found.note("machine", "Moore", moore.group(0))
     if re.search(r"\bmealy\b", text, re.I):
         found.lack("a Moore machine (Mealy outputs are not read from diagrams offline)")
         return found
