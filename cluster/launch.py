@@ -7,6 +7,7 @@ the campaign file is unchanged and continues where the store left off.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -92,6 +93,10 @@ def make_executor(
             raise UsageError("--ray-address needs --executor ray")
         return LocalExecutor(workers=workers, retries=retries)
     from cluster.ray_executor import RayExecutor
+
+    # With RAY_AUTH_MODE unset, Ray warns "Token authentication is enabled for this Ray cluster" on
+    # every start: a notice about its default, not about this run, so it stays out of our output.
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
 
     return RayExecutor(address, num_cpus=num_cpus, retries=retries)
 

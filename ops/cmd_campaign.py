@@ -195,17 +195,57 @@ def report_cmd(
 
 @app.command("submit")
 def submit_cmd(
-    file: Path = typer.Argument(..., help="Campaign YAML."),
-    address: str = typer.Option(..., "--address", help="Ray Jobs server, e.g. http://HEAD:8265."),
+    file: Path = typer.Argument(..., help="Campaign YAML (data paths absolute, as seen on the cluster)."),
+    address: str = typer.Option(
+        ..., "--address", envvar="RAY_API_SERVER_ADDRESS", help="Ray Jobs server, e.g. http://HEAD:8265."
+    ),
+    run_dir: Path | None = typer.Option(
+        None,
+        "--run-dir",
+        help="Where the job writes its run, a path on the head (default: for a head on this machine, "
+        "this machine's run directory; else the head's QIMENG_RUN_DIR).",
+    ),
+    python: str | None = typer.Option(
+        None,
+        "--python",
+        help="Python on the head with qimeng's dependencies (default: for a head on this machine, "
+        "this Python; else 'python').",
+    ),
+    wait: bool = typer.Option(False, "--wait", help="Follow the job's logs until it finishes."),
+    json_out: bool = typer.Option(False, "--json", help="Print the job as JSON (logs go to stderr)."),
 ) -> None:
-    """Submit a campaign as a Ray job; the campaign id is the submission id.
+    """Submit a campaign as a Ray job; qimeng's code travels with the job.
 
-    Example: qimeng campaign submit ve.yaml --address http://10.0.0.5:8265
+    The run id is the campaign id: resubmitting a campaign whose job failed or was stopped resumes
+    its run. The Ray token is found as Ray's CLI finds it (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH,
+    ~/.ray/auth_token). With --wait, exits 1 unless the job succeeded.
+
+    Example: qimeng campaign submit ops/cluster/examples/synthetic.yaml --address http://127.0.0.1:8265 --wait
     """
-    from cluster.jobs import submit_campaign
+    from cluster.jobs import auth_token, follow_job, submit_campaign
 
-    sid = submit_campaign(file, address)
-    console.print(f"submitted {sid}; follow it with: ray job logs --address {address} --follow {sid}")
+    job = submit_campaign(file, address, run_dir=run_dir, python=python)
+    where = f"{job.run_dir}/{job.run_id}" if job.run_dir else f"$QIMENG_RUN_DIR/{job.run_id} on the head"
+    err = Console(stderr=True)
+    if not json_out:
+        console.print(f"submitted job {job.job_id} (campaign {job.campaign}) to {address}")
+        console.print(f"results: {where}")
+    if wait:
+        job = follow_job(job, sys.stderr if json_out else sys.stdout)
+    if json_out:
+        print(job.model_dump_json(indent=2))
+    elif wait:
+        console.print(f"job {job.job_id} {job.status}")
+    else:
+        auth = "RAY_AUTH_MODE=token " if auth_token()[0] else ""
+        console.print(
+            f"follow it: {auth}ray job logs --address {address} --follow {job.job_id}   "
+            "(or submit with --wait)"
+        )
+    if wait and job.status != "SUCCEEDED":
+        last = job.message.strip().splitlines()[-1] if job.message.strip() else "no message"
+        err.print(f"error: job {job.job_id} {job.status}: {last}")
+        raise typer.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:

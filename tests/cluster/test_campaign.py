@@ -174,7 +174,7 @@ def test_unreachable_cluster_and_jobs_server_give_clear_errors(tmp_path: Path) -
     path = write(tmp_path, "name: s\nbenchmark: {kind: synthetic, problems: 1}\n")
     result = CliRunner().invoke(app, ["submit", str(path), "--address", "http://127.0.0.1:9"])
     assert isinstance(result.exception, QimengError)
-    assert "cannot reach the Ray cluster at 127.0.0.1:9" in str(result.exception)
+    assert "cannot reach the Ray Jobs server at http://127.0.0.1:9" in str(result.exception)
 
 
 def test_cluster_configs_parse_and_declare_targets() -> None:
