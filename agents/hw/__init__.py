@@ -3,6 +3,7 @@ independently written Python reference model per generator), the designer/tester
 (offline or LLM) and the node functions of the hardware subgraph (wired in :mod:`graphs.hw`)."""
 
 from agents.hw.binding import Design, ResetInfo, bind
+from agents.hw.design import HwDesign
 from agents.hw.interface import Interface, Port, parse_interface
 from agents.hw.library import GENERATORS, catalog, get_generator
 from agents.hw.nodes import HwNodes, Roles, route_after_check
@@ -15,6 +16,7 @@ __all__ = [
     "GENERATORS",
     "Candidate",
     "Design",
+    "HwDesign",
     "HwNodes",
     "HwRequest",
     "HwState",
