@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from agents.llm import LLMClient
 from cluster.ray_executor import RayExecutor, node_spec
 from graphs.session import Session
+from tools.calls import Call
 from tools.executor import NoNodeForTarget, call_tool, use_executor
 from tools.settings import Settings, load_settings
 
@@ -40,7 +41,7 @@ KERNEL = (
     "  for (int i = 0; i < n; i++) s += x[i];\n  out[0] = (float)s;\n}\n```"
 )
 TARGETS = ("x86_64", "aarch64", "riscv64")
-REQUEST = "a 4-bit adder block and the sum reduction n=4096 on x86_64, aarch64 and riscv64"
+REQUEST = "the sum reduction n=4096 on x86_64, aarch64 and riscv64 with a 4-bit adder block"
 PLAN = {
     "kind": "sw",
     "tasks": [{"id": "hw-1", "kind": "hw", "spec": SPEC}]
@@ -148,6 +149,25 @@ def test_each_tool_call_runs_on_a_node_serving_what_it_needs(
     in_process = run_request(tmp_path / "local", scripted, None)
     assert verdicts(in_process) == verdicts(on_cluster)
     assert {c["node"] for r in in_process.values() for c in r["checks"]} <= {"", "local"}
+
+    # the tool cache works across executors: the same request in-process on the cluster run's
+    # session root reuses every finished task, evidence (nodes included) and all
+    again = run_request(tmp_path / "cluster", scripted, None)
+    assert again == on_cluster
+
+
+def test_a_tool_call_whose_worker_dies_is_retried(cluster: Cluster, tmp_path: Path) -> None:
+    executor = RayExecutor(retries=1, retry_exceptions=False)
+    args = {"problem": "k", "sample": 0, "work": 10, "kill_once_dir": str(tmp_path)}
+    result = executor.run(Call(key="k", task="synthetic-sample", args=args, target="aarch64"))
+    assert (tmp_path / "k.0.killed").exists()  # the first attempt killed its worker
+    assert result.ok and result.node_id in serving("target_aarch64")
+    failing = executor.run(
+        Call(key="e", task="synthetic-sample", args={"problem": "e", "sample": 0, "always_raise": True})
+    )
+    assert failing.error == "failed after 1 attempt(s): RuntimeError: injected failure in e#0"
+    with pytest.raises(RuntimeError, match="injected failure"):
+        failing.unwrap()  # the task's own exception, as in-process
 
 
 def test_a_call_for_a_target_no_node_serves_fails_at_once(cluster: Cluster, tmp_path: Path) -> None:
