@@ -66,3 +66,35 @@ def test_unreachable_llm_is_a_clear_error_and_the_thread_is_kept(tmp_path: Path)
     with pytest.raises(LLMUnreachable, match="127.0.0.1:9"):
         list(s.start("8-bit counter with sync reset", offline=False))
     assert s.exists() and s.values()["kind"] == "hw", "intake's checkpoint survives the failure"
+
+
+WRONG_SUM = "```c\nvoid reduce_sum(const float* x, float* out, int n) { out[0] = x[0]; }\n```"
+SHAPES = '```json\n[{"n": 5}, {"n": 33}]\n```'
+
+
+def test_software_agent_in_the_hierarchy_uses_the_llm_roles_and_writes_its_run(
+    tmp_path: Path, llm_server: ScriptedLLMServer, llm_client: LLMClient
+) -> None:
+    """In LLM mode a software task goes to the LLM designer and tester (the same roles as the
+    hardware agent's), is repaired from the differential test's feedback, and leaves its run."""
+    from agents.sw.library import get_template
+
+    good = get_template("reduce_sum").render("x86_64")
+    plan = {
+        "kind": "sw",
+        "tasks": [{"id": "sw-1", "kind": "sw", "spec": "sum n=1000", "constraints": {"target": "x86_64"}}],
+    }
+    llm_server.reply_json(plan, usage=(100, 20))
+    for reply in (WRONG_SUM, SHAPES, f"```c\n{good}```", SHAPES):  # designer, tester, repair, tester
+        llm_server.reply_text(reply, usage=(10, 5))
+    s = Session(tmp_path, llm=llm_client)
+    list(s.start("a sum kernel n=1000 for x86_64", offline=False))
+    kernel = s.values()["sw_results"][0].design
+    assert kernel.origin == "llm:designer" and kernel.status == "verified" and kernel.evidence.verified
+    assert [a.origin for a in kernel.attempts] == ["llm:designer"]
+    run = Path(kernel.run_dir)
+    assert run.parent == tmp_path / s.thread_id and (run / "reduce_sum_x86_64.c").read_text() == kernel.source
+    report = s.result()
+    assert report is not None and report["status"] == "done"
+    assert report["cost"]["software"]["tokens"] == 4 * 15
+    assert report["results"][0]["design"]["evidence"]["checks"]  # --json carries the evidence
