@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 from fakes.llm_server import ScriptedLLMServer
 from short_session import TOKENS_PER_DAY, run_short_session
@@ -125,8 +126,9 @@ def test_the_checker_finds_a_dead_series() -> None:
 
 
 def test_every_series_in_rules_and_dashboards_is_produced(
-    tmp_path: Path, local_ray: None, llm_server: ScriptedLLMServer
+    tmp_path: Path, local_ray: None, llm_server: ScriptedLLMServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("QIMENG_LLM_TOKENS_PER_DAY", str(TOKENS_PER_DAY))  # the campaign reads it too
     read, recorded = rules()
     for name, where in dashboard_series().items():
         read.setdefault(name, set()).update(where)
