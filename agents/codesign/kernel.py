@@ -11,9 +11,8 @@ from pydantic import Field
 
 from agents.codesign.accelerator import AcceleratorResult
 from agents.codesign.request import CodesignRequest
-from tools.cosim import CosimError, build_library, run_driver
+from agents.hw import tool_calls
 from tools.evidence import Check, DesignResult, Evidence
-from tools.hdl.ports import read_design
 
 KERNELS = Path(__file__).parent / "kernels"
 
@@ -45,20 +44,21 @@ def utilization(k: int, lanes: int) -> float:
 
 
 def run_gemm(acc: AcceleratorResult, req: CodesignRequest, workdir: Path, seed: int = 1) -> KernelResult:
-    """Build the accelerator's model with the GEMM kernel, run it on fresh random inputs, check C."""
+    """Build the accelerator's model with the GEMM kernel, run it on fresh random inputs, check C.
+
+    The model is built and run by a tool call (on whichever node has the HDL tools, in a directory
+    of its own); ``workdir`` is no longer written."""
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 1 << req.width, size=(req.m, req.k), dtype=np.int64)
     b = rng.integers(0, 1 << req.width, size=(req.k, req.n), dtype=np.int64)
     start = time.monotonic()
-    try:
-        info = read_design(acc.rtl, acc.top)
-        lib = build_library(acc.rtl, info, workdir, {"gemm_accel.c": (KERNELS / "gemm_accel.c").read_text()})
-        driver = (KERNELS / "gemm_driver.py").read_text()
-        args = {"a": a.tolist(), "b": b.tolist(), "lanes": acc.lanes, "width": acc.width}
-        out = run_driver(lib, driver, args)
-    except CosimError as exc:
-        check = Check(name="cosim-gemm", tool="verilator", status="error", summary=str(exc), seeds=[seed])
-        return KernelResult(lanes=acc.lanes, evidence=Evidence(checks=[check]))
+    sources = {"gemm_accel.c": (KERNELS / "gemm_accel.c").read_text()}
+    driver = (KERNELS / "gemm_driver.py").read_text()
+    args = {"a": a.tolist(), "b": b.tolist(), "lanes": acc.lanes, "width": acc.width}
+    out, tool, done = tool_calls.cosim(acc.rtl, acc.top, sources, driver, args)
+    if out is None:
+        check = Check(name="cosim-gemm", tool="verilator", status="error", summary=tool, seeds=[seed])
+        return KernelResult(lanes=acc.lanes, evidence=Evidence(checks=[done.stamp(check)]))
     got = np.array(out["c"], dtype=np.int64)
     want = a @ b
     wrong = int(np.count_nonzero(got != want)) if got.shape == want.shape else want.size
@@ -71,7 +71,7 @@ def run_gemm(acc: AcceleratorResult, req: CodesignRequest, workdir: Path, seed: 
     )
     check = Check(
         name="cosim-gemm",
-        tool=lib.tool,
+        tool=tool,
         status="pass" if correct else "fail",
         summary=summary,
         seeds=[seed],
@@ -86,7 +86,7 @@ def run_gemm(acc: AcceleratorResult, req: CodesignRequest, workdir: Path, seed: 
         requests.append(f"lane counts that divide K={req.k}")
     return KernelResult(
         lanes=acc.lanes,
-        evidence=Evidence(checks=[check]),
+        evidence=Evidence(checks=[done.stamp(check)]),
         cycles=cycles,
         utilization=util,
         bottleneck=bottleneck,

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agents.hw import tool_calls
 from agents.hw.generators._base import WORDS_SEP
 from agents.hw.interface import Interface
 from tools.evidence import Check, Interpretation
-from tools.hdl.directed import Example, run_examples
-from tools.hdl.ports import DesignReadError, read_design
+from tools.hdl.directed import Example
+from tools.hdl.ports import DesignReadError
 
 # Named behaviours the accounting looks for: (kind, regex). Each occurrence is a fact.
 BEHAVIOURS: tuple[tuple[str, str], ...] = (
@@ -133,7 +134,7 @@ def interface_check(iface: Interface | None, rtl: str, top: str) -> Check:
     if iface is None:
         return Check(name="interface", tool="yosys", status="skipped", summary="the spec gives no interface")
     try:
-        info = read_design(rtl, top)
+        info = tool_calls.read_design(rtl, top)
     except DesignReadError as exc:
         return Check(
             name="interface", tool="yosys", status="fail", summary=f"cannot read the design: {exc.message}"
@@ -210,4 +211,4 @@ def directed_check(text: str, iface: Interface | None, rtl: str, top: str, clock
     """The request's truth-table examples run on ``rtl`` (combinational designs; a clocked design's
     examples need timing the text rarely states, so they are left to the accounting)."""
     rows = [] if clocked else examples(text, iface)
-    return run_examples(rtl, top, rows)
+    return tool_calls.run_examples(rtl, top, rows)

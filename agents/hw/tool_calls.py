@@ -8,12 +8,16 @@ labels, tool versions); the agent itself does not know or care which node that w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from tools.calls import CallResult
 from tools.evidence import Check
 from tools.executor import call_tool
 from tools.hdl import calls
 from tools.hdl.diffcheck import PythonRef
+from tools.hdl.directed import Example
 from tools.hdl.lint import LintReport
+from tools.hdl.ports import DesignInfo, DesignReadError
 from tools.hdl.report import DiffReport
 from tools.hdl.synth import SynthReport
 
@@ -62,3 +66,38 @@ def synth(rtl: str, top: str | None) -> tuple[SynthReport | None, Check]:
         )
     report = SynthReport.model_validate(value["report"])
     return report, done.stamp(report.to_check())
+
+
+def run_examples(rtl: str, top: str, examples: list[Example]) -> Check:
+    """The request's examples run on ``rtl``: the ``directed`` check (skipped without examples)."""
+    args = {"rtl": rtl, "top": top, "examples": [e.model_dump(mode="json") for e in examples]}
+    done = call_tool(calls.DIRECTED, args, key="directed", toolset=calls.TOOLSET)
+    check = Check.model_validate(done.value)
+    return done.stamp(check) if examples else check
+
+
+def read_design(rtl: str, top: str | None) -> DesignInfo:
+    """The top module's name and ports, as Yosys reads them.
+
+    Raises:
+        DesignReadError: when Yosys cannot read the design.
+    """
+    done = call_tool(calls.READ_DESIGN, {"rtl": rtl, "top": top}, key="read-design", toolset=calls.TOOLSET)
+    value = done.value or {}
+    if "info" not in value:
+        raise DesignReadError(str(value.get("reason", "tool")), str(value.get("message", "")))
+    return DesignInfo.model_validate(value["info"])
+
+
+def cosim(
+    rtl: str, top: str | None, sources: dict[str, str], driver: str, inputs: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str, CallResult]:
+    """Build ``rtl`` with the C ``sources`` into a Verilator model and run the Python ``driver`` on
+    ``inputs`` (:mod:`tools.cosim`): the driver's result (None when the build or run failed), the
+    Verilator label (or why it failed), and the call (to stamp the check made from it)."""
+    args = {"rtl": rtl, "top": top, "sources": sources, "driver": driver, "inputs": inputs}
+    done = call_tool(calls.COSIM, args, key="cosim", toolset=calls.TOOLSET)
+    value = done.value or {}
+    if "error" in value:
+        return None, str(value["error"]), done
+    return dict(value["out"]), str(value["tool"]), done

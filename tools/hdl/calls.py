@@ -8,21 +8,29 @@ the names below, so the same code runs in-process or as a Ray task.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tools.calls import VERSIONS_KEY
+from tools.cosim import CosimError, build_library, run_driver
 from tools.errors import ToolMissing
 from tools.hdl import _toolchain
 from tools.hdl.diffcheck import PythonRef, VerilogRef, diff_check
+from tools.hdl.directed import Example, run_examples
 from tools.hdl.formal import formal_check
 from tools.hdl.lint import lint
+from tools.hdl.ports import DesignReadError, read_design
 from tools.hdl.synth import SynthError, synth
 
 LINT = "tools.hdl.calls:lint_call"
 DIFF_CHECK = "tools.hdl.calls:diff_check_call"
 FORMAL = "tools.hdl.calls:formal_call"
 SYNTH = "tools.hdl.calls:synth_call"
+DIRECTED = "tools.hdl.calls:directed_call"
+READ_DESIGN = "tools.hdl.calls:read_design_call"
+COSIM = "tools.hdl.calls:cosim_call"
 TOOLSET = "hdl"
 """The tool set a node must have for these calls (see :func:`tools.executor.local_toolsets`)."""
 
@@ -73,3 +81,40 @@ def synth_call(args: dict[str, Any]) -> dict[str, Any]:
     except SynthError as exc:
         return {"error": str(exc), VERSIONS_KEY: versions}
     return {"report": report.model_dump(mode="json"), VERSIONS_KEY: versions}
+
+
+def directed_call(args: dict[str, Any]) -> dict[str, Any]:
+    """``{rtl, top, examples: [Example JSON]}`` -> the ``directed`` :class:`tools.evidence.Check` as JSON."""
+    examples = [Example.model_validate(e) for e in args.get("examples", [])]
+    check = run_examples(str(args["rtl"]), str(args["top"]), examples)
+    versions = _versions(_toolchain.iverilog) if examples else {}
+    return check.model_dump(mode="json") | {VERSIONS_KEY: versions}
+
+
+def read_design_call(args: dict[str, Any]) -> dict[str, Any]:
+    """``{rtl, top?}`` -> ``{"info": DesignInfo JSON}``, or ``{"reason", "message"}`` when Yosys
+    cannot read it (a :class:`tools.hdl.ports.DesignReadError` on the caller's side)."""
+    versions = _versions(_toolchain.yosys)
+    try:
+        info = read_design(str(args["rtl"]), args.get("top"))
+    except DesignReadError as exc:
+        return {"reason": exc.reason, "message": exc.message, VERSIONS_KEY: versions}
+    return {"info": info.model_dump(mode="json"), VERSIONS_KEY: versions}
+
+
+def cosim_call(args: dict[str, Any]) -> dict[str, Any]:
+    """``{rtl, top, sources: {file: C text}, driver: Python text, inputs}`` -> ``{"out": the driver's
+    result, "tool": Verilator label}``, or ``{"error": why}`` when the build or the run failed.
+
+    The model is built in a temporary directory of the node that runs the call (see :mod:`tools.cosim`).
+    """
+    versions = _versions(_toolchain.verilator)
+    rtl = str(args["rtl"])
+    with tempfile.TemporaryDirectory(prefix="qimeng-cosim-") as tmp:
+        try:
+            info = read_design(rtl, args.get("top"))
+            lib = build_library(rtl, info, Path(tmp), dict(args.get("sources", {})))
+            out = run_driver(lib, str(args["driver"]), dict(args.get("inputs", {})))
+        except CosimError as exc:
+            return {"error": str(exc), VERSIONS_KEY: versions}
+    return {"out": out, "tool": lib.tool, VERSIONS_KEY: versions}
