@@ -103,16 +103,16 @@ def interpret(
                     decides_behaviour=behaviour,
                 )
             )
-        elif info.default is not None:
+        elif name in gen.required or info.is_required():
+            missing.append(f"{name} ({info.description})" if info.description else name)
+        elif info.default is not None:  # None: follows from the others (e.g. a counter's hi = 2**width-1)
             readings.append(
                 Reading(name=name, value=info.default, source="assumed", decides_behaviour=behaviour)
             )
-            if name in gen.required:
-                missing.append(f"{name} ({info.description})" if info.description else name)
     for name, (value, words) in found.notes.items():
         readings.append(Reading(name=name, value=value, source="text" if words else "assumed", words=words))
     missing.extend(found.lacking)
-    if gen.clocked:
+    if gen.clocked and "clock_edge" not in gen.params.model_fields:  # else a parameter reads it
         edge = _CLOCK_EDGE.search(text)
         if edge:
             value = _edge(edge.group(0))

@@ -14,9 +14,12 @@ from tools.errors import UsageError
 def design_request(req: HwRequest, overrides: dict[str, Any] | None = None) -> Design:
     """Generate the design for a read request; ``overrides`` replace parameters (area variants).
 
-    Raises UsageError when the parameters or the interface do not fit the generator.
+    Raises UsageError when the parameters or the interface do not fit the generator, and
+    :class:`~agents.hw.interpretation.Underspecified` when the request leaves a required parameter
+    unstated (the designer never guesses one).
     """
     gen = _generator(req)
+    req.refuse_if_unread()
     return bind(gen, {**req.params, **(overrides or {})}, req.interface, req.module)
 
 
