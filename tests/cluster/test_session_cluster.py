@@ -186,3 +186,12 @@ def test_a_call_for_a_target_no_node_serves_fails_at_once(cluster: Cluster, tmp_
     )
     assert result.exit_code == 1, result.output
     assert "no node in the Ray cluster serves target(s) cuda" in result.output
+
+
+def test_a_local_only_call_stays_in_the_driver(cluster: Cluster) -> None:
+    """How an embedded knowledge store is searched on a cluster: only the driver opens it."""
+    executor = RayExecutor()
+    here = executor.run(Call(key="kb", task="evals.tool_dispatch:noop_call", local_only=True))
+    there = executor.run(Call(key="any", task="evals.tool_dispatch:noop_call"))
+    assert here.ok and here.node_id == "local"
+    assert there.ok and there.node_id in serving("CPU")
