@@ -181,7 +181,6 @@ def submit_campaign(
     *,
     run_dir: Path | None = None,
     python: str | None = None,
-    extra_args: list[str] | None = None,
 ) -> SubmittedJob:
     """Submit the campaign in ``path`` to the Ray Jobs server at ``address`` (``http://HEAD:8265``).
 
@@ -192,7 +191,7 @@ def submit_campaign(
 
     Raises:
         CampaignError: a malformed campaign file.
-        UsageError: a bad address, or a campaign with a relative data path.
+        UsageError: a bad address, a relative ``run_dir``, or a campaign with a relative data path.
         ClusterUnreachable: when the Jobs server cannot be reached.
         QimengError: a refused token, a campaign still running as a job, or a refused submission.
     """
@@ -204,6 +203,8 @@ def submit_campaign(
                 f"{path}: benchmark.data '{data}' is relative; a job reads it on the cluster, so give an "
                 "absolute path that exists on its nodes"
             )
+    if run_dir is not None and not run_dir.is_absolute():
+        raise UsageError(f"--run-dir '{run_dir}' is relative; give an absolute path on the head")
     cid = campaign_id(campaign, text)
     client = jobs_client(address)
     token, source = auth_token()
@@ -211,14 +212,13 @@ def submit_campaign(
     if run_dir is None and local:
         from tools.settings import get_settings
 
-        run_dir = get_settings().run_dir
-    env = {"QIMENG_RUN_DIR": str(run_dir.resolve())} if run_dir is not None else {}
+        run_dir = get_settings().run_dir.resolve()
+    env = {"QIMENG_RUN_DIR": str(run_dir)} if run_dir is not None else {}
     interpreter = python or (sys.executable if local else "python")
-    args = " ".join(shlex.quote(a) for a in (extra_args or []))
     entrypoint = (
         f"{shlex.quote(interpreter)} -m ops.cmd_campaign run campaign.yaml --run-id {shlex.quote(cid)} "
-        f"--ray-address auto {args}"
-    ).strip()
+        "--ray-address auto"
+    )
     with _errors(address, token, source), tempfile.TemporaryDirectory(prefix="qimeng-job-") as tmp:
         sid = _submission_id(client, cid, address)
         shutil.copyfile(path, Path(tmp) / "campaign.yaml")

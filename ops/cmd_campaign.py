@@ -231,7 +231,13 @@ def submit_cmd(
         console.print(f"submitted job {job.job_id} (campaign {job.campaign}) to {address}")
         console.print(f"results: {where}")
     if wait:
-        job = follow_job(job, sys.stderr if json_out else sys.stdout)
+        try:
+            job = follow_job(job, sys.stderr if json_out else sys.stdout)
+        except KeyboardInterrupt:
+            err.print(
+                f"stopped following; job {job.job_id} keeps running (ray job stop {job.job_id} ends it)"
+            )
+            raise typer.Exit(130) from None
     if json_out:
         print(job.model_dump_json(indent=2))
     elif wait:

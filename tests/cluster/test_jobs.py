@@ -263,3 +263,13 @@ def test_token_and_address_mistakes_are_one_line_errors_and_ray_notices_stay_out
     result = CliRunner().invoke(app, ["submit", str(campaign), "--address", "127.0.0.1:8265"])
     assert isinstance(result.exception, UsageError)
     assert "must look like http://HEAD:8265" in str(result.exception)
+    result = CliRunner().invoke(
+        app, ["submit", str(campaign), "--address", head.address, "--run-dir", "runs"]
+    )
+    assert isinstance(result.exception, UsageError)
+    assert "--run-dir 'runs' is relative; give an absolute path on the head" in str(result.exception)
+    relative = tmp_path / "ve.yaml"
+    relative.write_text("name: ve\nbenchmark: {kind: verilog-eval, data: ../ve}\n")
+    result = CliRunner().invoke(app, ["submit", str(relative), "--address", head.address])
+    assert isinstance(result.exception, UsageError)
+    assert "benchmark.data '../ve' is relative; a job reads it on the cluster" in str(result.exception)
