@@ -5,6 +5,7 @@ from __future__ import annotations
 from agents.hw.generators._base import Generator
 from agents.hw.generators.arith import ADDER, ALU, COMPARATOR, SUBTRACTOR
 from agents.hw.generators.comb import BIN2GRAY, DECODER, GRAY2BIN, MUX, POPCOUNT, PRIORITY_ENCODER
+from agents.hw.generators.dff import DFF
 from agents.hw.generators.expr import EXPRESSION
 from agents.hw.generators.fsm import SEQ_DETECTOR, UART_RX, UART_TX
 from agents.hw.generators.fsm_table import FSM_TABLE
@@ -47,6 +48,7 @@ GENERATORS: dict[str, Generator] = {
         LOGIC_GATE,
         EXPRESSION,
         FSM_TABLE,
+        DFF,
     )
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.hw.binding import header_params
-from agents.hw.generators._base import Generator, as_found
+from agents.hw.generators._base import Found, Generator, as_found
 from agents.hw.interface import Interface, parse_interface
 from agents.hw.interpretation import Underspecified, interpret
 from agents.hw.library import GENERATORS, catalog, get_generator
@@ -56,8 +56,21 @@ def _prose(text: str) -> str:
     text = re.sub(r"\bmodule\b.*?\)\s*;", " ", text, flags=re.S)
     text = re.sub(r"^[ \t]*[-*][ \t]*(input|output)\b.*$", " ", text, flags=re.M | re.I)
     # how the clock works is not what the block does
-    clock_edge = r"\b(positive|negative|rising|falling|pos|neg)[\s-]*edges?\s+of\s+(the\s+)?(clock|clk)\b|\b(pos|neg)edge\s+\w+"
-    return re.sub(clock_edge, " ", text, flags=re.I)
+    return re.sub(_CLOCK_EDGE, " ", text, flags=re.I)
+
+
+_CLOCK_EDGE = r"\b(positive|negative|rising|falling|pos|neg)[\s-]*edges?\s+of\s+(the\s+)?(clock|clk)\b|\b(pos|neg)edge\s+\w+"
+
+
+def _read_clock_edge(gen: Generator, text: str, found: Found) -> None:
+    """A generator with a ``clock_edge`` parameter reads it here: the prose its extract sees has
+    the clock's edge phrases removed (they must not vote for edge detectors)."""
+    if "clock_edge" not in gen.params.model_fields or "clock_edge" in found:
+        return
+    edge = re.search(_CLOCK_EDGE, text, re.I)
+    if edge:
+        falling = re.match(r"neg|fall", edge.group(0), re.I) is not None
+        found.put("clock_edge", "falling" if falling else "rising", edge.group(0))
 
 
 def read_request(
@@ -96,6 +109,7 @@ def read_request(
         generator = next(n for n, s in scores.items() if s == best)
     gen = get_generator(generator)
     found = as_found(gen.extract(prose), prose)
+    _read_clock_edge(gen, text, found)
     user = dict(params or {})
     try:
         header = header_params(gen, {**found.values, **user}, iface) if iface else {}

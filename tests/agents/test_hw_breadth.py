@@ -152,3 +152,26 @@ def test_state_transition_table_is_read() -> None:
         ("Q", (("w", 0),), "P"),
         ("Q", (("w", 1),), "Q"),
     )
+
+
+def test_register_reads_edge_reset_and_enable() -> None:
+    d = design(
+        "An 8-bit register of D flip-flops on the falling edge of the clock, with an active-low "
+        "synchronous reset to 0xFF and an enable."
+    )
+    p = d.params
+    assert (p["width"], p["clock_edge"], p["reset_low"], p["reset_async"], p["reset_value"]) == (
+        8,
+        "falling",
+        True,
+        False,
+        255,
+    )
+    assert "negedge clk" in d.rtl and {q.name for q in d.interface.ports} == {"clk", "rst_n", "en", "d", "q"}
+
+
+def test_register_reset_value_and_ports_are_never_assumed() -> None:
+    refused("A D flip-flop with an asynchronous reset.", "resets to")
+    with pytest.raises(UsageError):  # a reset port the text never mentions
+        design("module r(input clk, input reset, input d, output q);\nA single D flip-flop.")
+    refused("A D flip-flop whose input is the XOR of in and its own output.", "plain register")

@@ -57,6 +57,15 @@ SETTINGS: dict[str, dict[str, Any]] = {
             ("S2", (), "S0"),
         ),
     },
+    "dff": {
+        "width": 4,
+        "reset_said": True,
+        "has_rst_n": True,
+        "reset_low": True,
+        "reset_async": True,
+        "reset_value": 10,
+        "enable": True,
+    },
     "truth_table": {"inputs": ("x[2]", "x[1]", "x[0]"), "outputs": ("f",), "ones": ((1, 2, 4, 7),)},
 }
 
