@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -82,6 +83,8 @@ def mentioning(text: str) -> set[int]:
 
 @pytest.fixture(scope="module")
 def head() -> Iterator[Head]:
+    # RAY_TMPDIR, not --temp-dir: the head then records its address in $RAY_TMPDIR/ray, where a
+    # driver given --ray-address auto looks (else it takes any Ray on this machine)
     tmp = Path(tempfile.mkdtemp(prefix="rj-", dir="/tmp"))  # short: Ray's socket paths are limited
     token_path = tmp / "token"
     token_path.write_text(secrets.token_hex(32))
@@ -92,7 +95,7 @@ def head() -> Iterator[Head]:
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(RAY), "start", "--head", "--block", "--disable-usage-stats", "--num-cpus", "2",
-             "--port", str(gcs), "--temp-dir", str(tmp), "--include-dashboard", "true",
+             "--port", str(gcs), "--include-dashboard", "true",
              "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dash),
              "--dashboard-agent-listen-port", str(agent), "--ray-client-server-port", str(client)],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -124,6 +127,7 @@ def head() -> Iterator[Head]:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def start_qimeng(*args: str, **env: str) -> subprocess.Popen[str]:
