@@ -61,7 +61,11 @@ class Settings(BaseSettings):
         0, ge=0, description="Daily LLM token budget the budget-burn alert compares spending with (0: none)."
     )
     run_dir: Path = Field(Path("runs"), description="Where every command writes its artifacts.")
-    ray_address: str | None = Field(None, description="Ray cluster address; unset: a local Ray.")
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster address for campaigns and for design sessions' tool calls (like "
+        "--cluster); unset: campaigns start a local Ray, sessions run their tools in-process.",
+    )
     chroma_path: Path | None = Field(
         None, description="Embedded ChromaDB directory (default: <run_dir>/chroma)."
     )
