@@ -7,7 +7,9 @@ model, each able to fail the design.
   edge, a reset's kind or polarity, overlap, Moore/Mealy, signedness, wrap or saturate) is used by
   the interpretation, else the design is not verified and the unused facts are listed;
 * ``directed``: the request's examples (a truth table over the ports) run on the candidate RTL
-  before the random checks (:mod:`tools.hdl.directed`).
+  before the random checks (:mod:`tools.hdl.directed`);
+* ``power-on``: the design gives no register a power-on value (``initial``, an initialized
+  ``reg``) unless the request speaks of one: a value after power-up is behaviour too.
 """
 
 from __future__ import annotations
@@ -77,10 +79,16 @@ def facts(text: str, iface: Interface | None) -> list[Fact]:
     return sorted(found, key=lambda f: f.start)
 
 
-def unread_facts(text: str, interp: Interpretation, iface: Interface | None) -> list[Fact]:
-    """Facts of the text that no reading's words cover."""
+def unread_facts(
+    text: str, interp: Interpretation, iface: Interface | None, tested: list[str] | None = None
+) -> list[Fact]:
+    """Facts of the text that no reading's words cover, nor the words of examples that ran as
+    directed tests (``tested``)."""
     prose = statement(text)
     spans: list[tuple[int, int]] = []
+    for words in tested or []:
+        for m in re.finditer(re.escape(words), prose):
+            spans.append((m.start(), m.end()))
     for r in interp.readings:
         if r.source != "text" or not r.words:
             continue
@@ -98,8 +106,11 @@ def unread_facts(text: str, interp: Interpretation, iface: Interface | None) -> 
     return out
 
 
-def accounting_check(text: str, interp: Interpretation | None, iface: Interface | None) -> Check:
-    """``pass`` when the interpretation uses every fact of the text; ``fail`` lists the rest.
+def accounting_check(
+    text: str, interp: Interpretation | None, iface: Interface | None, tested: list[str] | None = None
+) -> Check:
+    """``pass`` when the interpretation (or a directed test that ran on the design: ``tested``, the
+    examples' words) uses every fact of the text; ``fail`` lists the rest.
     Without a structured interpretation (an LLM tester reads the text itself) the check is
     ``skipped``: there are no words to match."""
     if interp is None or interp.by.startswith("llm:"):
@@ -109,7 +120,7 @@ def accounting_check(text: str, interp: Interpretation | None, iface: Interface 
             status="skipped",
             summary="no structured interpretation to account for",
         )
-    left = unread_facts(text, interp, iface)
+    left = unread_facts(text, interp, iface, tested)
     interp.unread = [f"{f.kind}: '{f.words}'" for f in left]
     if left:
         shown = ", ".join(f"'{f.words}'" for f in left[:6]) + (" ..." if len(left) > 6 else "")
@@ -126,6 +137,27 @@ def accounting_check(text: str, interp: Interpretation | None, iface: Interface 
         status="pass",
         summary=f"every number and named behaviour of the spec is used ({len(facts(text, iface))} facts)",
     )
+
+
+_POWER_ON_WORDS = re.compile(
+    r"\binitial(?:ly|ized|ised|\s+value|\s+state)?\b|\bpower[\s-]*(?:on|up)\b|\bat\s+start[\s-]*up\b", re.I
+)
+_INITIAL = re.compile(r"^\s*initial\b|\breg\b[^;()]*?\b\w+\s*=\s*[^=]", re.M)
+
+
+def power_on_check(text: str, rtl: str) -> Check:
+    """``fail`` when ``rtl`` sets power-on values (an ``initial`` block or an initialized ``reg``)
+    that ``text`` never mentions; ``pass`` otherwise."""
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", " ", rtl, flags=re.S)
+    hit = _INITIAL.search(code)
+    if hit and not _POWER_ON_WORDS.search(text):
+        return Check(
+            name="power-on",
+            tool="qimeng",
+            status="fail",
+            summary=f"the design sets a power-on value the spec does not state: '{hit.group(0).strip()}'",
+        )
+    return Check(name="power-on", tool="qimeng", status="pass", summary="no power-on value beyond the spec's")
 
 
 def interface_check(iface: Interface | None, rtl: str, top: str) -> Check:
@@ -199,6 +231,49 @@ def examples(text: str, iface: Interface | None) -> list[Example]:
     return out
 
 
+_SELECTION = re.compile(
+    r"\b(?:when|if)\s+(\w+)\s*(?:==?|is)\s*(\d+)\s*[,:]?\s*(?:then\s+)?(?:\w+\s+)?"
+    r"(?:choose|chooses|select|selects|pick|picks|pass|passes|output|outputs|forward|forwards)\s+(?:input\s+)?(\w+)",
+    re.I,
+)
+
+
+def selections(text: str, iface: Interface | None) -> list[Example]:
+    """Examples from sentences such as 'When sel=0, choose a': with the select at that value, the
+    one output of the chosen input's width follows the chosen input and ignores every other input
+    (two samples: chosen all ones and the rest zero, then the reverse)."""
+    if iface is None:
+        return []
+    ports = {p.name: p for p in iface.ports}
+    out: list[Example] = []
+    for m in _SELECTION.finditer(statement(text)):
+        sel, value, chosen = m.group(1), int(m.group(2)), m.group(3)
+        if sel not in ports or chosen not in ports or ports[sel].direction != "input":
+            continue
+        if ports[chosen].direction != "input":
+            continue
+        width = ports[chosen].width
+        outs = [p for p in iface.ports if p.direction == "output" and p.width == width]
+        if len(outs) != 1:
+            continue
+        others = {
+            p.name: (1 << p.width) - 1
+            for p in iface.ports
+            if p.direction == "input" and p.name not in (sel, chosen)
+        }
+        mask = (1 << width) - 1
+        zeros = {name: 0 for name in others}
+        out.append(
+            Example(
+                inputs={sel: value, chosen: mask, **zeros}, outputs={outs[0].name: mask}, words=m.group(0)
+            )
+        )
+        out.append(
+            Example(inputs={sel: value, chosen: 0, **others}, outputs={outs[0].name: 0}, words=m.group(0))
+        )
+    return out
+
+
 def _value(cell: str) -> int:
     cell = cell.lower().replace("_", "")
     if "'" in cell:
@@ -208,7 +283,13 @@ def _value(cell: str) -> int:
 
 
 def directed_check(text: str, iface: Interface | None, rtl: str, top: str, clocked: bool) -> Check:
-    """The request's truth-table examples run on ``rtl`` (combinational designs; a clocked design's
-    examples need timing the text rarely states, so they are left to the accounting)."""
-    rows = [] if clocked else examples(text, iface)
+    """The request's truth-table rows and selection sentences run on ``rtl`` (combinational designs;
+    a clocked design's examples need timing the text rarely states, so they are left to the
+    accounting)."""
+    rows = [] if clocked else examples(text, iface) + selections(text, iface)
     return tool_calls.run_examples(rtl, top, rows)
+
+
+def tested_words(text: str, iface: Interface | None) -> list[str]:
+    """The words of every example :func:`directed_check` runs (for the accounting)."""
+    return [e.words for e in examples(text, iface) + selections(text, iface)]

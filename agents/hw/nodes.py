@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from agents.hw import tool_calls
-from agents.hw.conformance import accounting_check, directed_check, interface_check
+from agents.hw.conformance import (
+    accounting_check,
+    directed_check,
+    interface_check,
+    power_on_check,
+    tested_words,
+)
 from agents.hw.design import HwDesign, attempt_of
 from agents.hw.request import HwRequest, read_request
 from agents.hw.roles import Designer, Judge, OfflineDesigner, OfflineJudge, OfflineTester, Tester
@@ -135,9 +141,10 @@ class HwNodes:
         worst = state["candidates"][0]
         blame = self.roles.judge.blame(state["request"], worst, state["reference"])
         decision = f"{self.roles.judge.__class__.__name__} blamed the {blame} ({worst.feedback[:200]})"
+        judged = state.get("judgements", []) + ([] if self.roles.offline else [decision])
         return {
             "blame": blame,
-            "judgements": [*state.get("judgements", []), decision],
+            "judgements": judged,
             "log": _log(state, f"diagnose: blame {blame}"),
         }
 
@@ -277,7 +284,9 @@ class HwNodes:
         if req is not None:
             evidence.interpretation = req.interpretation.model_copy(deep=True) if req.interpretation else None
             if final is not None:
-                evidence.add(accounting_check(req.text, evidence.interpretation, req.interface))
+                ran = any(c.name == "directed" and c.status == "pass" for c in evidence.checks)
+                tested = tested_words(req.text, req.interface) if ran else []
+                evidence.add(accounting_check(req.text, evidence.interpretation, req.interface, tested))
         if state.get("judgements"):
             evidence.add(_judge_record(state.get("judgements", [])))
         others = [c for c in cands if final is None or (c.rtl, c.variant) != (final.rtl, final.variant)]
@@ -325,6 +334,7 @@ def _conformance(state: HwState, c: Candidate) -> list[Check]:
     ref = state["reference"]
     return [
         interface_check(req.interface, c.rtl, c.top),
+        power_on_check(req.text, c.rtl),
         directed_check(req.text, req.interface, c.rtl, c.top, clocked=ref.clock is not None),
     ]
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from agents.hw.conformance import accounting_check, directed_check, examples, interface_check
+from agents.hw.conformance import (
+    accounting_check,
+    directed_check,
+    examples,
+    interface_check,
+    power_on_check,
+    selections,
+)
 from agents.hw.interface import parse_interface
 from agents.hw.request import read_request
 
@@ -72,3 +79,30 @@ def test_truth_table_examples_run_on_the_candidate_and_catch_a_wrong_one() -> No
     assert directed_check(
         "no table here " + HEADER, parse_interface(HEADER), GOOD, "TopModule", False
     ).status == ("skipped")
+
+
+def test_selection_sentences_become_directed_samples_that_catch_swapped_inputs() -> None:
+    text = "module TopModule (input a, input b, input sel, output out);\nWhen sel=0, choose a. When sel=1, choose b."
+    iface = parse_interface(text)
+    assert [e.inputs for e in selections(text, iface)][:2] == [
+        {"sel": 0, "a": 1, "b": 0},
+        {"sel": 0, "a": 0, "b": 1},
+    ]
+    good = "module TopModule (input a, input b, input sel, output out);\n  assign out = sel ? b : a;\nendmodule\n"
+    assert directed_check(text, iface, good, "TopModule", clocked=False).status == "pass"
+    swapped = good.replace("sel ? b : a", "sel ? a : b")
+    check = directed_check(text, iface, swapped, "TopModule", clocked=False)
+    assert check.status == "fail" and "When sel=0, choose a" in check.summary
+
+
+def test_power_on_values_the_spec_does_not_state_fail() -> None:
+    reg = "module m(input clk, input [7:0] d, output reg [7:0] q);\n  always @(posedge clk) q <= d;\nendmodule\n"
+    assert power_on_check("8 D flip-flops", reg).status == "pass"
+    initial = reg.replace("  always", "  initial q = 8'd0;\n  always")
+    check = power_on_check("8 D flip-flops", initial)
+    assert check.status == "fail" and "power-on value the spec does not state" in check.summary
+    assert power_on_check("8 D flip-flops, initially 0", initial).status == "pass"
+    assert (
+        power_on_check("8 D flip-flops", reg.replace("output reg [7:0] q", "output reg [7:0] q = 0")).status
+        == "fail"
+    )

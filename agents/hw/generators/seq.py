@@ -93,7 +93,32 @@ def _counter_extract(text: str) -> Found:
     found.search("load", text, r"\bload\b|\bpreset\b|\bparallel[\s-]*load", True)
     if read_width(found, text) is None and "hi" in found:
         found.put("width", max(1, int(found.values["hi"]).bit_length()), found.words["hi"])
+    _counter_facts(found, text)
     return found
+
+
+def _counter_facts(found: Found, text: str) -> None:
+    """A stated period or reset value must agree with the range read (else the designer refuses)."""
+    lo = int(found.values.get("lo", 0))
+    width = found.values.get("width")
+    hi = found.values.get("hi", (1 << int(width)) - 1 if width else None)
+    period = re.search(r"\bperiod\s+(?:of\s+|is\s+)?(\d+)", text, re.I)
+    if period and hi is not None:
+        if int(period.group(1)) == int(hi) - lo + 1:
+            found.note("period", int(period.group(1)), period.group(0))
+        else:
+            found.lack(
+                f"a period that fits the range: '{period.group(0)}', but {lo}..{hi} has {int(hi) - lo + 1} values"
+            )
+    reset_to = re.search(
+        r"\breset\w*\s+(?:the\s+)?(?:counter|count|output|value|q)?\s*(?:back\s+)?to\s+(\d+)", text, re.I
+    )
+    if reset_to:
+        start = hi if found.values.get("direction") == "down" else lo
+        if start is not None and int(reset_to.group(1)) == int(start):
+            found.note("reset_value", int(start), reset_to.group(0))
+        else:
+            found.lack(f"a reset value the counter has: '{reset_to.group(0)}', but it starts at {start}")
 
 
 def _counter_ports(p: CounterParams) -> list[Port]:
