@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.calls import cluster_node
 from tools.errors import QimengError
 from tools.evidence import Evidence, Source
 from tools.executor import call_tool
@@ -18,6 +19,10 @@ from tools.settings import get_settings
 
 CONSULT = "agents.knowledge_use:consult_call"
 """The knowledge search's task name (see :func:`consult_call`)."""
+ON_A_NODE = (
+    "knowledge base skipped on a cluster node: an embedded store is opened by one process only; "
+    "serve it with 'qimeng kb serve' and set QIMENG_CHROMA_HOST"
+)
 
 
 @dataclass
@@ -39,6 +44,8 @@ def consult(query: str, design_kind: str, k: int = 3) -> Consultation:
     settings = get_settings()
     if not settings.use_knowledge:
         return Consultation(note="knowledge base off (use_knowledge = false)")
+    if settings.chroma_host is None and cluster_node() is not None:
+        return Consultation(note=ON_A_NODE)
     args = {"query": query, "kind": design_kind, "k": k}
     if settings.chroma_host is not None:
         args |= {"chroma_host": settings.chroma_host, "chroma_port": settings.chroma_port}
@@ -87,10 +94,13 @@ def consult_call(args: dict[str, Any]) -> dict[str, Any]:
 
 def remember(design_kind: str, spec: str, code: str, evidence: Evidence, metrics: dict[str, Any]) -> str:
     """Store a verified design in the design memory; returns a note for the log."""
-    if not get_settings().use_knowledge:
+    settings = get_settings()
+    if not settings.use_knowledge:
         return "design memory off"
     if not evidence.verified:
         return "not remembered: not verified"
+    if settings.chroma_host is None and cluster_node() is not None:
+        return f"not remembered: {ON_A_NODE}"
     from knowledge.memory import remember_design
     from knowledge.store import open_store
 

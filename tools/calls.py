@@ -192,3 +192,12 @@ def placement_of(check: Check) -> dict[str, Any]:
         "target": check.target,
         "tool_versions": dict(check.tool_versions),
     }
+
+
+def cluster_node() -> str | None:
+    """The cluster node this code runs on as part of a call (a Ray task), else None (this process
+    runs it for itself, or an in-process executor does)."""
+    from tools.tracing import node_name
+
+    node = node_name()
+    return None if node == LOCAL_NODE or node.startswith(f"{LOCAL_NODE}:") else node
