@@ -175,13 +175,19 @@ def test_submitted_campaign_runs_on_the_head_and_resumes_after_a_stop(head: Head
         "samples: 2\nretries: 2\n"
     )
     token = {"RAY_AUTH_TOKEN_PATH": str(head.token_path)}
-    first = qimeng("campaign", "submit", str(campaign), "--address", head.address, "--json", **token)
+    first = qimeng("campaign", "submit", str(campaign), "--address", head.address, **token)
     assert first.returncode == 0, first.stderr
     assert "Traceback" not in first.stderr and "Token authentication" not in first.stderr
-    job = json.loads(first.stdout)
-    cid = job["run_id"]
-    assert job["job_id"] == cid and cid.startswith("job-drill-") and job["run_dir"] == str(run_dir)
+    said = first.stdout.splitlines()
+    cid = said[0].split()[2]  # submitted job <id> (campaign job-drill) to <address>
+    assert said[0] == f"submitted job {cid} (campaign job-drill) to {head.address}" and cid.startswith(
+        "job-drill-"
+    )
     run = run_dir / cid
+    assert said[1] == f"results: {run}"
+    assert said[2].startswith(
+        f"follow it: RAY_AUTH_MODE=token ray job logs --address {head.address} --follow {cid}"
+    )
 
     # stop the job once some samples are stored: the run must resume from there
     client, deadline = jobs(head), time.monotonic() + 120
@@ -200,12 +206,15 @@ def test_submitted_campaign_runs_on_the_head_and_resumes_after_a_stop(head: Head
     home = tmp_path / "home"  # this time the token is where Ray's CLI looks by default
     (home / ".ray").mkdir(parents=True)
     (home / ".ray" / "auth_token").write_text(head.token_path.read_text())
-    again = qimeng("campaign", "submit", str(campaign), "--address", head.address, "--wait", HOME=str(home))
+    again = qimeng(
+        "campaign", "submit", str(campaign), "--address", head.address, "--wait", "--json", HOME=str(home)
+    )  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "Traceback" not in again.stderr and "Token authentication" not in again.stdout + again.stderr
-    assert f"submitted job {cid}-r2 (campaign job-drill)" in again.stdout
-    assert f"results: {run}" in again.stdout
-    assert "already done" in again.stdout and f"job {cid}-r2 SUCCEEDED" in again.stdout
+    assert "Traceback" not in again.stderr and "Token authentication" not in again.stderr
+    job = json.loads(again.stdout)  # the job's logs went to stderr
+    assert (job["job_id"], job["run_id"], job["status"]) == (f"{cid}-r2", cid, "SUCCEEDED")
+    assert job["run_dir"] == str(run_dir)
+    assert f"run {cid}: {4 - len(before)} new sample(s), {len(before)} already done" in again.stderr
 
     rows = ResultStore(run).rows()
     assert sorted((r.task, r.sample) for r in rows) == [(f"p{i:03d}", s) for i in range(2) for s in range(2)]
