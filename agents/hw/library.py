@@ -12,6 +12,7 @@ from agents.hw.generators.fsm_table import FSM_TABLE
 from agents.hw.generators.logic import LOGIC_GATE
 from agents.hw.generators.mem import FIFO, RAM, REGFILE
 from agents.hw.generators.mult import DOT_PRODUCT, MULTIPLIER
+from agents.hw.generators.reduce import REDUCE
 from agents.hw.generators.seq import CLOCK_DIVIDER, COUNTER, PWM
 from agents.hw.generators.seq2 import EDGE_DETECTOR, LFSR, SHIFT_REGISTER
 from agents.hw.generators.table import TRUTH_TABLE
@@ -49,6 +50,7 @@ GENERATORS: dict[str, Generator] = {
         EXPRESSION,
         FSM_TABLE,
         DFF,
+        REDUCE,
     )
 }
 

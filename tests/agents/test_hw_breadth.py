@@ -175,3 +175,17 @@ def test_register_reset_value_and_ports_are_never_assumed() -> None:
     with pytest.raises(UsageError):  # a reset port the text never mentions
         design("module r(input clk, input reset, input d, output q);\nA single D flip-flop.")
     refused("A D flip-flop whose input is the XOR of in and its own output.", "plain register")
+
+
+def test_parity_kind_is_read_and_never_assumed() -> None:
+    d = design("module p(input [6:0] data, output parity);\nGenerate the odd parity bit of data.")
+    assert d.params["outputs"] == (("parity", "xnor"),) and "~^in" in d.rtl
+    refused("module p(input [6:0] data, output parity);\nGenerate the parity bit of data.", "even or odd")
+
+
+def test_reduction_outputs_take_their_gate_from_the_text() -> None:
+    text = (
+        "module r(input [15:0] v, output y1, output y2);\nThe outputs:\n"
+        "  y1: output of a 16-input NAND gate\n  y2: output of a 16-input XNOR gate\n"
+    )
+    assert design(text).params["outputs"] == (("y1", "nand"), ("y2", "xnor"))

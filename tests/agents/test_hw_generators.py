@@ -66,6 +66,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "reset_value": 10,
         "enable": True,
     },
+    "reduce": {"width": 4, "outputs": (("all1", "and"), ("any", "or"), ("par", "xor"), ("none", "nor"))},
     "truth_table": {"inputs": ("x[2]", "x[1]", "x[0]"), "outputs": ("f",), "ones": ((1, 2, 4, 7),)},
 }
 
