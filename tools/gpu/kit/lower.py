@@ -49,13 +49,17 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     even_m, even_n, even_k = lm % plan.block_m == 0, ln % plan.block_n == 0, lk % plan.block_k == 0
     # stores always go to the unpadded output, so they are masked whenever the real shape is ragged
     store_even = m % plan.block_m == 0 and n % plan.block_n == 0
+    split = plan.split_k > 1
+    if split:
+        # every split covers K_SPLIT (a multiple of BLOCK_K); unmasked only when all are full
+        even_k = k % (plan.block_k * plan.split_k) == 0
     entry = f"qm_{plan.key()}_{'e' if even_m else 'r'}{'e' if even_n else 'r'}{'e' if even_k else 'r'}"
     am = "offs_m" if even_m else "offs_m % M"
     bn = "offs_n" if even_n else "offs_n % N"
     lines = [
         "@triton.jit",
         f"def {entry}(",
-        "    a_ptr, b_ptr, c_ptr, M, N, K, M_OUT, N_OUT,",
+        "    a_ptr, b_ptr, c_ptr, M, N, K, M_OUT, N_OUT, K_SPLIT,",
         "    stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,",
         "    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,",
         "):",
@@ -77,14 +81,19 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         "    a_ptrs = a_ptr + offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak",
         "    b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn",
         "    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
-        "    for _ in range(0, K // BLOCK_K):",
-        "        a = tl.load(a_ptrs)",
-        "        b = tl.load(b_ptrs)",
-        "        acc += tl.dot(a, b)",
-        "        a_ptrs += BLOCK_K * stride_ak",
-        "        b_ptrs += BLOCK_K * stride_bk",
     ]
-    if not even_k:
+    if split:
+        lines += _split_k_loop(even_k)
+    else:
+        lines += [
+            "    for _ in range(0, K // BLOCK_K):",
+            "        a = tl.load(a_ptrs)",
+            "        b = tl.load(b_ptrs)",
+            "        acc += tl.dot(a, b)",
+            "        a_ptrs += BLOCK_K * stride_ak",
+            "        b_ptrs += BLOCK_K * stride_bk",
+        ]
+    if not even_k and not split:
         lines += [
             "    k_rem = K % BLOCK_K",
             "    if k_rem > 0:",
@@ -92,11 +101,19 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
             "        b = tl.load(b_ptrs, mask=offs_k[:, None] < k_rem, other=0.0)",
             "        acc += tl.dot(a, b)",
         ]
+    if split:
+        # partial sums meet in an fp32 workspace (c_ptr); the runner zeroes it and casts it
+        lines += [
+            "    c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn",
+            "    tl.atomic_add(c_ptrs, acc, mask=(offs_m[:, None] < M_OUT) & (offs_n[None, :] < N_OUT))",
+        ]
     lines += [
         "    c = acc.to(c_ptr.dtype.element_ty)",
         "    c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn",
     ]
-    if store_even:
+    if split:
+        lines = lines[:-2]
+    elif store_even:
         lines.append("    tl.store(c_ptrs, c)")
     else:
         lines.append("    tl.store(c_ptrs, c, mask=(offs_m[:, None] < M_OUT) & (offs_n[None, :] < N_OUT))")
@@ -105,6 +122,30 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}
     consts["GROUP_M"] = plan.group_m
     return LoweredKernel(plan, entry, source, consts, pad_to)
+
+
+def _split_k_loop(even_k: bool) -> list[str]:
+    """The K loop of one split: blocks ``[k_lo, min(K, k_lo + K_SPLIT))`` of this program's split."""
+    lines = [
+        "    k_lo = tl.program_id(1) * K_SPLIT",
+        "    k_hi = tl.minimum(K, k_lo + K_SPLIT)",
+        "    a_ptrs += k_lo * stride_ak",
+        "    b_ptrs += k_lo * stride_bk",
+        "    for k in range(k_lo, k_hi, BLOCK_K):",
+    ]
+    if even_k:
+        lines += ["        a = tl.load(a_ptrs)", "        b = tl.load(b_ptrs)"]
+    else:
+        lines += [
+            "        a = tl.load(a_ptrs, mask=offs_k[None, :] < k_hi - k, other=0.0)",
+            "        b = tl.load(b_ptrs, mask=offs_k[:, None] < k_hi - k, other=0.0)",
+        ]
+    lines += [
+        "        acc += tl.dot(a, b)",
+        "        a_ptrs += BLOCK_K * stride_ak",
+        "        b_ptrs += BLOCK_K * stride_bk",
+    ]
+    return lines
 
 
 def lower_attention(plan: TilePlan, seq_len: int, head_dim: int, causal: bool) -> LoweredKernel:
@@ -200,4 +241,5 @@ def launch_summary(kernel: LoweredKernel) -> dict[str, Any]:
         "num_warps": kernel.plan.num_warps,
         "num_stages": kernel.plan.num_stages,
         "pad_to": list(kernel.pad_to) if kernel.pad_to else None,
+        "split_k": kernel.plan.split_k,
     }

@@ -40,6 +40,9 @@ class TilePlan:
     group_m: int = 8
     causal: CausalMode = "none"
     edge: EdgeMode = "mask"
+    split_k: int = 1
+    """GEMM only: CTAs that share one output tile, each over 1/split_k of K, summed with fp32
+    atomics into a workspace (for shapes with too few output tiles to fill the card)."""
 
     def validate(self) -> TilePlan:
         """Return self when the plan is well formed, else raise :class:`PlanError`."""
@@ -59,6 +62,10 @@ class TilePlan:
             raise PlanError(f"causal='{self.causal}'; allowed: none, split, mask_all")
         if self.edge not in ("mask", "pad"):
             raise PlanError(f"edge='{self.edge}'; allowed: mask, pad")
+        if self.split_k not in (1, 2, 4, 8, 16, 32):
+            raise PlanError(f"split_k={self.split_k}; allowed: 1, 2, 4, 8, 16, 32")
+        if self.split_k > 1 and (self.op != "gemm" or self.edge != "mask"):
+            raise PlanError("split_k > 1 needs a gemm plan with edge='mask'")
         if self.op == "gemm" and self.causal != "none":
             raise PlanError("causal applies to attention only; a gemm plan needs causal='none'")
         if self.op == "attention":
@@ -86,7 +93,8 @@ class TilePlan:
         """A short stable name, e.g. ``gemm_m128n256k64_s3w8g8_mask``."""
         base = f"{self.op}_m{self.block_m}n{self.block_n}k{self.block_k}_s{self.num_stages}w{self.num_warps}"
         if self.op == "gemm":
-            return f"{base}g{self.group_m}_{self.edge}"
+            split = f"_sk{self.split_k}" if self.split_k > 1 else ""
+            return f"{base}g{self.group_m}_{self.edge}{split}"
         return f"{base}_{self.causal}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -106,11 +114,20 @@ def safe_attention(head_dim: int, causal: bool) -> TilePlan:
     return TilePlan("attention", 64, 32, head_dim, 2, 4, causal="mask_all" if causal else "none")
 
 
+SM_COUNT = 132
+"""Streaming multiprocessors of an H100/H200 SXM: the CTA count a launch should reach."""
+
+
 def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
     """Candidate GEMM plans for an ``m x k`` by ``k x n`` product, best-first by prior belief.
 
-    Ragged shapes (any of m, n, k not a multiple of 16) also get ``edge='pad'`` variants.
+    Ragged shapes (any of m, n, k not a multiple of 16) also get ``edge='pad'`` variants. Skinny
+    products (``m <= 64``, the decode step) get :func:`skinny_space`; shapes whose 128x128 tiles
+    do not fill the card get split-K variants first.
     """
+    if m <= 64:
+        return skinny_space(m, n, k)
+    low = _cdiv(m, 128) * _cdiv(n, 128) < SM_COUNT
     ragged = any(x % 16 for x in (m, n, k))
     shapes = [
         (128, 256, 64, 3, 8),
@@ -127,11 +144,47 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
         shapes.insert(0, (128, 64, 64, 4, 4))
         shapes.insert(1, (64, 128, 64, 4, 4))
     plans: list[TilePlan] = []
+    if low:
+        for bm, bn, bk, stages, warps in [(128, 128, 64, 4, 8), (128, 64, 64, 4, 4), (64, 64, 64, 4, 4)]:
+            tiles = _cdiv(m, bm) * _cdiv(n, bn)
+            split = _split_for(tiles, k, bk)
+            if split > 1:
+                plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, 8, split_k=split).validate())
     for bm, bn, bk, stages, warps in shapes:
         edges: tuple[EdgeMode, ...] = ("mask", "pad") if ragged else ("mask",)
         for edge in edges:
             plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, 8, "none", edge).validate())
     return _unique(plans)
+
+
+def skinny_space(m: int, n: int, k: int) -> list[TilePlan]:
+    """Plans for ``m <= 64``: memory bound on B, so many CTAs (split-K) with deep K blocks."""
+    bm = 16 if m <= 16 else (32 if m <= 32 else 64)
+    plans: list[TilePlan] = []
+    for bn, bk, stages, warps in [(64, 256, 3, 4), (64, 128, 4, 4), (128, 128, 3, 4), (32, 256, 4, 4)]:
+        tiles = _cdiv(n, bn)
+        base = _split_for(tiles, k, bk)
+        for split in (base, base * 2):
+            if split <= 32 and split * bk <= k:
+                plan = TilePlan("gemm", bm, bn, bk, stages, warps, 1, split_k=max(split, 1))
+                try:
+                    plans.append(plan.validate())
+                except PlanError:
+                    continue
+    plans.append(TilePlan("gemm", bm, 64, 64, 4, 4, 1).validate())
+    return _unique(plans)
+
+
+def _cdiv(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+def _split_for(tiles: int, k: int, block_k: int) -> int:
+    """Smallest power-of-two split giving >= 2 CTAs per SM, at least 2 K blocks per split."""
+    split = 1
+    while tiles * split < 2 * SM_COUNT and split < 32 and k // (block_k * split * 2) >= 2:
+        split *= 2
+    return split
 
 
 def attention_space(head_dim: int, causal: bool) -> list[TilePlan]:

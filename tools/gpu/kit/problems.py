@@ -77,7 +77,48 @@ class GemmProblem:
         def bench(inputs: tuple[Any, ...], out: Any) -> Callable[[], object]:
             return lambda: torch.matmul(inputs[0], inputs[1], out=out)
 
-        return [Baseline("cublas", run, bench)]
+        bases = [Baseline("cublas", run, bench)]
+        if self.k % 8 or self.n % 8:
+            bases.append(self._padded_cublas())
+        return bases
+
+    def _padded_cublas(self) -> Baseline:
+        """What a user does with an odd shape: copy A and B into buffers whose leading dimensions
+        (K and N) are multiples of 8, call cuBLAS, copy the result out. Every copy is timed; the
+        zero padding is workspace made once (its contents never change)."""
+        import torch
+
+        kp, np_ = -(-self.k // 8) * 8, -(-self.n // 8) * 8
+        m, n, k = self.m, self.n, self.k
+
+        def padded(inputs: tuple[Any, ...], out: Any) -> Callable[[], object]:
+            a, b = inputs
+            pa = torch.zeros((m, kp), dtype=a.dtype, device=a.device)
+            pb = torch.zeros((kp, np_), dtype=b.dtype, device=b.device)
+            pc = torch.empty((m, np_), dtype=out.dtype, device=out.device)
+
+            def call() -> None:
+                pa[:, :k].copy_(a)
+                pb[:k, :n].copy_(b)
+                torch.matmul(pa, pb, out=pc)
+                out.copy_(pc[:, :n])
+
+            return call
+
+        def run(inputs: tuple[Any, ...], out: Any) -> None:
+            padded(inputs, out)()
+
+        return Baseline("cublas_pad8", run, padded)
+
+    @property
+    def bytes_moved(self) -> float:
+        """Bytes a GEMM must read and write at least: A, B and C once each (bf16)."""
+        return 2.0 * (self.m * self.k + self.k * self.n + self.m * self.n)
+
+    @property
+    def skinny(self) -> bool:
+        """The decode-step shape (M <= 64): bound by reading B, judged by bandwidth."""
+        return self.m <= 64
 
 
 @dataclass
@@ -104,6 +145,13 @@ class AttentionProblem:
     def flops(self) -> float:
         full = 4.0 * self.batch * self.heads * self.seq * self.seq * self.dim
         return full / 2 if self.causal else full
+
+    @property
+    def bytes_moved(self) -> float:
+        """Q, K, V read and O written once each (bf16)."""
+        return 2.0 * 4 * self.batch * self.heads * self.seq * self.dim
+
+    skinny = False
 
     def shape(self) -> dict[str, int | bool]:
         return {"B": self.batch, "H": self.heads, "S": self.seq, "D": self.dim, "causal": self.causal}

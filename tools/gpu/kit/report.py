@@ -11,6 +11,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     """A Markdown report: environment, measured peak, one row per candidate per problem."""
     env = results.get("env", {})
     peak = results.get("peak", {})
+    copy = results.get("copy_bandwidth", {})
     lines = [
         "# qimeng GPU kernel suite" + (" (dry run, CPU, tiny shapes)" if results.get("dry_run") else ""),
         "",
@@ -18,10 +19,17 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"- torch {env.get('torch')}, triton {env.get('triton')}, CUDA {env.get('cuda')}, "
         f"cuDNN {env.get('cudnn')}",
         f"- measured peak: {_num(peak.get('tflops'))} TFLOP/s ({peak.get('source', '')})",
+        f"- measured copy bandwidth: {_num(copy.get('gbs'))} GB/s ({copy.get('source', '')})",
         f"- wall time: {_num(results.get('wall_s'))} s",
         "",
-        "| problem | candidate | status | ms (median) | TFLOP/s | % peak | vs baselines |",
-        "|---|---|---|---:|---:|---:|---|",
+        "Every row was checked before timing and again on the timed buffers (each timed rep's",
+        "output, the last one element by element, then fresh inputs in place). Odd GEMM shapes",
+        "have two baselines: plain cuBLAS and cublas_pad8 (K and N padded to multiples of 8, copies",
+        "timed); `vs_best_baseline` is the ratio against the faster of the problem's baselines.",
+        "Skinny GEMMs (M <= 64) are memory bound: judge them by GB/s against the copy bandwidth.",
+        "",
+        "| problem | candidate | status | ms (median) | TFLOP/s | % peak | GB/s | % copy bw | vs baselines |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for problem in results.get("problems", []):
         for cand in problem.get("candidates", []):
@@ -30,7 +38,8 @@ def render_markdown(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {problem['name']} | {cand['name']} | {status[:120]} | "
                 f"{_num(cand.get('median_ms'), 4)} | {_num(cand.get('tflops'))} | "
-                f"{_num(_pct(cand.get('fraction_of_peak')))} | {ratios} |"
+                f"{_num(_pct(cand.get('fraction_of_peak')))} | {_num(cand.get('gbs'), 0)} | "
+                f"{_num(_pct(cand.get('fraction_of_copy_bw')))} | {ratios} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -68,7 +68,7 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
 
     fn = load_entry(kernel)
     plan = kernel.plan
-    pads: dict[tuple[int, int, int], tuple[Any, Any]] = {}
+    pads: dict[tuple[int, int, int], tuple[Any, Any]] = {}  # workspaces, input-independent
 
     def run(inputs: tuple[Any, ...], out: Any) -> None:
         a, b = inputs
@@ -89,12 +89,24 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
             a, b, lm, ln, lk = pa, pb, mp, np_, kp
         else:
             lm, ln, lk = m, n, k
-        grid = (math.ceil(lm / plan.block_m) * math.ceil(ln / plan.block_n),)
-        fn[grid](
-            a, b, out, lm, ln, lk, m, n,
-            a.stride(0), a.stride(1), b.stride(0), b.stride(1), out.stride(0), out.stride(1),
+        tiles = math.ceil(lm / plan.block_m) * math.ceil(ln / plan.block_n)
+        if plan.split_k > 1:
+            # split-K partial sums meet in an fp32 workspace, zeroed before and cast after
+            key = (-1, m, n)
+            if key not in pads:
+                pads[key] = (torch.empty((m, n), dtype=torch.float32, device=out.device), None)
+            target = pads[key][0]
+            target.zero_()
+            k_split = math.ceil(math.ceil(lk / plan.block_k) / plan.split_k) * plan.block_k
+        else:
+            target, k_split = out, lk
+        fn[(tiles, plan.split_k)](
+            a, b, target, lm, ln, lk, m, n, k_split,
+            a.stride(0), a.stride(1), b.stride(0), b.stride(1), target.stride(0), target.stride(1),
             num_warps=plan.num_warps, num_stages=plan.num_stages, **kernel.constexprs,
         )  # fmt: skip
+        if plan.split_k > 1:
+            out.copy_(target)
 
     return run
 

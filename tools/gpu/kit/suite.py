@@ -15,19 +15,17 @@ import platform
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
-from .checking import check_runner
+from . import integrity  # noqa: F401  (records the evaluator's originals before any candidate)
 from .lower import launch_summary, lower_attention, lower_gemm
 from .plan import SAFE_GEMM, attention_space, gemm_space, safe_attention
 from .problems import AttentionProblem, GemmProblem, Problem
 from .report import SCHEMA, render_markdown
 from .runtime import attention_runner, gemm_runner, triton_missing, triton_version
-from .timing import judge, tflops, time_call
-
-SEEDS = [1234, 98765]
+from .timing import measure_copy_bandwidth, tflops, time_call
+from .verdict import SEEDS, evaluate
 
 
 def _log(msg: str) -> None:
@@ -64,32 +62,6 @@ def environment(device: str) -> dict[str, Any]:
     return env
 
 
-def evaluate(
-    problem: Problem, name: str, kind: str, run: Any, bench: Any, peak: float | None, reps: int
-) -> dict[str, Any]:
-    """Check then time one candidate; every failure becomes a recorded, rejected row."""
-    row: dict[str, Any] = {"name": name, "kind": kind, "accepted": False}
-    try:
-        check = check_runner(run, problem.make_inputs, problem.reference, problem.make_output, SEEDS)
-        row["check"] = check.as_dict()
-        if not check.ok:
-            row["reason"] = f"check {check.status}: {check.reason}"[:500]
-            return row
-        inputs = problem.make_inputs(SEEDS[0] + 31)
-        out = problem.make_output()
-        timing = time_call(bench(inputs, out), problem.device, reps=reps, warmup=3)
-        row["timing"] = timing.as_dict()
-        row["median_ms"] = timing.median_ms
-        row["tflops"] = tflops(problem.flops, timing.median_ms)
-        ok, reason = judge(timing, problem.flops, peak)
-        row["accepted"], row["reason"] = ok, reason
-        if peak:
-            row["fraction_of_peak"] = row["tflops"] / peak
-    except Exception as exc:  # recorded and the suite goes on
-        row["reason"] = "error: " + traceback.format_exception_only(type(exc), exc)[-1].strip()[:800]
-    return row
-
-
 def measure_peak(device: str, size: int, reps: int) -> dict[str, Any]:
     """Best cuBLAS bf16 rate at ``size``^3 (min over reps), the suite's roofline."""
     problem = GemmProblem(size, size, size, device)
@@ -106,7 +78,13 @@ def measure_peak(device: str, size: int, reps: int) -> dict[str, Any]:
 
 
 def run_problem(
-    problem: Problem, peak: float | None, reps: int, budget_s: float, max_plans: int, quick_reps: int
+    problem: Problem,
+    peak: float | None,
+    reps: int,
+    budget_s: float,
+    max_plans: int,
+    quick_reps: int,
+    copy_gbs: float | None = None,
 ) -> dict[str, Any]:
     """Baselines and the tuned Triton kernel for one problem, with ratios."""
     from .tuner import tune
@@ -116,7 +94,7 @@ def run_problem(
     record["flops"] = problem.flops
     cands: list[dict[str, Any]] = []
     for base in problem.baselines():
-        row = evaluate(problem, base.name, "baseline", base.run, base.bench, peak, reps)
+        row = evaluate(problem, base.name, "baseline", base.run, base.bench, peak, reps, copy_gbs)
         _log(f"  {base.name:10s} {row.get('median_ms')} ms  {row.get('tflops')} TF  {row.get('reason', '')}")
         cands.append(row)
     missing = triton_missing()
@@ -150,7 +128,7 @@ def run_problem(
             def bench(inputs: tuple[Any, ...], out: Any) -> Any:
                 return lambda: runner(inputs, out)
 
-            row = evaluate(problem, "triton_tuned", "tuned", runner, bench, peak, reps)
+            row = evaluate(problem, "triton_tuned", "tuned", runner, bench, peak, reps, copy_gbs)
             row["plan"] = launch_summary(result.kernel)
             cands.append(row)
             _log(f"  triton     {row.get('median_ms')} ms  {row.get('tflops')} TF  {result.plan}")
@@ -160,6 +138,10 @@ def run_problem(
             cand["ratios"] = {
                 f"vs_{k}": v / cand["median_ms"] for k, v in base_ms.items() if k != cand["name"]
             }
+            if cand["kind"] == "tuned" and base_ms:
+                best = min(base_ms, key=lambda k: base_ms[k])
+                cand["ratios"]["vs_best_baseline"] = base_ms[best] / cand["median_ms"]
+                record["best_baseline"] = best
     record["candidates"] = cands
     return record
 
@@ -167,12 +149,15 @@ def run_problem(
 def problems_for(device: str, dry_run: bool) -> tuple[list[Problem], int]:
     """The suite's problems and the peak-measurement size."""
     if dry_run:
-        gemms = [(64, 64, 64), (33, 65, 47)]
+        gemms = [(64, 64, 64), (33, 65, 47), (4, 96, 128)]
         attns = [(1, 2, 64, 16, False), (1, 2, 80, 32, True)]
         peak_size = 128
     else:
-        gemms = [(4096, 4096, 4096), (8192, 8192, 8192), (4097, 4095, 4099), (1000, 1000, 1000)]
+        gemms = [(4096, 4096, 4096), (8192, 8192, 8192), (4096, 14336, 4096), (4097, 4095, 4099)]
+        gemms += [(1000, 1000, 1000), (1024, 1024, 1024)]
+        gemms += [(m, n, k) for m in (1, 16, 64) for n, k in ((4096, 4096), (14336, 4096), (4096, 14336))]
         attns = [(4, 16, s, d, c) for s in (1024, 4096) for d in (64, 128) for c in (False, True)]
+        attns += [(1, 16, 16384, d, c) for d in (64, 128) for c in (False, True)]
         peak_size = 8192
     probs: list[Problem] = [GemmProblem(m, n, k, device) for m, n, k in gemms]
     probs += [AttentionProblem(b, h, s, d, c, device) for b, h, s, d, c in attns]
@@ -206,11 +191,14 @@ def main(argv: list[str] | None = None) -> int:
     results["peak"] = measure_peak(device, peak_size, reps=max(args.reps, 10))
     _log(f"peak: {results['peak']}")
     peak = float(results["peak"]["tflops"])
+    results["copy_bandwidth"] = measure_copy_bandwidth(device)
+    _log(f"copy bandwidth: {results['copy_bandwidth']}")
+    copy_gbs = float(results["copy_bandwidth"]["gbs"])
     results["problems"] = []
     for problem in probs:
         budget = args.budget_s if problem.op == "attention" else args.budget_s * 1.4
         results["problems"].append(
-            run_problem(problem, peak, args.reps, budget, args.max_plans, max(5, args.reps // 5))
+            run_problem(problem, peak, args.reps, budget, args.max_plans, max(5, args.reps // 5), copy_gbs)
         )
         results["wall_s"] = time.time() - t0
         _write(args.outdir, results)
