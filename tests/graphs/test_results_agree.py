@@ -22,7 +22,6 @@ from agents.top.state import HwOutcome, SwOutcome
 from graphs.hw import design_block
 from graphs.session import Session
 from graphs.sw import design_kernel
-from graphs.workers import build_accelerator
 from tools.evidence import Check, DesignResult, Evidence, design_status
 
 SPEC = "module top(input [3:0] a, input [3:0] b, output [3:0] y); y is the sum of a and b modulo 16."
@@ -156,10 +155,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Any]]
             ),
         )
     )
-    out.append(("accelerator", build_accelerator(2, 4, str(root))))
     # the co-design thread publishes HwOutcome (accelerators) and SwOutcome (the GEMM on each model)
     for request in (
-        "dot-product accelerator with lanes 2 under a budget of 1500 cells and the GEMM kernel 2x2x2 that uses it",
+        "dot-product accelerator with lanes 1, 2 of 4-bit elements under a budget of 400 cells and the GEMM kernel 2x2x2 that uses it",
     ):
         session = Session(root)
         try:
