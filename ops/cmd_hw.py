@@ -1,4 +1,5 @@
-"""``qimeng hw check`` and ``qimeng hw synth``: the hardware checkers from the command line."""
+"""``qimeng hw check`` and ``qimeng hw synth``: the hardware checkers from the command line
+(differential simulation, formal equivalence, a user's cocotb tests, synthesis)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import typer
 from rich.console import Console
 
 from tools.errors import UsageError
-from tools.hdl import PythonRef, VerilogRef, diff_check, formal_check, synth
+from tools.evidence import Check
+from tools.hdl import DiffReport, PythonRef, VerilogRef, diff_check, formal_check, synth
+from tools.hdl.cocotb_run import COCOTB_SIMULATORS, CocotbReport, run_cocotb
 from tools.userfile import read_user_text
 
 app = typer.Typer(help="Check and measure hardware designs (Verilog).", no_args_is_help=True)
@@ -24,7 +27,18 @@ def _read(path: Path, what: str) -> str:
 @app.command()
 def check(
     candidate: Annotated[Path, typer.Argument(help="Candidate Verilog file.")],
-    ref: Annotated[Path, typer.Option("--ref", help="Reference: Verilog (.v/.sv) or a Python model (.py).")],
+    ref: Annotated[
+        Path | None, typer.Option("--ref", help="Reference: Verilog (.v/.sv) or a Python model (.py).")
+    ] = None,
+    tests: Annotated[
+        Path | None,
+        typer.Option(
+            "--tests",
+            help="A cocotb (2.x) test module to run on the candidate; the .py and .json files "
+            "beside it are there too (e.g. a model it imports).",
+        ),
+    ] = None,
+    sim: Annotated[str, typer.Option("--sim", help="Simulator for --tests: icarus or verilator.")] = "icarus",
     top: Annotated[str | None, typer.Option(help="Candidate top module (default: auto).")] = None,
     formal: Annotated[
         bool, typer.Option("--formal", help="Also prove equivalence with Yosys (Verilog refs).")
@@ -34,7 +48,8 @@ def check(
     sequences: Annotated[int, typer.Option(help="Sequences per seed.")] = 6,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Differential check of CANDIDATE against --ref; exit 0 only when equivalent, 1 otherwise.
+    """Check CANDIDATE against --ref (differential simulation) and/or with a cocotb test module
+    (--tests); exit 0 only when every check passed, 1 otherwise.
 
     Examples:
 
@@ -43,38 +58,97 @@ def check(
       qimeng hw check counter.v --ref counter_model.py --seeds 1,2,3,4 --json
 
       qimeng hw check fsm.v --ref fsm_ref.sv --top fsm --formal
+
+      qimeng hw check counter.v --tests test_counter.py --sim verilator
     """
+    if ref is None and tests is None:
+        raise UsageError("give --ref (a reference to compare with), --tests (a cocotb test module), or both")
     try:
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     except ValueError:
         raise UsageError(f"--seeds takes comma-separated integers, got '{seeds}'") from None
+    simulator = next((s for s in COCOTB_SIMULATORS if s == sim), None)
+    if simulator is None:
+        raise UsageError(f"--sim must be one of {', '.join(COCOTB_SIMULATORS)}, got '{sim}'")
     cand_src = _read(candidate, "candidate")
-    ref_src = _read(ref, "reference")
-    if ref.suffix not in (".v", ".sv", ".py"):
-        raise UsageError(f"reference {ref} must end in .v, .sv (Verilog) or .py (Python model)")
-    reference = PythonRef(source=ref_src) if ref.suffix == ".py" else VerilogRef(source=ref_src)
-    with _err.status("simulating candidate and reference ..."):
-        report = diff_check(cand_src, reference, top=top, seeds=seed_list, cycles=cycles, sequences=sequences)
-    checks = [report.to_check()]
-    if formal:
-        if isinstance(reference, PythonRef):
-            _err.print("--formal needs a Verilog reference; skipped")
-        else:
-            with _err.status("proving equivalence with yosys ..."):
-                checks.append(formal_check(cand_src, ref_src, top=top))
-    ok = report.verdict == "pass" and all(c.status == "pass" for c in checks[1:])
+    report: DiffReport | None = None
+    checks: list[Check] = []
+    if ref is not None:
+        ref_src = _read(ref, "reference")
+        if ref.suffix not in (".v", ".sv", ".py"):
+            raise UsageError(f"reference {ref} must end in .v, .sv (Verilog) or .py (Python model)")
+        reference = PythonRef(source=ref_src) if ref.suffix == ".py" else VerilogRef(source=ref_src)
+        with _err.status("simulating candidate and reference ..."):
+            report = diff_check(
+                cand_src, reference, top=top, seeds=seed_list, cycles=cycles, sequences=sequences
+            )
+        checks.append(report.to_check())
+        if formal:
+            if isinstance(reference, PythonRef):
+                _err.print("--formal needs a Verilog reference; skipped")
+            else:
+                with _err.status("proving equivalence with yosys ..."):
+                    checks.append(formal_check(cand_src, ref_src, top=top))
+    cocotb: CocotbReport | None = None
+    if tests is not None:
+        module, test_src, support = _test_module(tests)
+        with _err.status(f"running cocotb tests on {sim} ..."):
+            cocotb = run_cocotb(
+                cand_src, test_src, module=module, top=top, support=support, simulator=simulator
+            )
+        checks.append(cocotb.to_check())
+    ok = all(c.status == "pass" for c in checks)
     if as_json:
         typer.echo(
             json.dumps(
-                {"equivalent": ok, "report": report.model_dump(), "checks": [c.model_dump() for c in checks]},
+                {
+                    "passed": ok,
+                    "equivalent": report.verdict == "pass" if report else None,
+                    "report": report.model_dump() if report else None,
+                    "cocotb": cocotb.model_dump() if cocotb else None,
+                    "checks": [c.model_dump() for c in checks],
+                },
                 indent=2,
             )
         )
-    else:
+        raise typer.Exit(0 if ok else 1)
+    if report is not None:
         typer.echo(report.feedback())
-        for c in checks[1:]:
+    for c in checks:
+        if c.name == "formal":
             typer.echo(f"Formal: {c.status.upper()} - {c.summary}")
+    if cocotb is not None:
+        typer.echo(f"cocotb ({cocotb.simulator}): {checks[-1].status.upper()} - {checks[-1].summary}")
+        for t in cocotb.tests:
+            typer.echo(
+                f"  {t.status.upper():<4} {t.name}" + (f": {t.message.splitlines()[0]}" if t.message else "")
+            )
+        if checks[-1].status != "pass" and not cocotb.tests:
+            typer.echo("\n".join(f"  {line}" for line in cocotb.log_tail[-10:]))
     raise typer.Exit(0 if ok else 1)
+
+
+MAX_SUPPORT_FILES = 32
+
+
+def _test_module(path: Path) -> tuple[str, str, dict[str, str]]:
+    """The test module's name and source, and the .py/.json files beside it."""
+    if path.suffix != ".py":
+        raise UsageError(f"--tests {path} must be a Python file (a cocotb test module)")
+    source = _read(path, "test module")
+    siblings = sorted(
+        p for p in path.resolve().parent.iterdir() if p.suffix in (".py", ".json") and p.name != path.name
+    )
+    if len(siblings) > MAX_SUPPORT_FILES:
+        raise UsageError(
+            f"the folder of {path} holds {len(siblings)} .py/.json files; at most {MAX_SUPPORT_FILES} "
+            "are copied beside a test module: put it in a folder of its own"
+        )
+    return (
+        path.stem,
+        source,
+        {p.name: _read(p, "file beside the test module") for p in siblings if p.is_file()},
+    )
 
 
 @app.command(name="synth")
