@@ -111,9 +111,11 @@ def accounting_check(
 ) -> Check:
     """``pass`` when the interpretation (or a directed test that ran on the design: ``tested``, the
     examples' words) uses every fact of the text; ``fail`` lists the rest.
-    Without a structured interpretation (an LLM tester reads the text itself) the check is
-    ``skipped``: there are no words to match."""
-    if interp is None or interp.by.startswith("llm:"):
+    Without an account of the reading (an LLM tester that listed none: only the header's readings)
+    the check is ``skipped``: there are no words to match."""
+    if interp is None or (
+        interp.by.startswith("llm:") and all(r.source == "header" for r in interp.readings)
+    ):
         return Check(
             name="accounting",
             tool="qimeng",

@@ -9,6 +9,7 @@ asks); other unstated parameters are shown as '(assumed)'.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,6 +122,36 @@ def interpret(
                 conflicts.append(f"'{edge.group(0)}' ({gen.name} works on the clock's rising edge)")
     interp = Interpretation(by=f"offline:{gen.name}", readings=readings)
     return Understanding(interpretation=interp, params=params, missing=missing, conflicts=conflicts)
+
+
+def tester_readings(answer: str, text: str) -> list[Reading]:
+    """An LLM tester's own account of how it read ``text``: the ```json list in its ``answer`` of
+    ``{"name", "value", "words"}``. A reading whose words are not in the text counts as assumed
+    (a model cannot claim the spec says what it does not). No list, or one that is not valid JSON,
+    gives no readings (the accounting is then skipped, not passed)."""
+    block = re.search(r"```json[^\n]*\n(.*?)```", answer, re.S | re.I)
+    if block is None:
+        return []
+    try:
+        items = json.loads(block.group(1))
+    except json.JSONDecodeError:
+        return []
+    flat = " ".join(text.split()).lower()
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        words = " ".join(str(item.get("words") or "").split())
+        said = bool(words) and words.lower() in flat
+        out.append(
+            Reading(
+                name=item["name"],
+                value=item.get("value"),
+                source="text" if said else "assumed",
+                words=words if said else "",
+            )
+        )
+    return out
 
 
 def _edge(words: str) -> str:

@@ -283,6 +283,8 @@ class HwNodes:
         evidence.sources = [Source.model_validate(x) for x in state.get("sources", [])]
         if req is not None:
             evidence.interpretation = req.interpretation.model_copy(deep=True) if req.interpretation else None
+            if evidence.interpretation is not None and ref is not None and ref.readings:
+                evidence.interpretation.readings += ref.readings  # an LLM tester's own account
             if final is not None:
                 ran = any(c.name == "directed" and c.status == "pass" for c in evidence.checks)
                 tested = tested_words(req.text, req.interface) if ran else []

@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 import jinja2
 
 from agents.hw.binding import Design
+from agents.hw.interpretation import tester_readings
 from agents.hw.offline import design_request, variants
 from agents.hw.request import HwRequest
 from agents.hw.state import Candidate, Reference
@@ -154,9 +155,12 @@ class LlmTester:
     def reference(self, req: HwRequest, feedback: str | None = None) -> Reference:
         """Ask for ``class Model``; the interface (if the request gives one) is enforced by the checker."""
         prompt = render("tester", request=req.text, interface=_iface_text(req), feedback=feedback or "")
-        source = _code(str(self.client.invoke(prompt, agent="hw.tester").content), "python|py")
+        answer = str(self.client.invoke(prompt, agent="hw.tester").content)
+        source = _code(answer, "python|py")
         ports = req.interface.ports if req.interface else []
-        return Reference(source=source, origin="llm:tester", ports=ports)
+        return Reference(
+            source=source, origin="llm:tester", ports=ports, readings=tester_readings(answer, req.text)
+        )
 
 
 class LlmJudge:

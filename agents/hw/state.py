@@ -10,7 +10,7 @@ from agents.hw.binding import ResetInfo
 from agents.hw.design import HwDesign
 from agents.hw.interface import Port
 from agents.hw.request import HwRequest
-from tools.evidence import Attempt
+from tools.evidence import Attempt, Reading
 
 
 class Candidate(BaseModel):
@@ -37,6 +37,9 @@ class Reference(BaseModel):
     ports: list[Port] = Field(default_factory=list, description="Interface the candidate must have.")
     clock: str | None = None
     reset: ResetInfo | None = None
+    readings: list[Reading] = Field(
+        default_factory=list, description="How the tester read the spec (an LLM tester's own account)."
+    )
 
 
 class HwState(TypedDict, total=False):

@@ -49,3 +49,28 @@ def test_an_llm_answer_with_the_wrong_interface_is_rejected_and_the_judge_is_rec
         ("module", "top", "header"),
         ("a", "input 4", "header"),
     ]
+
+
+def _with_account(words: str) -> str:
+    return MODEL + '\n```json\n[{"name": "modulus", "value": 16, "words": "' + words + '"}]\n```'
+
+
+def test_the_llm_testers_account_of_the_spec_is_checked_like_the_offline_reading(
+    llm_server: ScriptedLLMServer, llm_client: LLMClient, tmp_path: Path
+) -> None:
+    for reply in (FIXED, _with_account("modulo 16")):
+        llm_server.reply_text(reply)
+    out = design_block(SPEC, roles=build_roles(llm_client).hw, samples=1, run_root=tmp_path)
+    assert out.status == "verified"
+    interp = out.evidence.interpretation
+    assert interp is not None and ("modulus", 16, "text", "modulo 16") in [
+        (r.name, r.value, r.source, r.words) for r in interp.readings
+    ]
+    assert next(c for c in out.evidence.checks if c.name == "accounting").status == "pass"
+    # words the spec does not hold are an assumption, and the spec's 16 is then unused
+    for reply in (FIXED, _with_account("modulo 32")):
+        llm_server.reply_text(reply)
+    out = design_block(SPEC, roles=build_roles(llm_client).hw, samples=1, run_root=tmp_path)
+    assert out.status == "failed"
+    accounting = next(c for c in out.evidence.checks if c.name == "accounting")
+    assert accounting.status == "fail" and "'16'" in accounting.summary
