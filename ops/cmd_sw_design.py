@@ -103,6 +103,8 @@ def _print(result: SwDesign) -> None:
     for check in result.evidence.checks:
         table.add_row(check.name, check.status, check.summary)
     Console().print(table)
+    if result.evidence.interpretation is not None:
+        Console().print(result.evidence.interpretation.summary(), markup=False)
     timing = result.timing
     if timing:
         speed = f"{timing.gflops:.2f} GFLOP/s" if timing.gflops else f"{timing.gbs or 0:.2f} GB/s"
