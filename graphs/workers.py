@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 from langgraph.runtime import Runtime
 
 from agents.codesign.accelerator import AcceleratorResult, accelerator_spec
-from agents.codesign.kernel import KernelResult, run_gemm
-from agents.codesign.request import CodesignRequest
+from agents.codesign.kernel import KernelResult
+from agents.codesign.offload import OffloadRun
 from agents.hw.nodes import Roles
 from agents.roles import HW_AGENTS, SW_AGENTS, AgentRoles, build_roles
+from agents.scenarios import get_scenario
 from agents.sw.design import SwDesign
 from agents.top.events import emit
 from agents.top.nodes import QimengContext
@@ -106,23 +107,30 @@ def hw_worker(inp: WorkerInput, runtime: Runtime[QimengContext]) -> QimengState:
 
 
 def sw_worker(inp: WorkerInput, runtime: Runtime[QimengContext]) -> QimengState:
-    """Run the software agent on one task: the GEMM on an accelerator model, or a kernel for a target
-    (with the thread's roles; its artifacts go to the thread's run directory)."""
+    """Run the software agent on one task: on a hardware model its scenario runs it (the GEMM on an
+    accelerator, a kernel offloading to a unit), else a kernel for a target (with the thread's roles;
+    its artifacts go to the thread's run directory)."""
     task = Task.model_validate(inp["task"])
     details = inp["details"]
     hardware = inp.get("hardware")
     roles = _roles(inp, runtime)
 
     def work(t: Task) -> SwOutcome:
-        design: KernelResult | SwDesign
-        if hardware is not None:
-            req = CodesignRequest.model_validate(details)
+        design: KernelResult | OffloadRun | SwDesign
+        part = inp.get("part")
+        if hardware is not None and part is not None and part.scenario:
             workdir = Path(inp["run_root"]) / "cosim" / t.id
             workdir.mkdir(parents=True, exist_ok=True)
-            design = run_gemm(hardware, req, workdir, seed=1)
-        else:
+            design = get_scenario(part.scenario).run_on(t, hardware, part, workdir)
+        else:  # a kernel for a target (in a free-form plan, after the hardware it waits for)
             target = t.constraints.target or "x86_64"
-            design = design_kernel(t.spec, target=target, roles=roles.sw, run_root=inp["run_root"])
+            design = design_kernel(
+                t.spec,
+                target=target,
+                roles=roles.sw,
+                run_root=inp["run_root"],
+                budget=t.constraints.tuning or 6,
+            )
         return SwOutcome(task=t.id, round=inp["round"], design=design)
 
     payload = [

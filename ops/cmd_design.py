@@ -37,18 +37,22 @@ def describe_event(mode: str, chunk: Any) -> str | None:
 
 
 def print_report(summary: dict[str, Any]) -> None:
-    """The final report, briefly: status, choice, why, cost, where the files are."""
+    """The final report, briefly: status, each part of the request (done, failed or refused, with its
+    choice and why), cost, where the files are."""
     out.print(f"[bold]status:[/] {summary['status']}  ({summary.get('stop_reason') or 'done'})")
-    if summary.get("kind") == "codesign":
-        out.print(f"[bold]chosen:[/] {summary.get('chosen')} lanes")
-        for line in summary.get("reasons", []):
-            out.print(f"  - {line}")
+    for part in summary.get("parts", []):
+        served = part.get("scenario") or "refused"
+        line = f"[bold]{part['part']}[/] ({served}): {part['status']}"
+        if part.get("chosen"):
+            line += f", chose {part['chosen']}"
+        out.print(f"{line} - {part['text']}")
+        for reason in part.get("reasons", [])[:8] if part["status"] != "refused" else [part["why"]]:
+            out.print(f"  - {reason}")
     for r in summary.get("results", []):
         out.print(f"  - {r['task']}: {r.get('status')}")
     out.print(f"[bold]cost:[/] {summary['tool_s']} s tool time, {summary['tokens']} LLM tokens")
     out.print(
-        f"[bold]report:[/] {summary['report']}"
-        + (f"  plot: {summary['plot']}" if summary.get("plot") else "")
+        f"[bold]report:[/] {summary['report']}" + "".join(f"  plot: {p}" for p in summary.get("plots", []))
     )
 
 
@@ -88,6 +92,12 @@ def design_cmd(
       qimeng design "8-bit counter with sync reset" --offline
 
       qimeng design "softmax kernel for riscv64" --offline
+
+      qimeng design "an 8-bit up counter with enable, and a layernorm kernel rows=64 cols=512 for aarch64" --offline
+
+      qimeng design "softmax rows=64 cols=512 on every served target" --offline
+
+      qimeng design "an 8-bit popcount unit that a popcount kernel offloads to, at least 2x faster" --offline
 
       qimeng design "dot-product accelerator with lanes 4,8,16 under an area budget of 6000 cells
       and the GEMM kernel 8x20x8 that uses it" --offline --thread demo1

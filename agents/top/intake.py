@@ -1,7 +1,10 @@
-"""Intake: read a free-text request, decide what kind of work it is, and catch bad requests early.
+"""Intake: read a free-text request, split it into parts, match each part to a scenario, and catch
+bad requests early.
 
 ``classify(text)`` is the pure part (testable alone); :func:`intake_node` is the graph node, which
 asks the user (LangGraph ``interrupt``) to clarify an empty request or one that matches nothing.
+A compound request ("an 8-bit counter ..., and a layernorm kernel ... for aarch64") becomes one part
+per request; a part no scenario serves is kept, named as refused with the readers' reasons.
 """
 
 from __future__ import annotations
@@ -12,41 +15,28 @@ from typing import Any
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
-from agents.codesign.request import is_codesign, read_codesign_request
+from agents import scenarios  # the module, not its names: agents.scenarios imports agents.top.state
 from agents.hw.interpretation import Underspecified
 from agents.hw.request import read_request
 from agents.sw.request import parse_request
 from agents.top.events import emit
-from agents.top.state import Kind, QimengState
+from agents.top.state import Kind, Part, QimengState
 from tools.errors import QimengError, UsageError
-from tools.targets import TARGETS
 
-_ALIASES = {"x86-64": "x86_64", "amd64": "x86_64", "arm64": "aarch64", "rv64": "riscv64", "risc-v": "riscv64"}
-# ISAs people ask for that we do not build for: named so the error can say so instead of ignoring them.
-_OTHER_ISAS = (
-    "mips",
-    "sparc",
-    "powerpc",
-    "ppc64",
-    "ppc",
-    "s390x",
-    "loongarch",
-    "ia64",
-    "armv7",
-    "avr",
-    "xtensa",
-)
-_SW_WORDS = re.compile(r"\b(kernel|kernels|simd|vectori[sz]ed|rvv|neon|avx|fp32)\b", re.I)
+# Where a request joins two requests. Strong joins (';', ', and', ', plus', 'and also') always split,
+# and a piece no scenario serves is refused; a weak join ('and' before an article) splits only when
+# every piece is served ("a FIFO with a full flag and an empty flag" stays one block).
+_STRONG = re.compile(r"\s*(?:;|,\s*(?:and|plus)\s+|\band also\b)\s*", re.I)
+_WEAK = re.compile(r"\s+and\s+(?=(?:a|an|the)\s)", re.I)
 
 
 class Intake(BaseModel):
     """What intake found in the request."""
 
-    kind: Kind = Field(description="hw, sw or codesign.")
+    kind: Kind = Field(description="The single part's kind (hw, sw, codesign), 'compound' or 'free-form'.")
     target: str | None = Field(None, description="Target ISA named in the request (software).")
-    details: dict[str, Any] = Field(
-        default_factory=dict, description="Parsed parameters (co-design request)."
-    )
+    details: dict[str, Any] = Field(default_factory=dict, description="The single part's details.")
+    parts: list[Part] = Field(default_factory=list, description="The request's parts, in order.")
 
 
 class Unclear(QimengError):
@@ -58,61 +48,83 @@ class Unclear(QimengError):
         self.keeps_request = keeps_request
 
 
-def find_target(text: str) -> str | None:
-    """The target ISA the request names, if any.
+def _why_not(text: str) -> str:
+    """What the hardware and software readers said about ``text`` (both refused it)."""
+    why = []
+    for label, read in (("as hardware", read_request), ("as software", parse_request)):
+        try:
+            read(text)
+        except UsageError as exc:
+            why.append(f"{label}: {str(exc).splitlines()[0]}")
+    return "; ".join(why) or "no scenario serves it (both readers accept it, no scenario claims it)"
+
+
+def _part(idx: int, text: str, free_form: bool) -> Part:
+    found = scenarios.match(text)
+    if found is not None:
+        return Part(id=f"p{idx}", text=text, scenario=found[0], details=found[1])
+    if free_form:  # the LLM planner decomposes it
+        return Part(id=f"p{idx}", text=text)
+    return Part(id=f"p{idx}", text=text, refused=_why_not(text))
+
+
+def _pieces(text: str) -> list[str]:
+    return [p.strip(" ,.") for p in text if p.strip(" ,.")]
+
+
+def _split_weak(piece: str) -> list[str]:
+    """``piece`` split at weak joins when a scenario serves every sub-piece, else ``[piece]``."""
+    subs = _pieces(_WEAK.split(piece))
+    if len(subs) > 1 and all(scenarios.match(s) is not None for s in subs):
+        return subs
+    return [piece]
+
+
+def split_parts(text: str, free_form: bool = False) -> list[Part]:
+    """The parts of ``text``: one when a co-design scenario serves the whole text; else one per piece
+    between joins (see ``_STRONG`` and ``_WEAK``), each matched to a scenario or refused with why.
+    ``free_form`` (LLM mode) keeps a single unserved request for the LLM planner.
 
     Raises:
-        UsageError: for an ISA qimeng does not target (the message lists the known ones).
+        UsageError: a scenario recognised a piece but a value in it is out of range.
     """
-    low = text.lower()
-    for name in TARGETS:
-        if re.search(rf"\b{re.escape(name)}\b", low):
-            return name
-    for alias, name in _ALIASES.items():
-        if re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", low):
-            return name
-    for other in _OTHER_ISAS:
-        if re.search(rf"\b{other}\b", low):
-            raise UsageError(f"unsupported target '{other}'; known targets: {', '.join(sorted(TARGETS))}")
-    return None
+    whole = scenarios.match(text)
+    if whole is not None and scenarios.SCENARIOS[whole[0]].kind == "codesign":
+        return [Part(id="p1", text=text, scenario=whole[0], details=whole[1])]
+    pieces = [sub for piece in _pieces(_STRONG.split(text)) for sub in _split_weak(piece)]
+    if len(pieces) > 1:
+        parts = [_part(i, p, free_form=False) for i, p in enumerate(pieces, 1)]
+        if any(p.scenario for p in parts):
+            return parts
+    return [_part(1, text, free_form)]
 
 
-def classify(text: str) -> Intake:
-    """Decide whether ``text`` asks for hardware, software, or both (co-design).
+def classify(text: str, free_form: bool = False) -> Intake:
+    """Split ``text`` into parts and match each to a scenario; ``free_form`` (LLM mode) keeps a
+    request no scenario serves for the LLM planner instead of asking.
 
     Raises:
-        Unclear: empty text, or nothing in the hardware or software library matches it.
-        UsageError: an unsupported target or an out-of-range co-design parameter.
+        Unclear: empty text, or (offline) nothing in the text matches a scenario.
+        UsageError: an unsupported target or an out-of-range parameter.
     """
     if not text.strip():
         raise Unclear(
             "the request is empty; what should I design? e.g. '8-bit counter with sync reset', "
             "'softmax kernel for riscv64', or 'dot-product accelerator under 6000 cells and the GEMM kernel that uses it'"
         )
-    target = find_target(text)
-    if is_codesign(text):
-        req = read_codesign_request(text)
-        return Intake(kind="codesign", target=target, details=req.model_dump())
-    sw_error = hw_error = ""
-    try:
-        parse_request(text)
-        sw_ok = True
-    except UsageError as exc:
-        sw_ok, sw_error = False, str(exc)
-    try:
-        read_request(text)
-        hw_ok = True
-    except UsageError as exc:
-        hw_ok, hw_error = False, str(exc)
-    if sw_ok and (target is not None or _SW_WORDS.search(text) or not hw_ok):
-        return Intake(kind="sw", target=target or "x86_64")
-    if hw_ok:
-        return Intake(kind="hw", target=target)
-    raise Unclear(
-        f"I could not tell what to build from {text.strip()!r}.\n"
-        f"As hardware: {hw_error.splitlines()[0]}\nAs software: {sw_error}\n"
-        "Please rephrase, naming a circuit or a kernel (and a target)."
-    )
+    target = scenarios.find_target(text)
+    parts = split_parts(text, free_form)
+    if all(p.refused for p in parts):
+        why = "\n".join(f"{p.text!r}: {p.refused}" if len(parts) > 1 else p.refused for p in parts)
+        raise Unclear(
+            f"I could not tell what to build from {text.strip()!r}.\n{why}\n"
+            "Please rephrase, naming a circuit or a kernel (and a target)."
+        )
+    if len(parts) > 1:
+        return Intake(kind="compound", target=target, parts=parts)
+    only = parts[0]
+    kind: Kind = scenarios.SCENARIOS[only.scenario].kind if only.scenario else "free-form"
+    return Intake(kind=kind, target=target, details=only.details, parts=parts)
 
 
 def _ask_for_missing(text: str) -> None:
@@ -127,21 +139,31 @@ def intake_node(state: QimengState) -> QimengState:
     """Classify the request; ask the user (interrupt) until it is clear. Raises UsageError on a
     request that names an unsupported target or an impossible parameter."""
     text = state.get("request", "")
+    offline = state.get("offline", True)
     while True:
         try:
-            found = classify(text)
-            if found.kind == "hw" and state.get("offline", True):
-                _ask_for_missing(text)
+            found = classify(text, free_form=not offline)
+            if offline:
+                for part in found.parts:
+                    if part.scenario == "block":
+                        _ask_for_missing(part.text)
             break
         except Unclear as exc:
             answer = interrupt({"kind": "clarify", "question": exc.question})
             # an answer to "which pattern?" adds to the request; an answer to "what?" replaces it
             text = f"{text}\n{answer or ''}" if exc.keeps_request else str(answer or "")
-    emit("intake", "classified", kind=found.kind, target=found.target)
+    emit(
+        "intake",
+        "classified",
+        kind=found.kind,
+        target=found.target,
+        parts=[f"{p.id}: {p.scenario or ('refused' if p.refused else 'free-form')}" for p in found.parts],
+    )
     return {
         "request": text,
         "kind": found.kind,
         "details": {**found.details, "target": found.target},
+        "parts": found.parts,
         "round": 0,
         "tried": [],
         "status": "running",

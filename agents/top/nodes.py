@@ -13,23 +13,18 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
-from agents.codesign.accelerator import AcceleratorResult
-from agents.codesign.critic import critique
 from agents.codesign.kernel import KernelResult
-from agents.codesign.request import CodesignRequest
+from agents.hw.design import HwDesign
 from agents.llm import LLMClient
 from agents.top.events import emit
 from agents.top.planner import llm_plan, offline_plan
 from agents.top.state import (
-    Budget,
     Cost,
     HwOutcome,
+    Part,
     QimengState,
-    RoundDecision,
     SwOutcome,
     WorkerInput,
-    total_tokens,
-    total_tool_s,
 )
 from tools.executor import Executor
 
@@ -52,7 +47,8 @@ def _sw_round(state: QimengState) -> list[SwOutcome]:
 
 
 def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengState:
-    """Plan this round: the request at first, then the critic's new lane counts (bottom-up feedback)."""
+    """Plan this round: each part's scenario at first (the LLM for the whole request when one is
+    configured), then the next tasks the parts' critiques asked for (bottom-up feedback)."""
     rnd = state.get("round", 0) + 1
     kind, details = state["kind"], state.get("details", {})
     costs: list[Cost] = []
@@ -67,8 +63,7 @@ def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengS
         )
         feedback += [f"planner: first plan rejected: {p}" for p in rejected]
     else:
-        lanes = state["decisions"][-1].decision.next_lanes if rnd > 1 else None
-        plan = offline_plan(state["request"], kind, details, lanes)
+        plan = offline_plan(kind, state.get("parts", []), state.get("critiques", []))
     tried = [
         *state.get("tried", []),
         *(t.constraints.lanes for t in plan.tasks if t.kind == "hw" and t.constraints.lanes),
@@ -102,17 +97,27 @@ def approve_node(state: QimengState) -> QimengState:
     return {"stop_reason": "the user declined the plan", "plan": {**state["plan"], "tasks": []}}
 
 
-def _worker_input(
-    state: QimengState, task: dict[str, Any], hardware: AcceleratorResult | None
-) -> WorkerInput:
+def _details(state: QimengState, task: dict[str, Any]) -> dict[str, Any]:
+    """What the task's part read from the request (the whole request's details for free-form plans)."""
+    part = _part(state, task)
+    return part.details if part is not None and part.scenario else state.get("details", {})
+
+
+def _part(state: QimengState, task: dict[str, Any]) -> Part | None:
+    """The request part the task serves."""
+    return next((p for p in state.get("parts", []) if p.id == task.get("part")), None)
+
+
+def _worker_input(state: QimengState, task: dict[str, Any], hardware: HwDesign | None) -> WorkerInput:
     return {
         "task": task,
         "offline": state.get("offline", True),
         "run_root": state["run_root"],
         "cache_root": state.get("cache_root") or state["run_root"],
         "round": state.get("round", 1),
-        "details": state.get("details", {}),
+        "details": _details(state, task),
         "hardware": hardware,
+        "part": _part(state, task),
     }
 
 
@@ -136,15 +141,14 @@ def join_node(state: QimengState) -> QimengState:
     return {"sw_results": skipped} if skipped else {}
 
 
-def _accelerator(outcome: HwOutcome) -> AcceleratorResult | None:
-    """The accelerator an outcome holds (co-design hardware tasks), verified; else None."""
-    design = outcome.design
-    return design if isinstance(design, AcceleratorResult) and design.status == "verified" else None
+def _verified(outcome: HwOutcome) -> HwDesign | None:
+    """The block an outcome holds when its evidence is verified; else None."""
+    return outcome.design if outcome.status == "verified" else None
 
 
 def dispatch_dependents(state: QimengState) -> list[Send] | str:
-    """Send each software task whose accelerator is now built; when none is left, integrate."""
-    built = {r.task: acc for r in _hw_round(state) if (acc := _accelerator(r)) is not None}
+    """Send each software task whose hardware is now built and verified; when none is left, integrate."""
+    built = {r.task: hw for r in _hw_round(state) if (hw := _verified(r)) is not None}
     done = {r.task for r in _sw_round(state)}
     sends = [
         Send("sw", _worker_input(state, t, built[t["uses"]]))
@@ -177,53 +181,6 @@ def integrator_node(state: QimengState) -> QimengState:
         lines.append(line)
     emit("integrator", "round", round=state.get("round"), results=len(lines))
     return {"feedback": lines}
-
-
-def critic_node(state: QimengState) -> QimengState:
-    """Judge the results against the constraints; re-plan (new constraints) while the budget allows."""
-    budget = Budget.model_validate(state.get("budget") or {})
-    kind, details = state["kind"], state.get("details", {})
-    if kind != "codesign":
-        outcomes: list[HwOutcome | SwOutcome] = [*state.get("hw_results", []), *state.get("sw_results", [])]
-        ok = all(r.status == "verified" for r in outcomes)
-        return {
-            "next_round": False,
-            "stop_reason": state.get("stop_reason") or ("done" if ok else "not verified"),
-        }
-    accels = [h.design for h in state.get("hw_results", []) if isinstance(h.design, AcceleratorResult)]
-    kernels = [s.design for s in state.get("sw_results", []) if isinstance(s.design, KernelResult)]
-    req = CodesignRequest.model_validate(details)
-    predicted = {p.lanes: p for d in state.get("decisions", []) for p in d.decision.predictions}
-    rounds_left = budget.max_rounds - state.get("round", 1)
-    decision = critique(accels, kernels, req, set(state.get("tried", [])), predicted, rounds_left)
-    costs = state.get("costs", [])
-    spent = []
-    if state.get("round", 1) >= budget.max_rounds:
-        spent.append(f"round budget of {budget.max_rounds} used")
-    if total_tool_s(costs) >= budget.tool_s:
-        spent.append(f"tool-time budget of {budget.tool_s:.0f} s used ({total_tool_s(costs):.0f} s)")
-    if total_tokens(costs) >= budget.tokens > 0:
-        spent.append(f"token budget of {budget.tokens} used ({total_tokens(costs)})")
-    again = bool(decision.next_lanes) and not spent
-    if again:
-        reason = (
-            f"re-plan: try lanes {decision.next_lanes}, predicted to fit and to beat the best measured design"
-        )
-    elif decision.next_lanes:
-        reason = f"stopped with candidates left untried ({decision.next_lanes}): " + "; ".join(spent)
-    elif decision.chosen is None:
-        reason = "no verified design fits the budget: " + decision.stop
-    else:
-        reason = "converged: " + decision.stop
-    emit(
-        "critic", "decision", round=state.get("round"), chosen=decision.chosen, next_lanes=decision.next_lanes
-    )
-    return {
-        "decisions": [RoundDecision(round=state.get("round", 1), decision=decision)],
-        "next_round": again,
-        "stop_reason": reason,
-        "feedback": [f"critic: {reason}"],
-    }
 
 
 def after_critic(state: QimengState) -> str:

@@ -1,83 +1,83 @@
-"""The planner: turns a classified request (and the critic's new constraints) into typed tasks.
+"""The planner: turns the request's parts (and the scenarios' critiques) into a typed task graph.
 
-Offline, :func:`offline_plan` decomposes deterministically. With an LLM, :func:`llm_plan` asks for a
-:class:`Plan` through :meth:`LLMClient.structured`, checks it with :func:`validate_plan`, and feeds
-every problem back to the model for a corrected plan (at most ``repairs`` times).
+Offline, :func:`offline_plan` asks each part's scenario for its tasks: the first plan, then the
+next plan its critique proposed. With an LLM, :func:`llm_plan` asks for a :class:`Plan` through
+:meth:`LLMClient.structured`, checks it with :func:`validate_plan` (known targets, dependencies
+that exist, no cycles), and feeds every problem back to the model for a corrected plan (at most
+``repairs`` times).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from agents.codesign.accelerator import accelerator_spec
-from agents.codesign.request import CodesignRequest
+from agents import scenarios  # the module, not its names: agents.scenarios imports agents.top.state
 from agents.llm import LLMClient
 from agents.llm_errors import LLMResponseError
-from agents.top.state import Constraints, Kind, Plan, Task
 from agents.prompts import PromptTemplates
+from agents.top.state import Critique, Kind, Part, Plan, Task
 from tools.targets import TARGETS
 
 PROMPTS = PromptTemplates.beside(__file__)
 
 
-def gemm_spec(req: CodesignRequest, lanes: int) -> str:
-    """The software task of a co-design round: the GEMM on one accelerator."""
-    return f"gemm {req.m}x{req.k}x{req.n} on the {lanes}-lane dot-product accelerator"
+def _own(part: Part, tasks: list[Task], prefix: bool) -> list[Task]:
+    """The part's tasks marked as its own; ids (and ``uses``) prefixed when the request has parts."""
+
+    def name(task_id: str | None) -> str | None:
+        return f"{part.id}-{task_id}" if prefix and task_id is not None else task_id
+
+    return [t.model_copy(update={"id": name(t.id), "uses": name(t.uses), "part": part.id}) for t in tasks]
 
 
-def codesign_tasks(req: CodesignRequest, lanes: list[int]) -> list[Task]:
-    """One hardware task per lane count and the GEMM task that runs on it (top-down constraints)."""
+def offline_plan(kind: Kind, parts: list[Part], critiques: list[Critique]) -> Plan:
+    """This round's plan: every served part's first tasks (no critique yet), or the tasks each part's
+    latest critique asked for. An empty task list means nothing is left to run."""
+    prefix = len(parts) > 1
+    latest = {c.part: c for c in critiques}
     tasks: list[Task] = []
-    for n in lanes:
-        tasks.append(
-            Task(
-                id=f"acc{n}",
-                kind="hw",
-                spec=accelerator_spec(n, req.width),
-                constraints=Constraints(area_budget=req.area_budget, lanes=n),
-            )
-        )
-        tasks.append(
-            Task(
-                id=f"gemm-acc{n}",
-                kind="sw",
-                spec=gemm_spec(req, n),
-                constraints=Constraints(speed_goal="fewest cycles", lanes=n),
-                uses=f"acc{n}",
-            )
-        )
-    return tasks
+    why: list[str] = []
+    for part in parts:
+        if not part.scenario:
+            continue
+        scenario = scenarios.get_scenario(part.scenario)
+        if part.id not in latest:
+            tasks += _own(part, scenario.plan(part), prefix)
+            why.append(f"{part.id}: {scenario.summary}")
+        elif latest[part.id].next_tasks:
+            tasks += _own(part, latest[part.id].next_tasks, prefix)
+            why.append(f"{part.id}: the critic's next candidates")
+    return Plan.model_construct(kind=kind, tasks=tasks, rationale="; ".join(why))
 
 
-def offline_plan(request: str, kind: Kind, details: dict[str, Any], lanes: list[int] | None = None) -> Plan:
-    """The deterministic plan; ``lanes`` (co-design re-plans) overrides the requested lane counts."""
-    target = details.get("target")
-    if kind == "codesign":
-        req = CodesignRequest.model_validate({k: v for k, v in details.items() if k != "target"})
-        chosen = lanes if lanes is not None else req.lanes
-        return Plan(
-            kind=kind,
-            tasks=codesign_tasks(req, chosen),
-            rationale=f"one accelerator per lane count {chosen}, the GEMM on each; the critic compares them",
-        )
-    if kind == "hw":
-        return Plan(kind=kind, tasks=[Task(id="hw-1", kind="hw", spec=request)], rationale="a circuit only")
-    return Plan(
-        kind=kind,
-        tasks=[Task(id="sw-1", kind="sw", spec=request, constraints=Constraints(target=target or "x86_64"))],
-        rationale="a kernel only",
-    )
+def dependency_cycles(tasks: list[Task]) -> list[list[str]]:
+    """Each cycle of ``uses`` edges among ``tasks``, as the ids along it (empty: the graph is acyclic)."""
+    uses = {t.id: t.uses for t in tasks}
+    cycles: list[list[str]] = []
+    seen: set[str] = set()
+    for start in uses:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in uses and node not in seen and node not in path:
+            path.append(node)
+            node = uses[node]
+        if node is not None and node in path:
+            cycles.append(path[path.index(node) :])
+        seen.update(path)
+    return cycles
 
 
 def validate_plan(plan: Plan, kind: Kind, details: dict[str, Any]) -> list[str]:
     """Everything wrong with ``plan`` for this request, as messages the model can act on."""
     problems: list[str] = []
-    if plan.kind != kind:
+    if kind in ("hw", "sw", "codesign") and plan.kind != kind:
         problems.append(f"plan.kind is '{plan.kind}' but the request is '{kind}'")
     ids = [t.id for t in plan.tasks]
     if len(set(ids)) != len(ids):
         problems.append(f"task ids must be unique, got {ids}")
-    hw_ids = {t.id for t in plan.tasks if t.kind == "hw"}
+    by_id = {t.id: t for t in plan.tasks}
+    for cycle in dependency_cycles(plan.tasks):
+        problems.append(f"the tasks {' -> '.join([*cycle, cycle[0]])} depend on each other in a cycle")
     for t in plan.tasks:
         if t.kind == "sw" and kind != "codesign":
             tgt = t.constraints.target
@@ -85,15 +85,20 @@ def validate_plan(plan: Plan, kind: Kind, details: dict[str, Any]) -> list[str]:
                 problems.append(
                     f"task {t.id}: constraints.target {tgt!r} is not a known target; use one of {', '.join(sorted(TARGETS))}"
                 )
-        if t.uses is not None and t.uses not in hw_ids:
+        if t.uses is None:
+            continue
+        dep = by_id.get(t.uses)
+        if dep is None or dep.kind != "hw":
             problems.append(f"task {t.id}: uses {t.uses!r}, which is not a hw task of this plan")
+        elif t.kind != "sw":
+            problems.append(f"task {t.id}: only software tasks run on a hardware task's model ('uses')")
     if kind == "codesign":
         for t in plan.tasks:
             if t.kind == "hw" and t.constraints.lanes is None:
                 problems.append(f"task {t.id}: a co-design hw task needs constraints.lanes")
             if t.kind == "sw" and t.uses is None:
                 problems.append(f"task {t.id}: a co-design sw task needs 'uses' (the hw task it runs on)")
-    if kind == "hw" and not hw_ids:
+    if kind == "hw" and not any(t.kind == "hw" for t in plan.tasks):
         problems.append("a hardware request needs at least one hw task")
     if kind == "sw" and not any(t.kind == "sw" for t in plan.tasks):
         problems.append("a software request needs at least one sw task")

@@ -17,10 +17,11 @@ from pydantic import BaseModel, Field, computed_field
 from agents.codesign.accelerator import AcceleratorResult
 from agents.codesign.critic import Decision
 from agents.codesign.kernel import KernelResult
+from agents.codesign.offload import OffloadRun
 from agents.hw.design import HwDesign
 from agents.sw.design import SwDesign
 
-Kind = Literal["hw", "sw", "codesign"]
+Kind = Literal["hw", "sw", "codesign", "compound", "free-form"]
 TaskKind = Literal["hw", "sw"]
 
 
@@ -33,6 +34,12 @@ class Constraints(BaseModel):
     )
     speed_goal: str | None = Field(None, description="What to optimise, e.g. 'fewest cycles'.")
     lanes: int | None = Field(None, ge=1, description="Accelerator lane count (co-design hardware tasks).")
+    width: int | None = Field(
+        None, ge=1, description="Input width in bits of an offload unit (and its kernel)."
+    )
+    tuning: int | None = Field(
+        None, ge=1, le=64, description="Tuner candidates for a kernel (default: the agent's own)."
+    )
 
 
 class Task(BaseModel):
@@ -43,6 +50,7 @@ class Task(BaseModel):
     spec: str = Field(min_length=1, description="The request text the agent receives.")
     constraints: Constraints = Field(default_factory=Constraints)
     uses: str | None = Field(None, description="Id of a hardware task whose result this task runs on.")
+    part: str = Field("p1", description="Id of the request part (and so the scenario) it serves.")
 
 
 class Plan(BaseModel):
@@ -95,7 +103,7 @@ class SwOutcome(BaseModel):
     task: str = Field(description="Task id.")
     round: int = Field(description="Planner round it belongs to.")
     tool_s: float = Field(0.0, description="Tool seconds the design took when it was computed.")
-    design: KernelResult | SwDesign | None = Field(
+    design: KernelResult | OffloadRun | SwDesign | None = Field(
         None, description="The kernel for a target, or the GEMM on an accelerator; None when skipped."
     )
     skipped: str = Field(
@@ -114,6 +122,32 @@ class RoundDecision(BaseModel):
 
     round: int = Field(description="Planner round it judged.")
     decision: Decision = Field(description="Rows, choice, reasons and the next lane counts.")
+
+
+class Part(BaseModel):
+    """One part of a request: its words, the scenario that serves it, or why it is refused."""
+
+    id: str = Field(description="'p1', 'p2', ... in the order of the request.")
+    text: str = Field(description="The words of the request this part covers.")
+    scenario: str = Field("", description="Registry key of the scenario serving it; empty when refused.")
+    details: dict[str, Any] = Field(default_factory=dict, description="What the scenario read from the text.")
+    refused: str = Field("", description="Why no agent takes this part (empty when one does).")
+
+
+class Critique(BaseModel):
+    """A scenario's decision after one round: the next plan, or stop with the reasons."""
+
+    part: str = Field(description="Part id it judges.")
+    round: int = Field(description="Planner round it judged.")
+    done: bool = Field(description="The part has a verified result that meets its goal.")
+    chosen: str | None = Field(None, description="The design it picked, in words (None: nothing).")
+    reasons: list[str] = Field(default_factory=list, description="Why, one line each.")
+    next_tasks: list[Task] = Field(default_factory=list, description="The next round's plan (empty: stop).")
+    stop: str = Field("", description="Why the search ends here (empty while it continues).")
+    lanes: Decision | None = Field(None, description="The co-design critic's lane decision (dot-product).")
+    table: list[dict[str, str]] = Field(
+        default_factory=list, description="Rows for the report's comparison table (column -> cell)."
+    )
 
 
 def total_tool_s(costs: list[Cost]) -> float:
@@ -162,6 +196,8 @@ class QimengState(TypedDict, total=False):
     costs: Annotated[list[Cost], operator.add]
     feedback: Annotated[list[str], operator.add]
     decisions: Annotated[list[RoundDecision], operator.add]
+    parts: list[Part]
+    critiques: Annotated[list[Critique], operator.add]
     next_round: bool
     stop_reason: str
     status: str
@@ -177,7 +213,8 @@ class WorkerInput(TypedDict):
     cache_root: str
     round: int
     details: dict[str, Any]
-    hardware: AcceleratorResult | None
+    hardware: HwDesign | None
+    part: Part | None
 
 
 CHECKPOINTED: tuple[type[BaseModel], ...] = (
@@ -186,5 +223,8 @@ CHECKPOINTED: tuple[type[BaseModel], ...] = (
     SwOutcome,
     RoundDecision,
     AcceleratorResult,
+    HwDesign,
+    Part,
+    Critique,
 )
 """Model classes that sit at the top of a checkpointed value (state lists, ``Send`` payloads)."""

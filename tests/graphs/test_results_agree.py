@@ -155,9 +155,11 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Any]]
             ),
         )
     )
-    # the co-design thread publishes HwOutcome (accelerators) and SwOutcome (the GEMM on each model)
+    # the co-design threads publish HwOutcome (accelerators, units) and SwOutcome (the GEMM or the
+    # popcount kernel on each model)
     for request in (
         "dot-product accelerator with lanes 1, 2 of 4-bit elements under a budget of 400 cells and the GEMM kernel 2x2x2 that uses it",
+        "a 32-bit popcount unit that a popcount kernel offloads to, 8 words",  # OffloadRun
     ):
         session = Session(root)
         try:
