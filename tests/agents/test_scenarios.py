@@ -19,7 +19,10 @@ COMPOUND = "an 8-bit up counter with synchronous reset and enable, and a layerno
     [
         ("a 4-bit Gray-code counter", "block"),
         ("softmax for riscv64", "kernel"),
-        ("dot-product accelerator with lanes 2,4 under a budget of 5000 cells and the GEMM kernel", "dot-product-gemm"),
+        (
+            "dot-product accelerator with lanes 2,4 under a budget of 5000 cells and the GEMM kernel",
+            "dot-product-gemm",
+        ),
         ("softmax rows=64 cols=512 on every served target", "kernel-across-targets"),
         ("an 8-bit popcount unit that a popcount kernel offloads to", "popcount-offload"),
     ],
@@ -31,7 +34,9 @@ def test_each_request_is_served_by_its_scenario(text: str, scenario: str) -> Non
 
 
 def test_unknown_scenario_names_the_known_ones() -> None:
-    with pytest.raises(UsageError, match="unknown scenario 'mips'; known scenarios: dot-product-gemm, popcount"):
+    with pytest.raises(
+        UsageError, match="unknown scenario 'mips'; known scenarios: dot-product-gemm, popcount"
+    ):
         get_scenario("mips")
     assert list(SCENARIOS)[-2:] == ["kernel", "block"], "the plain scenarios are tried last"
 

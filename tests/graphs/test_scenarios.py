@@ -21,13 +21,16 @@ def _run(root: Path, request: str) -> tuple[dict[str, Any], list[dict[str, Any]]
 
 def test_compound_request_runs_both_agents_in_one_round(tmp_path: Path) -> None:
     report, events = _run(
-        tmp_path, "a 4-bit up counter with synchronous reset and enable, and a softmax kernel rows=4 cols=64 for riscv64"
+        tmp_path,
+        "a 4-bit up counter with synchronous reset and enable, and a softmax kernel rows=4 cols=64 for riscv64",
     )
     assert report["status"] == "done" and report["kind"] == "compound" and report["rounds"] == 1
     assert [(p["scenario"], p["status"]) for p in report["parts"]] == [("block", "done"), ("kernel", "done")]
     started = [e["task"] for e in events if e["event"] == "start"]
     first_done = next(i for i, e in enumerate(events) if e["event"] == "done")
-    assert {"p1-hw-1", "p2-sw-1"} <= {e["task"] for e in events[:first_done] if e["event"] == "start"}, started
+    assert {"p1-hw-1", "p2-sw-1"} <= {e["task"] for e in events[:first_done] if e["event"] == "start"}, (
+        started
+    )
     # every result comes with the evidence of its final artifact
     for r in report["results"]:
         assert r["status"] == "verified" and r["design"]["evidence"]["checks"]
@@ -40,7 +43,9 @@ def test_a_part_no_agent_serves_is_refused_in_the_report(tmp_path: Path) -> None
     assert report["status"] == "failed"
     done, refused = report["parts"]
     assert done["status"] == "done" and refused["status"] == "refused"
-    assert refused["text"] == "frobnicate the wibble" and "no generator in the offline library" in refused["why"]
+    assert (
+        refused["text"] == "frobnicate the wibble" and "no generator in the offline library" in refused["why"]
+    )
     assert "Refused: as hardware:" in Path(report["report"]).read_text()
 
 
@@ -54,8 +59,13 @@ def test_popcount_unit_width_is_replanned_until_it_pays_for_itself(tmp_path: Pat
     assert rows[16]["pays"] == "False" and float(rows[16]["speedup"]) < 2
     assert rows[32]["pays"] == "True" and float(rows[32]["speedup"]) >= 2
     assert report["chosen"] == "32-bit popcount unit"
-    assert any(r.startswith("16-bit unit does not pay for itself: 1.08x < goal 2.0x") for r in report["reasons"])
-    assert any(r.startswith("prediction check: 32-bit unit predicted 3.25x, measured 3.25x") for r in report["reasons"])
+    assert any(
+        r.startswith("16-bit unit does not pay for itself: 1.08x < goal 2.0x") for r in report["reasons"]
+    )
+    assert any(
+        r.startswith("prediction check: 32-bit unit predicted 3.25x, measured 3.25x")
+        for r in report["reasons"]
+    )
     assert "cycle model: one cycle per ALU operation" in Path(report["report"]).read_text()
 
 
