@@ -470,7 +470,7 @@ def _verdict(report: DiffReport) -> None:
         counts = " and ".join(f"'{s.name}' on {s.compared}" for s in short).replace(
             " on ", " compared on ", 1
         )
-        steered = f" ({report.steered_samples} of them steered toward it)" if report.steering_rounds else ""
+        steered = f" ({report.steered_samples} of them in extra runs)" if report.steering_rounds else ""
         report.verdict, report.reason_kind = "inconclusive", "x"
         report.reason = (
             f"no mismatch, but {counts} of {report.samples} samples{steered} where each output needs "

@@ -59,6 +59,8 @@ class Steering:
     rounds: int = 0
     steered: int = 0
     """Samples run in steered rounds so far."""
+    spliced: int = 0
+    """Of those, samples of runs spliced from pieces that reached a defined sample."""
     targets: list[str] = field(default_factory=list)
     """Outputs the rounds were steered toward."""
     _before: tuple[dict[str, int], int] = ({}, 0)
@@ -119,6 +121,7 @@ class Steering:
         ]
         self.rounds += 1
         self.steered += sum(len(s.samples) for s in out)
+        self.spliced += sum(len(s.samples) for s in out[:spliced])
         return out
 
     def _pieces(self, comparison: Comparison, names: list[str]) -> tuple[list[Segment], list[Segment]]:
@@ -160,5 +163,6 @@ class Steering:
         names = ", ".join(f"'{n}'" for n in self.targets)
         return (
             f"stimulus steered toward where {names} {'is' if len(self.targets) == 1 else 'are'} defined: "
-            f"{self.steered} more samples in {self.rounds} round(s)"
+            f"{self.steered} more samples in {self.rounds} round(s), {self.spliced} of them spliced from "
+            f"runs that got there and {self.steered - self.spliced} fresh random"
         )
