@@ -23,9 +23,10 @@ from langgraph.types import Command
 from agents.llm import LLMClient
 from agents.top import Budget, QimengContext
 from agents.top.state import CHECKPOINTED
+from graphs.cache import CachedExecutor, ToolCache
 from graphs.qimeng import build_qimeng_graph
 from tools.errors import QimengError, UsageError
-from tools.executor import Executor
+from tools.executor import Executor, InProcessExecutor
 from tools.runstore import safe_id
 from tools.tracing import span
 
@@ -106,7 +107,8 @@ class Session:
         llm: the LLM client for the planner (None: offline planner).
         executor: where the agents' tool calls run (None: in this process); e.g. a Ray executor
             from :func:`cluster.session_executor.tool_executor`. Finished work cached by content
-            hash is reused whichever executor did it.
+            hash is reused whichever executor did it: finished tasks by every thread of ``root``,
+            finished tool calls by this thread (a resumed thread redoes none).
     """
 
     def __init__(
@@ -121,7 +123,8 @@ class Session:
         self.saver = open_checkpointer(self.root / "sessions.sqlite")
         self.graph = build_qimeng_graph(self.saver)
         self.thread_id = safe_id(thread_id, "thread id") if thread_id else new_thread_id()
-        self.context = QimengContext(llm=llm, executor=executor)
+        calls = CachedExecutor(executor or InProcessExecutor(), ToolCache(self.run_root))
+        self.context = QimengContext(llm=llm, executor=calls)
 
     @property
     def config(self) -> dict[str, Any]:
