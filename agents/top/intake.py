@@ -68,8 +68,8 @@ def _part(idx: int, text: str, free_form: bool) -> Part:
     return Part(id=f"p{idx}", text=text, refused=_why_not(text))
 
 
-def _pieces(text: str) -> list[str]:
-    return [p.strip(" ,.") for p in text if p.strip(" ,.")]
+def _pieces(pieces: list[str]) -> list[str]:
+    return [p.strip(" ,.") for p in pieces if p.strip(" ,.")]
 
 
 def _split_weak(piece: str) -> list[str]:
