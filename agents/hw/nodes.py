@@ -13,6 +13,7 @@ from agents.hw import tool_calls
 from agents.hw.conformance import (
     accounting_check,
     directed_check,
+    examples,
     interface_check,
     power_on_check,
     tested_words,
@@ -23,6 +24,7 @@ from agents.hw.roles import Designer, Judge, OfflineDesigner, OfflineJudge, Offl
 from agents.hw.state import Candidate, HwState, Reference
 from agents.knowledge_use import consult, remember
 from tools.evidence import Check, Evidence, Interpretation, Reading, Source
+from tools.hdl.cocotb_export import write_bench
 from tools.hdl.diffcheck import PythonRef
 from tools.hdl.ports import Port as CheckerPort
 from tools.runstore import new_run
@@ -314,6 +316,10 @@ class HwNodes:
             memory = remember("rtl", req.text, final.rtl, evidence, final.synth or {})
         if final is not None:
             run.write("design.v", final.rtl, "rtl", top=final.top, verified=design.status == "verified")
+        if final is not None and design.status == "verified" and ref is not None and req is not None:
+            # a cocotb bench of the same checks, rerunnable without qimeng (cocotb/run.py)
+            shown = [] if ref.clock else examples(req.text, req.interface)
+            write_bench(run, final.rtl, _python_ref(ref), top=final.top, examples=shown)
         run.write_json("evidence.json", evidence, "evidence")
         run.write_json("design.json", design.model_dump(mode="json", exclude={"rtl", "log"}), "report")
         summary: dict[str, Any] = {"verdict": design.status, "top": design.top or None, "synth": design.synth}
