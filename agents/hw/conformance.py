@@ -35,6 +35,11 @@ BEHAVIOURS: tuple[tuple[str, str], ...] = (
     ("overflow", r"\b(?:overflows?|underflows?|wraps?(?:[\s-]*around)?|saturat\w*)\b"),
     ("holding", r"\bforever\b|\buntil\s+(?:a\s+|the\s+)?reset\b|\bsticky\b"),
     ("bit order", r"\b(?:msb|lsb|most significant|least significant)[\s-]*(?:bit\s+)?first\b"),
+    ("encoding", r"\bone[\s-]*hot\b|\bgray\b|\bbcd\b|\bthermometer\b|\b(?:big|little)[\s-]*endian\b"),
+    ("shift kind", r"\brotat\w*\b|\b(?:arithmetic|logical)(?:ly)?\s+shift\w*|\bsign[\s-]*extend\w*"),
+    ("parity", r"\b(?:even|odd)\s+parity\b"),
+    ("inversion", r"\binvert\w*\b|\bcomplement(?:ed|s)?\b|\bnegat\w+\b"),
+    ("level", r"\blatch(?:es|ed)?\b|\blevel[\s-]*sensitive\b|\btoggl\w*\b"),
 )
 _NUMBER = re.compile(r"\d+'[bdhBDH][0-9a-fA-F_]+|0x[0-9a-fA-F]+|(?<![\w.])\d+(?!\w|\.\d|'s\b)")
 _BIT_SELECT = re.compile(r"\b([A-Za-z_]\w*)\s*\[[\d:\s]+\]")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.hw.generators._base import Found, Generator
+from agents.hw.generators._base import WORDS_SEP, Found, Generator
 from tools.errors import UsageError
 from tools.evidence import Interpretation, Reading
 
@@ -68,7 +68,17 @@ def interpret(
         for name, value in header.items()
         if name in found.values and found.values[name] != value and name not in user
     ]
-    readings = []
+    chose = [
+        m.group(0)
+        for k in gen.keywords
+        for m in re.finditer(k, text, re.I)
+        if not re.search(r"\d", m.group(0))
+    ]
+    readings = [
+        Reading(name="generator", value=gen.name, source="text", words=WORDS_SEP.join(dict.fromkeys(chose)))
+        if chose
+        else Reading(name="generator", value=gen.name, source="assumed")
+    ]
     missing = []
     for name, info in gen.params.model_fields.items():
         behaviour = name not in gen.architecture

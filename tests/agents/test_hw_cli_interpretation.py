@@ -20,7 +20,7 @@ def test_the_interpretation_is_printed_and_in_the_json(tmp_path: Path) -> None:
     res = runner.invoke(app, ["design", SPEC, "--offline", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert (
-        "interpreted as: reset_async False; reset_low False; pattern 101; overlap True; output Moore"
+        "interpreted as: generator seq_detector; reset_async False; reset_low False; pattern 101; overlap True; output Moore"
         in res.output
     )
     res = runner.invoke(app, ["design", SPEC, "--offline", "--out", str(tmp_path), "--json"])
