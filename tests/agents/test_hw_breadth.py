@@ -189,3 +189,29 @@ def test_reduction_outputs_take_their_gate_from_the_text() -> None:
         "  y1: output of a 16-input NAND gate\n  y2: output of a 16-input XNOR gate\n"
     )
     assert design(text).params["outputs"] == (("y1", "nand"), ("y2", "xnor"))
+
+
+def test_barrel_shifter_needs_its_operation() -> None:
+    d = design(
+        "module s(input [15:0] data, input [3:0] amt, output [15:0] y);\nA barrel shifter that rotates data left."
+    )
+    assert d.params["op"] == "rol"
+    refused("A 16-bit barrel shifter.", "one shift operation")
+
+
+def test_lfsr_taps_are_the_texts_own() -> None:
+    text = (
+        "A 6-bit Galois LFSR that shifts right, with taps at bit positions 6 and 5. "
+        "The synchronous active-high reset sets it to 6'h21."
+    )
+    d = design(text)
+    assert (d.params["taps"], d.params["reset_value"]) == ((5, 6), 0x21)
+    refused("A 6-bit Fibonacci LFSR with taps at positions 6 and 5; reset to 1.", "Galois")
+    with pytest.raises(UsageError, match="must be numbered 1..6"):
+        design("A 6-bit Galois LFSR shifting right with taps at positions 0 and 5; reset it to 1.")
+
+
+def test_a_maximal_length_claim_is_checked_against_the_taps() -> None:
+    text = "A 4-bit maximal-length Galois LFSR that shifts right, taps at positions 4 and {t}; reset to 1."
+    assert design(text.format(t=3)).params["taps"] == (3, 4)
+    refused(text.format(t=2), "give period 6")

@@ -118,7 +118,8 @@ _OTHER_LOGIC = (
 _VALUE = r"\bto\s+(?:the\s+value\s+)?(zero|0x[0-9a-fA-F]+|\d+'[bdhBDH][0-9a-fA-F_]+|\d+)\b"
 
 
-def _number(raw: str) -> int:
+def number(raw: str) -> int:
+    """A Verilog or C literal or 'zero' as an int: 0x34, 8'h34, 4'b1010, 12."""
     raw = raw.lower()
     if raw == "zero":
         return 0
@@ -160,7 +161,7 @@ def _extract(text: str) -> Found:
     for s in sentences:
         m = re.search(_VALUE, s, re.I)
         if m:
-            found.put("reset_value", _number(m.group(1)), m.group(0))
+            found.put("reset_value", number(m.group(1)), m.group(0))
             break
     else:
         found.lack("the value the register resets to (e.g. 'reset to 0')")
