@@ -50,7 +50,8 @@ def test_a_request_no_scenario_serves_is_planned_by_the_llm_through_both_agents(
     assert "the tasks engine -> driver -> engine depend on each other in a cycle" in repair
     assert "task engine: uses 'driver', which is not a hw task of this plan" in repair
     report = s.result()
-    assert report is not None and report["status"] == "done", report["stop_reason"]
+    assert report is not None
+    assert report["status"] == "done", report["stop_reason"]
     assert [(r["task"], r["status"]) for r in report["results"]] == [
         ("engine", "verified"),
         ("driver", "verified"),
