@@ -15,6 +15,7 @@ from agents.hw.generators.mult import DOT_PRODUCT, MULTIPLIER
 from agents.hw.generators.reduce import REDUCE
 from agents.hw.generators.seq import CLOCK_DIVIDER, COUNTER, PWM
 from agents.hw.generators.seq2 import EDGE_DETECTOR, LFSR, SHIFT_REGISTER
+from agents.hw.generators.select import ARBITER, DEMUX
 from agents.hw.generators.shifter import BARREL_SHIFTER, LFSR_TAPS
 from agents.hw.generators.table import TRUTH_TABLE
 from tools.errors import UsageError
@@ -54,6 +55,8 @@ GENERATORS: dict[str, Generator] = {
         REDUCE,
         BARREL_SHIFTER,
         LFSR_TAPS,
+        DEMUX,
+        ARBITER,
     )
 }
 

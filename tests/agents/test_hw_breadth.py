@@ -215,3 +215,15 @@ def test_a_maximal_length_claim_is_checked_against_the_taps() -> None:
     text = "A 4-bit maximal-length Galois LFSR that shifts right, taps at positions 4 and {t}; reset to 1."
     assert design(text.format(t=3)).params["taps"] == (3, 4)
     refused(text.format(t=2), "give period 6")
+
+
+def test_demux_count_and_arbiter_priority_are_read_or_refused() -> None:
+    d = design("A 1-to-8 demultiplexer of 4-bit data.")
+    assert (d.params["outputs"], d.params["width"]) == (8, 4) and len(d.interface.ports) == 10
+    refused("A 4-bit demultiplexer.", "number of outputs")
+    a = design(
+        "module arb(input [7:0] req, output [7:0] grant);\nAn arbiter where req[0] has the highest priority."
+    )
+    assert a.params["first"] == "lsb"
+    refused("module arb(input [3:0] req, output [3:0] grant);\nA fixed-priority arbiter.", "highest priority")
+    refused("A 4-requester round-robin arbiter.", "round-robin")

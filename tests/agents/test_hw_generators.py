@@ -69,6 +69,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "reduce": {"width": 4, "outputs": (("all1", "and"), ("any", "or"), ("par", "xor"), ("none", "nor"))},
     "barrel_shifter": {"width": 8, "op": "ror"},
     "lfsr_taps": {"width": 4, "taps": (3, 4), "reset_value": 1},
+    "demux": {"outputs": 4, "width": 2},
+    "arbiter": {"width": 4, "first": "msb"},
     "truth_table": {"inputs": ("x[2]", "x[1]", "x[0]"), "outputs": ("f",), "ones": ((1, 2, 4, 7),)},
 }
 
