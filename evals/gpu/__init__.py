@@ -4,6 +4,6 @@ The suite itself is :mod:`tools.gpu.kit.suite` (it runs on a bare GPU host); thi
 validates and summarises what it wrote. A recorded H200 run is in ``evals/gpu/data/``.
 """
 
-from evals.gpu.results import CandidateResult, GpuResults, ProblemResult, goals, load_results
+from evals.gpu.results import GOALS, CandidateResult, GpuResults, ProblemResult, goals, load_results
 
-__all__ = ["CandidateResult", "GpuResults", "ProblemResult", "goals", "load_results"]
+__all__ = ["GOALS", "CandidateResult", "GpuResults", "ProblemResult", "goals", "load_results"]

@@ -79,7 +79,14 @@ def _judge(problem: Problem, name: str, runner: Any, reps: int, legit: bool, exp
         outcome = "MISSED"
     else:
         outcome = "caught" if re.search(expect, reason) else "caught_other"
-    return {"outcome": outcome, "accepted": row["accepted"], "reason": reason}
+    timing = row.get("timing") or {}
+    keep = ("median_ms", "loop_event_ms", "loop_wall_ms", "loop_reps")
+    return {
+        "outcome": outcome,
+        "accepted": row["accepted"],
+        "reason": reason,
+        "timing": {k: timing[k] for k in keep if k in timing},
+    }
 
 
 def own_kernels(device: str, reps: int) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ names every attribute that differs now, :func:`restore` puts the originals back.
 its clocks at import too (:mod:`.timing`), so a patch changes nothing measured; the evaluator
 rejects the candidate that tried. :func:`l2_persisting_bytes` reads the L2 set-aside for
 persisting accesses, which a candidate could reserve to keep its operands cached across the
-flush (cudaLimitPersistingL2CacheSize; it must stay 0).
+flush (cudaLimitPersistingL2CacheSize; it must not grow while a candidate runs).
 """
 
 from __future__ import annotations
@@ -113,11 +113,11 @@ def l2_persisting_bytes() -> int | None:
     return int(value) if int(err) == 0 else None
 
 
-def reset_l2_persistence() -> None:
-    """Give the persisting-L2 set-aside back and demote persisting lines to normal."""
+def reset_l2_persistence(limit: int = 0) -> None:
+    """Set the persisting-L2 set-aside back to ``limit`` and demote persisting lines to normal."""
     try:
         from cuda.bindings import runtime as cudart
     except ImportError:
         return
-    cudart.cudaDeviceSetLimit(cudart.cudaLimit.cudaLimitPersistingL2CacheSize, 0)
+    cudart.cudaDeviceSetLimit(cudart.cudaLimit.cudaLimitPersistingL2CacheSize, limit)
     cudart.cudaCtxResetPersistingL2Cache()

@@ -45,6 +45,8 @@ except ImportError:
 FLUSH_BYTES = 256 * 1024 * 1024
 CPU_FLUSH_BYTES = 8 * 1024 * 1024
 """Dry runs on CPU flush less: they test the harness, not the speed."""
+GUARD_CYCLES = 2_000_000
+"""GPU clock cycles (about 1 ms on an H200) the stream spins before each timed rep."""
 MAX_EVENT_WALL_GAP = 0.20
 """Wall clock may exceed the events by at most this fraction."""
 ROOFLINE_MARGIN = 1.05
@@ -103,6 +105,10 @@ def time_call(
         starts = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
         ends = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
         for start, end in zip(starts, ends, strict=True):
+            # the stream spins ~1 ms first: the call is queued (launch cost hidden, as for any
+            # async caller) before the poison runs, so work a call puts on another stream runs
+            # before the poison and its output is overwritten, never counted
+            torch.cuda._sleep(GUARD_CYCLES)
             if before_rep is not None:
                 before_rep()
             flush.zero_()

@@ -12,7 +12,7 @@
 4. The timed inputs are overwritten in place with fresh values, the output poisoned, the call
    made once more: an answer cached by buffer address is now stale.
 5. The evaluator's own functions must be untouched (:mod:`.integrity`), the L2 persisting
-   set-aside must be zero, and the timing must pass :func:`.timing.judge`.
+   set-aside must not have grown, and the timing must pass :func:`.timing.judge`.
 
 Any failure rejects the candidate with its reason; nothing here raises for a bad candidate.
 """
@@ -47,6 +47,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Check, time and re-check one candidate (module docstring); returns its result row."""
     row: dict[str, Any] = {"name": name, "kind": kind, "accepted": False}
+    persisting_before = integrity.l2_persisting_bytes()
     try:
         _evaluate(problem, row, run, bench, peak, reps, copy_gbs)
     except Exception as exc:  # recorded and the suite goes on
@@ -57,10 +58,12 @@ def evaluate(
         row["accepted"] = False
         row["reason"] = f"integrity: the candidate replaced {', '.join(changed)} (checker/timer patching)"
     persisting = integrity.l2_persisting_bytes()
-    if persisting:
-        integrity.reset_l2_persistence()
+    if persisting is not None and persisting_before is not None and persisting > persisting_before:
+        integrity.reset_l2_persistence(persisting_before)
         row["accepted"] = False
-        row["reason"] = f"integrity: the candidate reserved {persisting} bytes of persisting L2"
+        row["reason"] = (
+            f"integrity: the candidate reserved {persisting} bytes of persisting L2 (was {persisting_before})"
+        )
     return row
 
 
