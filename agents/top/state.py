@@ -1,7 +1,7 @@
 """What travels through the top-level QiMeng graph: tasks, plans, budgets, published results.
 
 The agents' results are typed (:class:`HwOutcome` wraps an :class:`HwDesign`, :class:`SwOutcome` an
-:class:`SwDesign` or a co-design :class:`KernelResult`, :class:`Cost`, :class:`RoundDecision`), validated
+:class:`SwDesign` or a co-design result, :class:`Cost`, a scenario's :class:`Critique`), validated
 once where a worker publishes them. The checkpointer stores them through LangGraph's serializer;
 :data:`CHECKPOINTED` lists every model class that may sit in a checkpoint (the serializer's
 allow-list, see :mod:`graphs.session`).
@@ -117,13 +117,6 @@ class SwOutcome(BaseModel):
         return "skipped" if self.design is None else self.design.status
 
 
-class RoundDecision(BaseModel):
-    """The critic's decision of one co-design round."""
-
-    round: int = Field(description="Planner round it judged.")
-    decision: Decision = Field(description="Rows, choice, reasons and the next lane counts.")
-
-
 class Part(BaseModel):
     """One part of a request: its words, the scenario that serves it, or why it is refused."""
 
@@ -195,7 +188,6 @@ class QimengState(TypedDict, total=False):
     sw_results: Annotated[list[SwOutcome], operator.add]
     costs: Annotated[list[Cost], operator.add]
     feedback: Annotated[list[str], operator.add]
-    decisions: Annotated[list[RoundDecision], operator.add]
     parts: list[Part]
     critiques: Annotated[list[Critique], operator.add]
     next_round: bool
@@ -221,7 +213,6 @@ CHECKPOINTED: tuple[type[BaseModel], ...] = (
     Cost,
     HwOutcome,
     SwOutcome,
-    RoundDecision,
     AcceleratorResult,
     HwDesign,
     Part,

@@ -190,3 +190,22 @@ def test_the_walk_covers_every_result_type(published: list[tuple[str, Any]]) -> 
         _walk(value, seen, where)
     expected = _subclasses(DesignResult) | {"HwOutcome", "SwOutcome"}
     assert expected <= seen, f"result types never walked: {sorted(expected - seen)}"
+
+
+def test_the_critics_verdicts_agree_with_the_results_evidence(published: list[tuple[str, Any]]) -> None:
+    """A trade-off row is 'verified' only when its accelerator and its kernel are; a part is 'done'
+    only when its thread holds a verified result."""
+    threads = [value for where, value in published if where.startswith("state of")]
+    assert any(c.lanes is not None for values in threads for c in values["critiques"])
+    for values in threads:
+        outcomes = [*values["hw_results"], *values["sw_results"]]
+        for critique in values["critiques"]:
+            if critique.done:
+                assert any(o.status == "verified" for o in outcomes), critique.part
+            if critique.lanes is None:
+                continue
+            for row in critique.lanes.rows:
+                accs = [h for h in values["hw_results"] if getattr(h.design, "lanes", None) == row.lanes]
+                kernels = [s for s in values["sw_results"] if getattr(s.design, "lanes", None) == row.lanes]
+                built = all(o.status == "verified" for o in accs + kernels) and bool(accs and kernels)
+                assert row.verified == built, f"row of {row.lanes} lanes"
