@@ -128,18 +128,17 @@ def test_each_tool_call_runs_on_a_node_serving_what_it_needs(
 ) -> None:
     executor = RayExecutor(retries=1, retry_exceptions=False)
     on_cluster = run_request(tmp_path / "cluster", scripted, executor)
-    assert {t: r["status"] for t, r in on_cluster.items()} == dict.fromkeys(
-        ["hw-1", *(f"sw-{t}" for t in TARGETS)], "verified"
-    )
+    first = ["hw-1", *(f"sw-{t}" for t in TARGETS)]  # the critic may add rounds (e.g. a slow kernel)
+    assert {t: on_cluster[t]["status"] for t in first} == dict.fromkeys(first, "verified")
     placed = 0
     for task, result in on_cluster.items():
-        target = None if task == "hw-1" else task.removeprefix("sw-")
+        target = next((t for t in TARGETS if task.startswith(f"sw-{t}")), None)
         resource = "tools_hdl" if target is None else f"target_{target}"
         label = "qimeng.dev/tools-hdl" if target is None else f"qimeng.dev/target-{target}"
         for check in result["checks"]:
             if not check["node"]:
                 continue  # a judgement made in the agent (interface, accounting, skips), not a tool call
-            placed += 1
+            placed += task in first
             assert check["node"] in serving(resource), (task, check["name"])
             assert check["node_labels"][label] == "true" and check["node_labels"]["host"]
             assert check["target"] == target and check["tool_versions"], (task, check["name"])
@@ -147,13 +146,13 @@ def test_each_tool_call_runs_on_a_node_serving_what_it_needs(
     assert placed == 3 + 2 * len(TARGETS) + 1
 
     in_process = run_request(tmp_path / "local", scripted, None)
-    assert verdicts(in_process) == verdicts(on_cluster)
+    assert verdicts({t: in_process[t] for t in first}) == verdicts({t: on_cluster[t] for t in first})
     assert {c["node"] for r in in_process.values() for c in r["checks"]} <= {"", "local"}
 
     # the tool cache works across executors: the same request in-process on the cluster run's
     # session root reuses every finished task, evidence (nodes included) and all
     again = run_request(tmp_path / "cluster", scripted, None)
-    assert again == on_cluster
+    assert {t: again[t] for t in first} == {t: on_cluster[t] for t in first}
 
 
 def test_a_tool_call_whose_worker_dies_is_retried(cluster: Cluster, tmp_path: Path) -> None:
