@@ -29,8 +29,6 @@ from tools.hdl import VerilogRef, diff_check
 from tools.hdl.ports import module_names
 from tools.hdl.report import DiffReport
 
-SIM_TIMEOUT_S = 10.0
-"""Wall-clock limit of one item's simulations (all seeds)."""
 SPEED_BONUS_MAX = 0.5
 """Largest speed bonus: reached at 4x the reference's speed (log2 scale, 0 at parity or slower)."""
 FORBIDDEN_TASKS = re.compile(
@@ -124,7 +122,7 @@ def _score_verilog(item: ResolvedItem, index: int) -> RewardResult:
         VerilogRef(source=item.golden, top=item.golden_top),
         top=item.top,
         seeds=item.seeds,
-        timeout_s=SIM_TIMEOUT_S,
+        timeout_s=item.timeout_s,
     )
     verdict, reason = _diff_verdict(report)
     mismatch = report.mismatches[0].model_dump() if report.mismatches else None
@@ -152,6 +150,7 @@ def _strip_comments(source: str) -> str:
 def _score_kernel(item: ResolvedItem, index: int) -> RewardResult:
     from agents.sw.specs import kernel_spec
     from tools.kernels import check_kernel
+    from tools.settings import get_settings
     from tools.targets import get_target
 
     target = get_target(item.target)
@@ -164,7 +163,8 @@ def _score_kernel(item: ResolvedItem, index: int) -> RewardResult:
     if re.search(rf"\b{re.escape(spec.name)}\s*\(", found.code) is None:
         why = f"the code defines no function '{spec.name}'; expected {spec.prototype()}"
         return _result(item, index, "fail", "wrong_name", why, fmt)
-    verdict = check_kernel(found.code, spec, target, seed=item.seeds[0])
+    limits = get_settings().sandbox.model_copy(update={"wall_s": item.timeout_s})
+    verdict = check_kernel(found.code, spec, target, seed=item.seeds[0], limits=limits)
     if verdict.status == "pass":
         bonus, note = _speed_bonus(found.code, spec, target) if item.speed else (None, "")
         return _result(item, index, "pass", "", note, fmt, speed_bonus=bonus, evidence=verdict.check)

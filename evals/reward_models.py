@@ -19,6 +19,9 @@ MAX_COMPLETION_CHARS = 200_000
 MAX_GOLDEN_CHARS = 200_000
 """Longest golden RTL accepted."""
 
+DEFAULT_TIMEOUT_S = 10.0
+"""Default wall-clock limit of one item's simulations or kernel runs."""
+
 RewardKind = Literal["verilog", "kernel"]
 RewardVerdict = Literal["pass", "fail", "inconclusive", "invalid", "error"]
 """``pass``: correct (reward 1); ``fail``: the completion is wrong or broken (reward 0);
@@ -103,6 +106,9 @@ class ResolvedItem(BaseModel):
     target: str = Field("x86_64", description="Kernel: target.")
     speed: bool = Field(False, description="Kernel: measure the speed bonus.")
     seeds: list[int] = Field(description="Seeds of the check, fixed per problem.")
+    timeout_s: float = Field(
+        DEFAULT_TIMEOUT_S, gt=0, description="Wall-clock limit of its simulations or runs."
+    )
     cache_key: str = Field(description="SHA-256 of (golden, completion, options, checker version).")
 
 

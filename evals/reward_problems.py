@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from evals.reward_models import (
+    DEFAULT_TIMEOUT_S,
     MAX_COMPLETION_CHARS,
     MAX_GOLDEN_CHARS,
     ResolvedItem,
@@ -61,8 +62,10 @@ def problem_seeds(problem_text: str) -> list[int]:
     return [base + 1 + k for k in range(SEEDS_PER_PROBLEM)]
 
 
-def resolve(index: int, raw: Any, data_dirs: Sequence[Path]) -> ResolvedItem | RewardResult:
-    """Validate the ``index``-th posted item and look up its golden.
+def resolve(
+    index: int, raw: Any, data_dirs: Sequence[Path], timeout_s: float = DEFAULT_TIMEOUT_S
+) -> ResolvedItem | RewardResult:
+    """Validate the ``index``-th posted item and look up its golden; its checks get ``timeout_s``.
 
     Returns the resolved item, or an ``invalid`` :class:`RewardResult` saying what is wrong
     (not an object, a missing or unknown field, an oversized completion or golden, a problem id
@@ -84,9 +87,13 @@ def resolve(index: int, raw: Any, data_dirs: Sequence[Path]) -> ResolvedItem | R
         item = RewardItem.model_validate(raw)
     except ValidationError as exc:
         return invalid(index, "bad_item", f"item {index}: {_first_error(exc)}", item_id)
-    if item.kind == "verilog":
-        return _verilog(index, item, data_dirs)
-    return _kernel(index, item)
+    found = _verilog(index, item, data_dirs) if item.kind == "verilog" else _kernel(index, item)
+    if isinstance(found, RewardResult):
+        return found
+    options = json.dumps({"timeout_s": timeout_s})
+    return found.model_copy(
+        update={"timeout_s": timeout_s, "cache_key": _cache_key("", found.cache_key, options, {})}
+    )
 
 
 def _verilog(index: int, item: RewardItem, data_dirs: Sequence[Path]) -> ResolvedItem | RewardResult:

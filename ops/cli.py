@@ -94,6 +94,12 @@ def _campaign() -> typer.Typer:
     return cmd_campaign.app
 
 
+def _serve() -> typer.Typer:
+    from ops import cmd_serve
+
+    return cmd_serve.app
+
+
 def _design() -> typer.Typer:
     from ops import cmd_design
 
@@ -108,6 +114,7 @@ GROUPS: dict[str, tuple[str | None, Callable[[], typer.Typer]]] = {
     "eval": ("eval", _eval),
     "kb": ("kb", _kb),
     "campaign": ("campaign", _campaign),
+    "serve": ("serve", _serve),
     "design": (None, _design),
     "chat": (None, _design),
 }

@@ -33,6 +33,9 @@ OUTCOMES = ("pass", "fail", "error")
 LIMITS = ("wall", "cpu", "memory", "nproc", "fsize")
 LLM_ERROR_KINDS = ("timeout", "rate_limit", "server", "auth", "connection", "malformed")
 TOKEN_KINDS = ("prompt", "completion")
+REWARD_KINDS = ("verilog", "kernel")
+REWARD_VERDICTS = ("pass", "fail", "inconclusive", "invalid", "error")
+REWARD_REJECTIONS = ("json", "shape", "too_large", "items")
 
 #: Allowed values per label; ``agent``, ``model`` and ``tool`` are checked by :func:`bounded`.
 LABEL_VALUES: dict[str, tuple[str, ...]] = {
@@ -42,6 +45,10 @@ LABEL_VALUES: dict[str, tuple[str, ...]] = {
     "limit": LIMITS,
     "error": LLM_ERROR_KINDS,
     "token": TOKEN_KINDS,
+    "reward_kind": REWARD_KINDS,
+    "verdict": REWARD_VERDICTS,
+    "cached": ("true", "false"),
+    "why": REWARD_REJECTIONS,
 }
 _MAX_FREE_LABEL_VALUES = 64
 
@@ -121,6 +128,31 @@ RUN_DIR_FREE = Gauge(
     "Free bytes on the file system that holds the run directory.",
     registry=REGISTRY,
 )
+REWARD_ITEMS = Counter(
+    "qimeng_reward_items_total",
+    "Reward service items answered, by kind (verilog, kernel), verdict and whether the cache answered.",
+    ["reward_kind", "verdict", "cached"],
+    registry=REGISTRY,
+)
+REWARD_ITEM_DURATION = Histogram(
+    "qimeng_reward_item_duration_seconds",
+    "Checker wall time of reward items that ran (cache misses), by kind.",
+    ["reward_kind"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 60),
+    registry=REGISTRY,
+)
+REWARD_BATCH_DURATION = Histogram(
+    "qimeng_reward_batch_duration_seconds",
+    "Wall time of answering one POST /reward batch.",
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 60, 120, 300),
+    registry=REGISTRY,
+)
+REWARD_REJECTED = Counter(
+    "qimeng_reward_requests_rejected_total",
+    "POST /reward requests answered 400, by why (json, shape, too_large, items).",
+    ["why"],
+    registry=REGISTRY,
+)
 
 
 def bounded(label: str, value: str) -> str:
@@ -186,6 +218,27 @@ def record_task_finished(kind: str, target: str, outcome: str) -> None:
     ).inc()
 
 
+def record_reward_item(kind: str, verdict: str, cached: bool, seconds: float) -> None:
+    """Count one answered reward item; a checked (not cached) item also records its checker time."""
+    _note("record_reward_item", kind, verdict, cached, seconds)
+    rk = bounded("reward_kind", kind)
+    REWARD_ITEMS.labels(reward_kind=rk, verdict=bounded("verdict", verdict), cached=str(cached).lower()).inc()
+    if not cached:
+        REWARD_ITEM_DURATION.labels(reward_kind=rk).observe(seconds)
+
+
+def record_reward_batch(seconds: float) -> None:
+    """Record the wall time of one answered reward batch."""
+    _note("record_reward_batch", seconds)
+    REWARD_BATCH_DURATION.observe(seconds)
+
+
+def record_reward_rejected(why: str) -> None:
+    """Count one reward request answered 400: json, shape, too_large or items."""
+    _note("record_reward_rejected", why)
+    REWARD_REJECTED.labels(why=bounded("why", why)).inc()
+
+
 Record = tuple[str, list[Any]]
 """One journaled recording: the recording function's name and its (JSON) arguments."""
 _journal: ContextVar[list[Record] | None] = ContextVar("qimeng_metrics_journal", default=None)
@@ -230,6 +283,9 @@ _REPLAYABLE: dict[str, Any] = {
     "set_token_budget": set_token_budget,
     "record_task_started": record_task_started,
     "record_task_finished": record_task_finished,
+    "record_reward_item": record_reward_item,
+    "record_reward_batch": record_reward_batch,
+    "record_reward_rejected": record_reward_rejected,
 }
 
 

@@ -1,0 +1,84 @@
+"""``qimeng serve``: long-running services (parsing only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from tools.errors import UsageError
+
+app = typer.Typer(help="Services: the verifiable-reward service for RL.", no_args_is_help=True)
+err = Console(stderr=True)
+
+SHARED_VERILOG_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "verilog-eval-v2"
+"""VerilogEval v2 beside the repository, served by default when it is there."""
+
+
+def data_dirs(given: list[Path]) -> list[Path]:
+    """The VerilogEval-format directories to serve: those given, else the shared copy if present.
+
+    Raises:
+        UsageError: for a given path that is not a directory.
+    """
+    for path in given:
+        if not path.is_dir():
+            raise UsageError(f"--data {path} is not a directory; give a VerilogEval-format folder")
+    if given:
+        return [p.resolve() for p in given]
+    return [SHARED_VERILOG_EVAL] if SHARED_VERILOG_EVAL.is_dir() else []
+
+
+@app.command("reward")
+def reward_cmd(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8377, min=0, max=65535, help="Port (0: any free port)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="CPUs of the local Ray (default: all); ignored with --ray-address."
+    ),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster HOST:6379 or 'auto'."),
+    data: list[Path] = typer.Option(
+        [], "--data", help="VerilogEval-format folder for problem ids (repeatable)."
+    ),
+    store: Path | None = typer.Option(
+        None, "--store", help="Cache and history folder (default: <run_dir>/reward)."
+    ),
+    retries: int = typer.Option(2, min=0, max=10, help="Retries of an item whose worker died."),
+    timeout: float = typer.Option(
+        10.0, min=0.5, help="Wall seconds of one item's simulations or kernel runs."
+    ),
+) -> None:
+    """Serve verifiable rewards: POST /reward scores a batch of completions on Ray workers.
+
+    Each item is {"kind": "verilog" | "kernel", "completion": ..., "problem": id} or, for Verilog,
+    {"golden": RTL} instead of a problem id. Every item comes back with its reward, verdict,
+    reason and the checker's evidence; GET /health and GET /metrics too. Runs until Ctrl-C.
+
+    Example: qimeng serve reward --port 8377 --workers 2
+    """
+    from cluster.reward_pool import ray_pool
+    from cluster.reward_store import RewardStore
+    from ops.reward_server import RewardServer
+    from tools.settings import get_settings
+
+    dirs = data_dirs(data)
+    folder = store or get_settings().run_dir / "reward"
+    pool = ray_pool(
+        RewardStore(folder), dirs, address=ray_address, workers=workers, retries=retries, timeout_s=timeout
+    )
+    try:
+        server = RewardServer(pool, host, port)
+    except OSError as exc:
+        pool.executor.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    err.print(f"reward service on {server.url} (POST /reward, GET /health, GET /metrics); Ctrl-C stops it")
+    err.print(
+        f"problems from: {', '.join(map(str, dirs)) or 'none (inline golden RTL only)'}; records: {folder}"
+    )
+    try:
+        server.serve_forever()
+    finally:
+        server.stop()
+        pool.executor.close()
+        pool.store.close()
