@@ -89,9 +89,9 @@ def _kb() -> typer.Typer:
 
 
 def _campaign() -> typer.Typer:
-    from ops import cmd_campaign
+    from ops import cmd_campaign, cmd_reward_batch
 
-    return cmd_campaign.app
+    return cmd_reward_batch.register(cmd_campaign.app)
 
 
 def _serve() -> typer.Typer:
