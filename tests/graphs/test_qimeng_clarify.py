@@ -19,7 +19,7 @@ def test_a_detector_without_a_pattern_asks_for_it_and_uses_the_answer(tmp_path: 
     assert values["status"] == "done" and values["kind"] == "hw"
     assert values["request"].endswith("the pattern is 1,1,0")
     (hw,) = values["hw_results"]
-    interpretation = hw["evidence"]["interpretation"]
-    assert {"name": "pattern", "value": "110"}.items() <= next(
-        r for r in interpretation["readings"] if r["name"] == "pattern"
-    ).items()
+    interpretation = hw.design.evidence.interpretation
+    assert interpretation is not None
+    pattern = next(r for r in interpretation.readings if r.name == "pattern")
+    assert (pattern.value, pattern.source) == ("110", "text")
