@@ -139,7 +139,7 @@ def run_cocotb(
         f"{module}.py": tc.check_source(tests, "the tests"),
     }
     for name, text in (support or {}).items():
-        if "/" in name or name.startswith(".") or name in files or name == "driver.py":
+        if "/" in name or name.startswith(".") or name in files or name == "_qimeng_cocotb_driver.py":
             raise UsageError(f"support file name '{name}' must be a plain, unused file name")
         files[name] = tc.check_source(text, name)
     start = time.monotonic()
@@ -157,8 +157,8 @@ def run_cocotb(
         work = Path(tmp)
         for name, text in files.items():
             (work / name).write_text(text, encoding="utf-8")
-        (work / "driver.py").write_text(_DRIVER.read_text(encoding="utf-8"), encoding="utf-8")
-        args = ["-I", "driver.py", simulator, report.top, module, str(seed), "design.sv"]
+        (work / "_qimeng_cocotb_driver.py").write_text(_DRIVER.read_text(encoding="utf-8"), encoding="utf-8")
+        args = ["-I", "_qimeng_cocotb_driver.py", simulator, report.top, module, str(seed), "design.sv"]
         res = tc.run_tool(tc.python_tool(), args, work, wall_s=timeout_s, env=env, rw_binds=binds)
         output = (res.stdout + res.stderr).splitlines()
         report.log_tail = [ln for ln in output if ln.strip()][-40:]
