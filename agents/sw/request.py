@@ -85,6 +85,17 @@ _UNSUPPORTED: tuple[tuple[str, str], ...] = (
     (r"\b(?:causal|masked|mask)\b", "unmasked attention only"),
     (r"\b(?:in[\s-]*place)\b", "separate input and output arrays only"),
 )
+# What each kernel computes beyond its shape (the only meaning the templates implement), with the
+# words that state it: (reading, value, words). Unsaid, the reading shows as assumed.
+_ROWS = r"\b(?:row[\s-]*wise|per[\s-]+row|each\s+row|along\s+(?:the\s+)?rows|last\s+axis|axis\s*=\s*-?1)\b"
+_SEMANTICS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "gemm": (("operands", "C = A x B", r"\bc\s*=\s*a\s*[x*@]\s*b\b|\bno\s+transpos\w*"),),
+    "gemv": (("operands", "y = A x", r"\by\s*=\s*a\s*[x*@]?\s*x\b"),),
+    "softmax": (("axis", "each row", _ROWS),),
+    "layernorm": (("axis", "each row", _ROWS),),
+    "conv2d": (("padding", "valid, stride 1", r"\bvalid\b"),),
+    "attention": (("mask", "none", r"\bunmasked\b|\bno\s+mask\b|\bnon[\s-]*causal\b"),),
+}
 _SIZE = re.compile(r"(?<![\w.])(-?\d+(?:\s*x\s*-?\d+)+|-?\d+)(?![\w.]|\s*=)")
 _KEYVAL = re.compile(r"\b([a-z_][a-z0-9_]*)\s*=\s*(-?\d+)\b")
 
@@ -177,6 +188,13 @@ def parse_request(text: str) -> KernelRequest:
         if layout
         else Reading(name="layout", value="row-major", source="assumed")
     )
+    for name, value, pattern in _SEMANTICS.get(kernel, ()):
+        said = re.search(pattern, low)
+        readings.append(
+            Reading(name=name, value=value, source="text", words=said.group(0))
+            if said
+            else Reading(name=name, value=value, source="assumed")
+        )
     return KernelRequest(
         kernel=kernel,
         dims=dims,

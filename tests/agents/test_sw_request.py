@@ -94,11 +94,14 @@ def test_the_interpretation_says_what_was_read_and_what_was_assumed() -> None:
     assert (by_name["rows"].source, by_name["rows"].words) == ("text", "64 rows")
     assert by_name["dtype"].source == "assumed" and by_name["layout"].source == "assumed"
     assert req.interpretation.summary() == (
-        "interpreted as: kernel softmax; rows 64; cols 1000; dtype f32 (assumed); layout row-major (assumed)"
+        "interpreted as: kernel softmax; rows 64; cols 1000; dtype f32 (assumed); layout row-major (assumed);"
+        " axis each row (assumed)"
     )
-    sgemm = parse_request("SGEMM 32 row-major")
+    sgemm = parse_request("SGEMM 32 row-major, C = A x B")
     assert sgemm.interpretation is not None
     assert "(assumed)" not in sgemm.interpretation.summary()
+    rows = parse_request("softmax 8x16 row-wise")
+    assert rows.interpretation is not None and rows.interpretation.readings[-1].words == "row-wise"
     short = parse_request("gemm 8")
     assert short.interpretation is not None and [r.value for r in short.interpretation.readings[1:4]] == [
         8,
