@@ -22,7 +22,6 @@ from agents.hw.generators._base import WORDS_SEP
 from agents.hw.interface import Interface
 from tools.evidence import Check, Interpretation
 from tools.hdl.directed import Example
-from tools.hdl.ports import DesignReadError
 
 # Named behaviours the accounting looks for: (kind, regex). Each occurrence is a fact.
 BEHAVIOURS: tuple[tuple[str, str], ...] = (
@@ -172,11 +171,10 @@ def interface_check(iface: Interface | None, rtl: str, top: str) -> Check:
     the request gives no interface; ``fail`` lists every difference."""
     if iface is None:
         return Check(name="interface", tool="yosys", status="skipped", summary="the spec gives no interface")
-    try:
-        info = tool_calls.read_design(rtl, top)
-    except DesignReadError as exc:
-        return Check(
-            name="interface", tool="yosys", status="fail", summary=f"cannot read the design: {exc.message}"
+    info, why, done = tool_calls.read_design(rtl, top)
+    if info is None:
+        return done.stamp(
+            Check(name="interface", tool="yosys", status="fail", summary=f"cannot read the design: {why}")
         )
     problems = []
     if info.top != iface.module:
@@ -192,12 +190,14 @@ def interface_check(iface: Interface | None, rtl: str, top: str) -> Check:
             )
     problems += [f"extra port '{name}'" for name in got]
     if problems:
-        return Check(name="interface", tool="yosys", status="fail", summary="; ".join(problems))
-    return Check(
-        name="interface",
-        tool="yosys",
-        status="pass",
-        summary=f"module {iface.module} with the spec's {len(iface.ports)} ports (names, directions, widths)",
+        return done.stamp(Check(name="interface", tool="yosys", status="fail", summary="; ".join(problems)))
+    return done.stamp(
+        Check(
+            name="interface",
+            tool="yosys",
+            status="pass",
+            summary=f"module {iface.module} with the spec's {len(iface.ports)} ports (names, directions, widths)",
+        )
     )
 
 

@@ -17,7 +17,7 @@ from tools.hdl import calls
 from tools.hdl.diffcheck import PythonRef
 from tools.hdl.directed import Example
 from tools.hdl.lint import LintReport
-from tools.hdl.ports import DesignInfo, DesignReadError
+from tools.hdl.ports import DesignInfo
 from tools.hdl.report import DiffReport
 from tools.hdl.synth import SynthReport
 
@@ -76,17 +76,14 @@ def run_examples(rtl: str, top: str, examples: list[Example]) -> Check:
     return done.stamp(check) if examples else check
 
 
-def read_design(rtl: str, top: str | None) -> DesignInfo:
-    """The top module's name and ports, as Yosys reads them.
-
-    Raises:
-        DesignReadError: when Yosys cannot read the design.
-    """
+def read_design(rtl: str, top: str | None) -> tuple[DesignInfo | None, str, CallResult]:
+    """The top module's name and ports as Yosys reads them (None and why, when it cannot), and the
+    call (to stamp the check made from it)."""
     done = call_tool(calls.READ_DESIGN, {"rtl": rtl, "top": top}, key="read-design", toolset=calls.TOOLSET)
     value = done.value or {}
     if "info" not in value:
-        raise DesignReadError(str(value.get("reason", "tool")), str(value.get("message", "")))
-    return DesignInfo.model_validate(value["info"])
+        return None, str(value.get("message", "")), done
+    return DesignInfo.model_validate(value["info"]), "", done
 
 
 def cosim(

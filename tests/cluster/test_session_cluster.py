@@ -137,13 +137,14 @@ def test_each_tool_call_runs_on_a_node_serving_what_it_needs(
         label = "qimeng.dev/tools-hdl" if target is None else f"qimeng.dev/target-{target}"
         for check in result["checks"]:
             if not check["node"]:
-                continue  # a judgement made in the agent (interface, accounting, skips), not a tool call
+                continue  # a judgement made in the agent (accounting, skips), not a tool call
             placed += task in first
             assert check["node"] in serving(resource), (task, check["name"])
             assert check["node_labels"][label] == "true" and check["node_labels"]["host"]
             assert check["target"] == target and check["tool_versions"], (task, check["name"])
-    # lint, diffsim, synth; compile and difftest on each target; the timing on x86_64
-    assert placed == 3 + 2 * len(TARGETS) + 1
+    # lint, the interface's design read, diffsim, synth; compile and difftest on each target; the
+    # timing on x86_64
+    assert placed == 4 + 2 * len(TARGETS) + 1
 
     in_process = run_request(tmp_path / "local", scripted, None)
     assert verdicts({t: in_process[t] for t in first}) == verdicts({t: on_cluster[t] for t in first})
