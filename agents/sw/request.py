@@ -96,6 +96,11 @@ _SEMANTICS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "conv2d": (("padding", "valid, stride 1", r"\bvalid\b"),),
     "attention": (("mask", "none", r"\bunmasked\b|\bno\s+mask\b|\bnon[\s-]*causal\b"),),
 }
+# A number that counts something other than a size ("4 threads", "8-lane"): never read as a size.
+_COUNTED = re.compile(
+    r"(?<![\w.])\d+(?:-|\s+)(?:threads?|cores?|lanes?|bits?|bytes?|times|iterations?|elements?|steps?|"
+    r"channels?|batch(?:es)?|heads?|layers?|rows?|cols?|columns?|kb|mb|gb|ghz|mhz)\b(?![\s-]*major)"
+)
 _SIZE = re.compile(r"(?<![\w.])(-?\d+(?:\s*x\s*-?\d+)+|-?\d+)(?![\w.]|\s*=)")
 _KEYVAL = re.compile(r"\b([a-z_][a-z0-9_]*)\s*=\s*(-?\d+)\b")
 
@@ -138,6 +143,12 @@ def parse_request(text: str) -> KernelRequest:
         if named and name not in dims:
             dims[name], words[name] = _positive(kernel, name, int(named.group(1))), named.group(0)
             used.append(named.span())
+    for counted in _COUNTED.finditer(low):
+        if not any(a <= counted.start() < b for a, b in used):
+            raise UsageError(
+                f"{kernel}: '{counted.group(0)}' is not one of its sizes ({', '.join(names)}) and the "
+                "templates take no such parameter; leave it out or give the sizes as NAME=VALUE"
+            )
     bare = [m for m in _SIZE.finditer(low) if not any(a <= m.start() < b for a, b in used)]
     bare = [m for m in bare if not _inside_word(low, m)]
     if len(bare) > 1:

@@ -67,9 +67,11 @@ def test_cheap_requested_shape_is_checked_and_timed() -> None:
         ("gemm 4x0x3", "dimension N=0 of gemm must be a whole number >= 1"),
         ("softmax rows=-2 cols=8", "dimension rows=-2 of softmax must be a whole number >= 1"),
         (
-            "gemm 64 with 8 threads",
-            "the sizes '64' and '8' leave their order open; write them as one MxNxK group",
+            "gemm 64 then 128",
+            "the sizes '64' and '128' leave their order open; write them as one MxNxK group",
         ),
+        ("gemm 64 with 8 threads", "gemm: '8 threads' is not one of its sizes (M, N, K)"),
+        ("gemm 2x4x2 on the 4-lane accelerator", "gemm: '4-lane' is not one of its sizes"),
         (
             "column-major gemm 64x64x64",
             "gemm: the request asks for 'column-major'; the templates implement row-major",
