@@ -128,8 +128,14 @@ class Chat:
         report = self.session.result()
         if report is not None:
             self.console.print(f"[bold]{report['status']}[/] ({report.get('stop_reason') or 'done'})")
-            if report.get("chosen") is not None:
-                self.console.print(f"chosen: {report['chosen']} lanes")
+            for part in report.get("parts", []):
+                chosen = part.get("chosen")
+                what = f"{chosen} lanes" if isinstance(chosen, int) else chosen
+                self.console.print(
+                    f"{part['part']} ({part.get('scenario') or 'refused'}): {part['status']}"
+                    + (f", chose {what}" if what else "")
+                    + (f" ({part['why']})" if part["status"] != "done" else "")
+                )
             self.console.print(f"report: {report['report']}")
 
     def _resume(self, thread_id: str) -> None:

@@ -39,7 +39,7 @@ def _single_critique(part: Part, results: PartResults, history: list[Critique]) 
         done=ok,
         chosen=outcomes[0].task if ok else None,
         reasons=reasons,
-        stop="one design asked for, one built" if ok else "the agent's result is not verified",
+        stop="" if ok else "the agent's result is not verified",
     )
 
 

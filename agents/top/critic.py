@@ -85,7 +85,9 @@ def critic_node(state: QimengState) -> QimengState:
         elif c.chosen is None and c.lanes is not None:
             lines.append("no verified design fits the budget: " + c.stop)
         elif c.done:
-            lines.append(("converged: " if c.lanes is not None else "done: ") + c.stop)
+            lines.append(
+                f"converged: {c.stop}" if c.lanes is not None else "done" + (f": {c.stop}" if c.stop else "")
+            )
         else:
             lines.append("not done: " + c.stop)
     parts = len(state.get("parts", []))

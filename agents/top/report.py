@@ -76,7 +76,9 @@ def build_report(state: QimengState) -> dict[str, Any]:
     for part in parts:
         status = part_status(part, critiques)
         mine = [c for c in critiques if c.part == part.id]
-        why = part.refused or (mine[-1].stop if mine else "not judged (no task ran)")
+        why = part.refused or (
+            mine[-1].stop or "; ".join(mine[-1].reasons) if mine else "not judged (no task ran)"
+        )
         served = part.scenario or ("nothing" if part.refused else "LLM plan")
         md.append(f"| {part.id} | {part.text} | {served} | {status} | {why} |")
         row: dict[str, Any] = {
