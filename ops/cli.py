@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ops.cmd_bench_reward import bench_reward_cmd
 from tools.errors import QimengError, UsageError
 from tools.settings import get_settings
 
@@ -272,6 +273,9 @@ def bench_cluster(
             return executor, executor.alive_nodes()
 
         dispatch(session_ray, rounds=rounds, json_out=json_out)
+
+
+bench_app.command("reward")(bench_reward_cmd)
 
 
 ops_app = typer.Typer(help="Operations: a local Prometheus to watch long runs.")
