@@ -100,6 +100,7 @@ MULTIPLIER = Generator(
     keywords=(r"\bmultipl(y|ier|ication)\b", r"\bproduct\b", r"\bmul\b"),
     extract=_mul_extract,
     required=("width",),
+    architecture=("arch",),
     ports=_mul_ports,
     rtl=_mul_rtl,
     model=_mul_model,
