@@ -6,6 +6,7 @@ from agents.hw.generators._base import Generator
 from agents.hw.generators.arith import ADDER, ALU, COMPARATOR, SUBTRACTOR
 from agents.hw.generators.comb import BIN2GRAY, DECODER, GRAY2BIN, MUX, POPCOUNT, PRIORITY_ENCODER
 from agents.hw.generators.dff import DFF
+from agents.hw.generators.edge_reg import EDGE_REGISTER
 from agents.hw.generators.expr import EXPRESSION
 from agents.hw.generators.fsm import SEQ_DETECTOR, UART_RX, UART_TX
 from agents.hw.generators.fsm_table import FSM_TABLE
@@ -57,6 +58,7 @@ GENERATORS: dict[str, Generator] = {
         LFSR_TAPS,
         DEMUX,
         ARBITER,
+        EDGE_REGISTER,
     )
 }
 

@@ -227,3 +227,17 @@ def test_demux_count_and_arbiter_priority_are_read_or_refused() -> None:
     assert a.params["first"] == "lsb"
     refused("module arb(input [3:0] req, output [3:0] grant);\nA fixed-priority arbiter.", "highest priority")
     refused("A 4-requester round-robin arbiter.", "round-robin")
+
+
+def test_registered_edge_detection_reads_transition_and_timing() -> None:
+    d = design(
+        "module e(input clk, input [3:0] in, output [3:0] rise);\n"
+        "For each bit, detect a 0 to 1 transition; the output bit is set the cycle after it."
+    )
+    assert d.params["kind"] == "rising" and d.params["capture"] is False
+    refused(
+        "module e(input clk, input [3:0] in, output [3:0] rise);\nDetect a 0 to 1 transition.",
+        "when the output",
+    )
+    with pytest.raises(UsageError):  # a capture held 'until reset' with no reset described
+        design("module e(input clk, input [3:0] in, output [3:0] c);\nCapture every 1 to 0 transition.")

@@ -71,6 +71,14 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "lfsr_taps": {"width": 4, "taps": (3, 4), "reset_value": 1},
     "demux": {"outputs": 4, "width": 2},
     "arbiter": {"width": 4, "first": "msb"},
+    "edge_register": {
+        "width": 4,
+        "kind": "falling",
+        "capture": True,
+        "reset_said": True,
+        "has_rst": True,
+        "reset_async": False,
+    },
     "truth_table": {"inputs": ("x[2]", "x[1]", "x[0]"), "outputs": ("f",), "ones": ((1, 2, 4, 7),)},
 }
 

@@ -64,8 +64,8 @@ def _model(p: ReduceParams) -> str:
 
 _GATE = r"(AND|OR|XOR|NAND|NOR|XNOR)"
 _NAMED = (
-    rf"\b([A-Za-z_]\w*)\s*(?::|\bis\b|=)\s*(?:the\s+)?output\s+of\s+an?\s+[\w-]*\s*{_GATE}\s+gate",
-    rf"\b([A-Za-z_]\w*)\s*(?::|\bis\b|=)\s*(?:the\s+)?{_GATE}\s+of\s+all\b",
+    rf"(?:\(\d+\)\s*)?\b([A-Za-z_]\w*)\s*(?::|\bis\b|=)\s*(?:the\s+)?output\s+of\s+an?\s+[\w-]*\s*{_GATE}\s+gate",
+    rf"(?:\(\d+\)\s*)?\b([A-Za-z_]\w*)\s*(?::|\bis\b|=)\s*(?:the\s+)?{_GATE}\s+of\s+all\b",
 )
 
 
@@ -83,12 +83,18 @@ def _extract(text: str) -> Found:
             words.append(m.group(0))
     if named:
         found.put("outputs", tuple(named), " | ".join(words))
+        count = re.search(r"\b(\d+)\s+outputs\b", text, re.I)
+        if count and int(count.group(1)) != len(named):
+            found.lack(f"a gate for each of the {count.group(1)} outputs (read {len(named)})")
+        elif count:
+            found.note("outputs", len(named), count.group(0))
         return found
     parity = re.search(r"\b(even|odd)\b[\"'\s]*parity|\bparity\b[^.]{0,40}?\b(even|odd)\b", text, re.I)
     if parity:
         kind = (parity.group(1) or parity.group(2)).lower()
         # an even-parity bit makes the count of ones, itself included, even: the XOR of the data
-        found.put("outputs", (("parity", "xor" if kind == "even" else "xnor"),), parity.group(0))
+        said = [x for x in re.split(r"(?<=[.;])\s+", text) if re.search(r"\bparity\b", x, re.I)]
+        found.put("outputs", (("parity", "xor" if kind == "even" else "xnor"),), " | ".join(said))
     elif re.search(r"\bparity\b", text, re.I):
         found.lack("whether the parity is even or odd")
     else:
