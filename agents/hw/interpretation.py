@@ -134,7 +134,7 @@ def interpret(
     return Understanding(interpretation=interp, params=params, missing=missing, conflicts=conflicts)
 
 
-def tester_readings(answer: str, text: str) -> list[Reading]:
+def readings_of_tester(answer: str, text: str) -> list[Reading]:
     """An LLM tester's own account of how it read ``text``: the ```json list in its ``answer`` of
     ``{"name", "value", "words"}``. A reading whose words are not in the text counts as assumed
     (a model cannot claim the spec says what it does not). No list, or one that is not valid JSON,

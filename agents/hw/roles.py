@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 import jinja2
 
 from agents.hw.binding import Design
-from agents.hw.interpretation import tester_readings
+from agents.hw.interpretation import readings_of_tester
 from agents.hw.offline import design_request, variants
 from agents.hw.request import HwRequest
 from agents.hw.state import Candidate, Reference
@@ -159,7 +159,7 @@ class LlmTester:
         source = _code(answer, "python|py")
         ports = req.interface.ports if req.interface else []
         return Reference(
-            source=source, origin="llm:tester", ports=ports, readings=tester_readings(answer, req.text)
+            source=source, origin="llm:tester", ports=ports, readings=readings_of_tester(answer, req.text)
         )
 
 
