@@ -241,3 +241,10 @@ def test_registered_edge_detection_reads_transition_and_timing() -> None:
     )
     with pytest.raises(UsageError):  # a capture held 'until reset' with no reset described
         design("module e(input clk, input [3:0] in, output [3:0] c);\nCapture every 1 to 0 transition.")
+
+
+def test_ring_and_johnson_counters_need_kind_direction_and_reset_value() -> None:
+    d = design("A 4-bit ring counter that shifts left; the synchronous reset loads 4'b0001.")
+    assert (d.params["kind"], d.params["direction"], d.params["reset_value"]) == ("ring", "left", 1)
+    refused("An 8-bit Johnson counter shifting right.", "value after reset")
+    refused("An 8-bit ring counter; reset to 8'h01.", "shift direction")

@@ -79,6 +79,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "has_rst": True,
         "reset_async": False,
     },
+    "ring_counter": {"width": 4, "kind": "johnson", "direction": "left", "reset_value": 0},
     "truth_table": {"inputs": ("x[2]", "x[1]", "x[0]"), "outputs": ("f",), "ones": ((1, 2, 4, 7),)},
 }
 
