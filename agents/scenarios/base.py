@@ -88,7 +88,7 @@ def results_lines(results: PartResults) -> list[str]:
         d = h.design
         lines.append(
             f"- {h.task} (hardware): {h.status}, {d.cells} cells, depth {d.logic_depth}"
-            + (f"; {d.why_not}" if d.why_not and h.status != "verified" else "")
+            + "".join(f"; {c.name} {c.status}: {c.summary[:160]}" for c in d.evidence.failures())
             + (f"; files: {d.run_dir}" if d.run_dir else "")
         )
     for s in results.sw:
@@ -97,6 +97,7 @@ def results_lines(results: PartResults) -> list[str]:
             continue
         lines.append(
             f"- {s.task} (software): {s.status}"
+            + "".join(f"; {c.name} {c.status}: {c.summary[:160]}" for c in s.design.evidence.failures())
             + (f"; files: {s.design.run_dir}" if s.design.run_dir else "")
         )
     return lines

@@ -28,18 +28,19 @@ def _single_critique(part: Part, results: PartResults, history: list[Critique]) 
     outcomes: list[HwOutcome | SwOutcome] = [*results.hw, *results.sw]
     ok = bool(outcomes) and all(o.status == "verified" for o in outcomes)
     reasons = []
-    for h in results.hw:
-        reasons.append(f"{h.task}: {h.status}" + (f" ({h.design.why_not})" if h.design.why_not else ""))
-    for s in results.sw:
-        why = s.skipped or (getattr(s.design, "why_not", "") if s.design is not None else "")
-        reasons.append(f"{s.task}: {s.status}" + (f" ({why})" if why else ""))
+    for o in outcomes:
+        failed = [] if o.design is None else o.design.evidence.failures()
+        why = "; ".join(f"{c.name} {c.status}: {c.summary[:160]}" for c in failed)
+        if isinstance(o, SwOutcome) and o.skipped:
+            why = o.skipped
+        reasons.append(f"{o.task}: {o.status}" + (f" ({why})" if why else ""))
     return Critique(
         part=part.id,
         round=len(history) + 1,
         done=ok,
         chosen=outcomes[0].task if ok else None,
         reasons=reasons,
-        stop="" if ok else "the agent's result is not verified",
+        stop="" if ok else "the agent's result is not verified: " + "; ".join(reasons),
     )
 
 

@@ -178,11 +178,7 @@ class KernelAcrossTargets:
             if again
             else (
                 f"{len(verified)} of {len(part.details['targets'])} targets verified; "
-                + (
-                    "no native kernel is under half its roofline"
-                    if done
-                    else "failed targets were retried once"
-                )
+                + "every native kernel under half its roofline was tuned again once, every failed target retried once"
             )
         )
         return Critique(
