@@ -21,14 +21,14 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from tools.errors import UsageError
+from tools.errors import QimengError, UsageError
 from tools.evidence import Check
 from tools.kernels.build import KERNEL_BINARY, build_kernel, compile_kernel_only
 from tools.kernels.compare import compare_output
 from tools.kernels.harness import Trial, TrialRecord, decode_records, encode_trials
 from tools.kernels.inputs import make_trial
 from tools.kernels.spec import KernelSpec
-from tools.sandbox import SandboxResult
+from tools.sandbox import SandboxResult, run_sandboxed
 from tools.settings import SandboxLimits, get_settings
 from tools.targets import Target, get_target
 from tools.tracing import tool_span
@@ -44,6 +44,7 @@ Status = Literal[
     "timeout",
     "compile_error",
     "unavailable",
+    "tampered",
     "error",
 ]
 IN_FILE, OUT_FILE = "qm_in.bin", "qm_out.bin"
@@ -179,6 +180,13 @@ def _check_in(
         )
     if not avail.can_run:
         return verdict("unavailable", f"compiled, but cannot run: {avail.reason}", [], built.log)
+    foreign = foreign_definitions(tgt, workdir) if not tgt.emulated else []
+    if foreign:
+        why = (
+            f"the kernel defines {', '.join(foreign)}, which the harness calls from the C library: "
+            "its clock or its checks would run the kernel's code"
+        )
+        return verdict("tampered", why, [], built.log)
     (workdir / IN_FILE).write_bytes(encode_trials(spec, trials))
     (workdir / OUT_FILE).unlink(missing_ok=True)
     run = tgt.run(workdir, KERNEL_BINARY, ["check", IN_FILE, OUT_FILE], limits=limits or _run_limits(tgt))
@@ -226,6 +234,69 @@ def _evaluate(spec: KernelSpec, trial: Trial, rec: TrialRecord, planned: tuple[i
         if cmp.status != "pass":
             return TrialResult(**base, status=cmp.status, reason=cmp.reason, rel_errors=errors)  # type: ignore[arg-type]
     return TrialResult(**base, status="pass", rel_errors=errors)
+
+
+HARNESS_LIBC = frozenset(
+    {
+        "aligned_alloc", "calloc", "clock_gettime", "exit", "fclose", "fflush", "fopen", "fprintf",
+        "fread", "free", "fwrite", "malloc", "memcmp", "memcpy", "memset", "strcmp", "strtod",
+        "strtoull",
+    }
+)  # fmt: skip
+"""C library functions the harness calls: a kernel that defines one replaces the harness's clock
+(timer patching) or its comparisons (checker patching) in the linked program."""
+
+
+def foreign_definitions(tgt: Target, workdir: Path) -> list[str]:
+    """Names from :data:`HARNESS_LIBC` that the built program defines itself (only the kernel can).
+
+    Reads the symbol table of ``workdir/qm_kernel.bin`` with ``nm`` in the sandbox. Meaningful for
+    native (dynamically linked) programs only: a static cross build defines the whole C library,
+    so emulated targets are not read (they are never timed; their checks are not guarded here).
+
+    Raises:
+        QimengError: when ``nm`` cannot read the program.
+    """
+    run = run_sandboxed(
+        ["nm", "--defined-only", "--extern-only", KERNEL_BINARY],
+        workdir,
+        limits=get_settings().sandbox.model_copy(update={"wall_s": 30.0}),
+    )
+    if not run.ok:
+        raise QimengError(f"nm could not read the {tgt.name} program: {run.describe()}: {run.stderr[:300]}")
+    names = {line.split()[-1].split("@")[0] for line in run.stdout.splitlines() if line.strip()}
+    return sorted(names & HARNESS_LIBC)
+
+
+def verify_outputs(
+    spec: KernelSpec,
+    trial: Trial,
+    records: list[TrialRecord],
+    *,
+    skip: set[str] | frozenset[str] = frozenset(),
+) -> str:
+    """'' when every record (calls on ``trial``'s inputs) kept its guards and inputs and matches
+    the reference in every output not in ``skip``; else the first failure, naming the copy."""
+    args: dict[str, Any] = dict(trial.scalars)
+    for a in spec.arrays:
+        if a.role != "out":
+            args[a.name] = trial.arrays[a.name].copy()
+    ref = dict(spec.reference(**args))
+    for index, rec in enumerate(records):
+        where = f"input copy {index} of {len(records)}: "
+        for name, ok in rec.guards_ok.items():
+            if not ok:
+                return where + f"out_of_bounds: wrote outside '{name}'"
+        for name, same in rec.inputs_unchanged.items():
+            if not same:
+                return where + f"input_modified: modified the input array '{name}'"
+        for a in spec.outputs:
+            if a.name in skip:
+                continue
+            cmp = compare_output(a, rec.outputs[a.name], ref[a.name], spec.tolerance_for(a))
+            if cmp.status != "pass":
+                return where + f"{cmp.status}: {cmp.reason}"
+    return ""
 
 
 def _run_failure(run: SandboxResult) -> tuple[Status, str]:

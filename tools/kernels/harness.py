@@ -8,8 +8,14 @@ File protocol (little-endian, written and read only by this module):
 * check mode writes, per finished trial, ``u64 REC_MAGIC, u64 trial``, then per array a byte
   "guard zones intact" and a byte "input unchanged", then the bytes of each out/inout array;
   ``u64 END_MAGIC`` closes the file. Output is flushed per trial, so a crash names its trial.
-* time mode (first trial only) writes ``u64 TIME_MAGIC, u64 calls_per_sample, u64 nsamples``
-  and ``nsamples`` doubles: seconds per call.
+* time mode times the first trial and writes ``u64 TIME_MAGIC, u64 calls_per_sample, u64 nsamples``
+  and ``nsamples`` doubles: seconds per call. Before each sample (outside its clock) the outputs
+  of the input copies it will call are reset to their initial (poisoned) contents. Then come the
+  timed buffers, for verification: ``u64 VERIFY_MAGIC, u64 sets`` and, per copy, the flags and
+  outputs as in check mode; and, when the file holds a second trial of the same shape, its
+  inputs are copied into the same buffers, each copy is called once more, and a second block
+  (``VERIFY_MAGIC + 1``) follows. So the timed calls themselves are checked, and an answer
+  cached by buffer address is stale in the second block.
 
 Every array lives in its own 64-byte-aligned allocation with 256-byte guard zones on both sides
 (and the alignment padding) filled with 0xA5; a write outside the array changes them.
@@ -29,6 +35,7 @@ IN_MAGIC = 0x314E494B4D51  # "QMKIN1"
 REC_MAGIC = 0x434552424D51  # "QMREC"
 END_MAGIC = 0x444E45424D51  # "QMEND"
 TIME_MAGIC = 0x454D49544D51  # "QMTIME"
+VERIFY_MAGIC = 0x594656524D51  # "QMRVFY"
 HARNESS_FILE = "qm_harness.c"
 PROTO_FILE = "qm_proto.h"
 
@@ -92,6 +99,7 @@ def harness_source(spec: KernelSpec) -> str:
         rec_magic=REC_MAGIC,
         end_magic=END_MAGIC,
         time_magic=TIME_MAGIC,
+        verify_magic=VERIFY_MAGIC,
     )
 
 
@@ -200,6 +208,19 @@ static int qm_guard_ok(const qm_buf *b) {{
     for (size_t i = QM_GUARD + b->bytes; i < total; i++) if (b->base[i] != QM_GUARD_BYTE) return 0;
     return 1;
 }}
+static void qm_dump_sets(FILE *out, qm_buf *B, unsigned char **copy, size_t R) {{
+    for (size_t s = 0; s < R; s++) {{
+        for (int k = 0; k < QM_NARR; k++) {{
+            qm_buf *b = &B[s * QM_NARR + k];
+            unsigned char flags[2];
+            flags[0] = (unsigned char)qm_guard_ok(b);
+            flags[1] = (unsigned char)(!qm_is_input[k] || memcmp(copy[k], b->data, b->bytes) == 0);
+            fwrite(flags, 1, 2, out);
+        }}
+        for (int k = 0; k < QM_NARR; k++)
+            if (qm_is_output[k]) fwrite(B[s * QM_NARR + k].data, 1, B[s * QM_NARR + k].bytes, out);
+    }}
+}}
 static double qm_now(void) {{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -262,10 +283,31 @@ int main(int argc, char **argv) {{
             qm_w64(out, inner);
             qm_w64(out, samples);
             for (uint64_t s = 0; s < samples; s++) {{
+                for (uint64_t i = 0; i < inner && i < R; i++) {{
+                    size_t set = (r + i) % R;
+                    for (int k = 0; k < QM_NARR; k++)
+                        if (qm_is_output[k]) memcpy(B[set * QM_NARR + k].data, copy[k], B[k].bytes);
+                }}
                 double t0 = qm_now();
                 for (uint64_t i = 0; i < inner; i++) {{ {call}; r = (r + 1) % R; }}
                 double per_call = (qm_now() - t0) / (double)inner;
                 fwrite(&per_call, 8, 1, out);
+            }}
+            qm_w64(out, {verify_magic}ULL);
+            qm_w64(out, R);
+            qm_dump_sets(out, B, copy, R);
+            if (ntrials > 1) {{
+{reads}
+                for (int k = 0; k < QM_NARR; k++) {{
+                    size_t n = (size_t)qm_u64(in);
+                    if (n != B[k].bytes) qm_die("the second timing trial has another shape");
+                    qm_read(in, copy[k], n);
+                    for (size_t s = 0; s < R; s++) memcpy(B[s * QM_NARR + k].data, copy[k], n);
+                }}
+                for (r = 0; r < R; r++) {{ {call}; }}
+                qm_w64(out, {verify_magic}ULL + 1);
+                qm_w64(out, R);
+                qm_dump_sets(out, B, copy, R);
             }}
             fflush(out);
             break;

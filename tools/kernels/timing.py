@@ -6,12 +6,22 @@ mode: warm-up calls, then samples of enough calls to last >= 1 ms each, cycling 
 the inputs so that the whole set is larger than the last-level cache when memory allows (the
 record says whether it was). A result faster than the measured roofline is rejected as
 suspicious: something (dead code, a cached answer, a broken timer) is wrong.
+
+Every timed configuration is also checked, on the timed buffers: the harness resets the outputs
+before each sample, and after timing returns what every input copy's outputs hold (compared with
+the reference, every element; inout arrays, which the repeated calls keep updating, are checked
+in the second block only), then copies fresh inputs into the same buffers, calls each copy once
+more and returns those outputs too. A kernel that is right at the check shapes but not at the
+bench shape, skips work when called many times, notices it is being timed, or answers from a
+cache keyed by address is rejected here with the reason (``Timing.timed_check``), and so is a
+kernel that defines a C library function the harness calls (its clock, its comparisons).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+import struct
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +32,8 @@ from pydantic import BaseModel, Field
 from tools.errors import QimengError, UsageError
 from tools.evidence import Check
 from tools.kernels.build import KERNEL_BINARY, build_kernel
-from tools.kernels.harness import decode_timing, encode_trials
+from tools.kernels.check import foreign_definitions, verify_outputs
+from tools.kernels.harness import VERIFY_MAGIC, Trial, TrialRecord, decode_timing, encode_trials
 from tools.kernels.inputs import make_trial
 from tools.kernels.machine import MachinePeaks
 from tools.kernels.spec import KernelSpec
@@ -55,6 +66,11 @@ class Timing(BaseModel):
     fraction_of_roofline: float | None = Field(None, description="gflops / roofline_gflops.")
     suspicious: bool = Field(False, description="Faster than the roofline allows: rejected.")
     note: str = Field("", description="Why it is suspicious, or other remarks.")
+    timed_check: str = Field(
+        "",
+        description="Empty when the outputs of the timed calls (every input copy, then fresh inputs "
+        "in the same buffers) matched the reference; else why not: the timing is rejected.",
+    )
 
 
 class BenchResult(BaseModel):
@@ -68,7 +84,7 @@ class BenchResult(BaseModel):
 
     @property
     def ok(self) -> bool:
-        """True when every shape was timed and none was suspicious."""
+        """True when every shape was timed, checked on its timed buffers, and none was suspicious."""
         return self.check.status == "pass"
 
 
@@ -87,7 +103,8 @@ def time_kernel(
 ) -> BenchResult:
     """Time ``source`` at ``shapes`` (default: ``spec.bench_shapes``, else the last test shape).
 
-    Check the kernel with :func:`check_kernel` first: this function measures, it does not verify.
+    Check the kernel with :func:`check_kernel` first. This function also verifies what the timed
+    calls wrote (module docstring); a wrong timed result fails the returned check.
 
     Raises:
         UsageError: for an emulated target (its times are not speed) or samples < 5.
@@ -122,15 +139,24 @@ def _time_in(
     built = build_kernel(source, spec, tgt, workdir)
     if not built.ok:
         raise QimengError(f"kernel '{spec.name}' does not compile for {tgt.name}: {built.log[:500]}")
+    foreign = foreign_definitions(tgt, workdir) if not tgt.emulated else []
+    if foreign:
+        raise QimengError(
+            f"kernel '{spec.name}' defines {', '.join(foreign)}, which the harness calls from the C "
+            "library: the timer or the checks would run the kernel's code; not timed"
+        )
     llc = peaks.machine.llc_bytes if peaks else 0
     timings = []
     for case in cases:
         trial = make_trial(spec, case, np.random.default_rng(seed))
+        # the second trial: fresh inputs of the same shape for the same buffers after timing
+        fresh = make_trial(spec, case, np.random.default_rng(seed + 7919))
+        fresh = Trial(scalars=dict(trial.scalars), arrays=fresh.arrays)
         set_bytes = max(1, sum(int(a.nbytes) for a in trial.arrays.values()))
         sets = max(
             1, min(math.ceil(2 * llc / set_bytes) if llc else 1, ROTATION_BUDGET_BYTES // set_bytes, 4096)
         )
-        (workdir / "qm_time_in.bin").write_bytes(encode_trials(spec, [trial]))
+        (workdir / "qm_time_in.bin").write_bytes(encode_trials(spec, [trial, fresh]))
         args = ["time", "qm_time_in.bin", "qm_time_out.bin", str(samples), str(sets), str(warmup), "0.001"]
         run = tgt.run(
             workdir, KERNEL_BINARY, args, limits=SandboxLimits(wall_s=300.0, cpu_s=300, memory_mb=4096)
@@ -139,18 +165,24 @@ def _time_in(
             raise QimengError(
                 f"timing run of '{spec.name}' at {case} failed: {run.describe()}: {run.stderr[:300]}"
             )
-        inner, per_call = decode_timing((workdir / "qm_time_out.bin").read_bytes())
-        timings.append(_summarize(spec, trial.scalars, per_call, inner, sets, set_bytes, llc, peaks))
+        data = (workdir / "qm_time_out.bin").read_bytes()
+        inner, per_call = decode_timing(data)
+        timing = _summarize(spec, trial.scalars, per_call, inner, sets, set_bytes, llc, peaks)
+        timing.timed_check = _check_timed_buffers(spec, [trial, fresh], data, 24 + 8 * len(per_call))
+        timings.append(timing)
+    wrong = [t for t in timings if t.timed_check]
     bad = [t for t in timings if t.suspicious]
+    if wrong:
+        summary = f"the timed calls at {wrong[0].shape} are not right: {wrong[0].timed_check}"
+    elif bad:
+        summary = f"{len(bad)} result(s) faster than the roofline: {bad[0].note}"
+    else:
+        summary = f"timed {len(timings)} shape(s); the timed buffers matched the reference"
     check = Check(
         name="timing",
         tool=f"{tgt.describe()}; harness clock_gettime(CLOCK_MONOTONIC)",
-        status="fail" if bad else "pass",
-        summary=(
-            f"{len(bad)} result(s) faster than the roofline: {bad[0].note}"
-            if bad
-            else f"timed {len(timings)} shape(s)"
-        ),
+        status="fail" if bad or wrong else "pass",
+        summary=summary,
         seeds=[seed],
         details={
             "timings": [t.model_dump() for t in timings],
@@ -159,6 +191,50 @@ def _time_in(
         duration_s=time.monotonic() - started,
     )
     return BenchResult(kernel=spec.name, target=tgt.name, peaks=peaks, timings=timings, check=check)
+
+
+def _check_timed_buffers(spec: KernelSpec, trials: list[Trial], data: bytes, pos: int) -> str:
+    """'' when both verification blocks after the samples match the reference, else why not."""
+    for block, trial in enumerate(trials):
+        sets, pos, why = _decode_sets(spec, trial, data, pos, VERIFY_MAGIC + block)
+        if why:
+            return why
+        label = "after timing" if block == 0 else "with fresh inputs in the timed buffers"
+        # repeated calls keep updating inout arrays: only the fresh block can check them
+        skip = {a.name for a in spec.outputs if a.role == "inout"} if block == 0 else set()
+        reason = verify_outputs(spec, trial, sets, skip=skip)
+        if reason:
+            return f"{label}: {reason}"
+    return ""
+
+
+def _decode_sets(
+    spec: KernelSpec, trial: Trial, data: bytes, pos: int, magic: int
+) -> tuple[list[TrialRecord], int, str]:
+    if pos + 16 > len(data) or struct.unpack_from("<Q", data, pos)[0] != magic:
+        return [], pos, "the harness did not return the timed buffers (output truncated or altered)"
+    (count,) = struct.unpack_from("<Q", data, pos + 8)
+    pos += 16
+    records: list[TrialRecord] = []
+    for index in range(count):
+        rec = TrialRecord(trial=index)
+        if pos + 2 * len(spec.arrays) > len(data):
+            return records, pos, "the timed buffers are truncated"
+        for a in spec.arrays:
+            rec.guards_ok[a.name] = data[pos] == 1
+            rec.inputs_unchanged[a.name] = data[pos + 1] == 1
+            pos += 2
+        for a in spec.outputs:
+            template = trial.arrays[a.name]
+            size = template.size * a.np_dtype.itemsize
+            if pos + size > len(data):
+                return records, pos, "the timed buffers are truncated"
+            rec.outputs[a.name] = np.frombuffer(
+                data, dtype=a.np_dtype, count=template.size, offset=pos
+            ).reshape(template.shape)
+            pos += size
+        records.append(rec)
+    return records, pos, ""
 
 
 def _summarize(
