@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 PIP := .venv/bin/pip
-APT_PACKAGES := iverilog verilator yosys gcc g++ make gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+APT_PACKAGES := iverilog verilator yosys gcc g++ binutils make gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user clang-19 bubblewrap ccache prometheus \
 	util-linux tmux
 STAMPS := .stamps

