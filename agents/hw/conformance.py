@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from agents.hw import tool_calls
 from agents.hw.generators._base import WORDS_SEP
 from agents.hw.interface import Interface
+from agents.hw.spec_examples import examples, selections, statement, waveforms
 from tools.evidence import Check, Interpretation
 from tools.hdl.directed import Example
 
@@ -56,16 +57,6 @@ class Fact:
 
 def _norm(words: str) -> str:
     return re.sub(r"[\s_-]+", " ", words.lower()).strip()
-
-
-def statement(text: str) -> str:
-    """The request's prose: module headers and port bullets blanked (same length, so offsets hold)."""
-
-    def blank(m: re.Match[str]) -> str:
-        return re.sub(r"[^\n]", " ", m.group(0))
-
-    text = re.sub(r"\bmodule\b.*?\)\s*;", blank, text, flags=re.S)
-    return re.sub(r"^[ \t]*[-*][ \t]*(input|output)\b.*$", blank, text, flags=re.M | re.I)
 
 
 def facts(text: str, iface: Interface | None) -> list[Fact]:
@@ -201,102 +192,19 @@ def interface_check(iface: Interface | None, rtl: str, top: str) -> Check:
     )
 
 
-_VALUE = r"(?:\d+'[bdh][0-9a-f_]+|0x[0-9a-f]+|\d+)"
+def _directed(text: str, iface: Interface | None, clock: str | None) -> tuple[list[Example], list[str]]:
+    if clock is not None:
+        return waveforms(text, iface, clock)
+    rows = examples(text, iface) + selections(text, iface)
+    return rows, [e.words for e in rows]
 
 
-def examples(text: str, iface: Interface | None) -> list[Example]:
-    """Rows of the request's truth tables: a header line that names ports of ``iface`` (at least one
-    input and one output) followed by lines with one value per column. Other tables are left to the
-    accounting check."""
-    if iface is None:
-        return []
-    directions = {p.name: p.direction for p in iface.ports}
-    lines = text.splitlines()
-    out: list[Example] = []
-    for i, line in enumerate(lines):
-        cols = [c for c in re.split(r"[\s|,]+", line.strip()) if c]
-        if len(cols) < 2 or not all(c in directions for c in cols):
-            continue
-        if {directions[c] for c in cols} != {"input", "output"}:
-            continue
-        for row in lines[i + 1 :]:
-            cells = [c for c in re.split(r"[\s|,]+", row.strip()) if c]
-            if not cells or set("".join(cells)) <= set("-=+"):
-                if out and not cells:
-                    break
-                continue
-            if len(cells) != len(cols) or not all(re.fullmatch(_VALUE, c, re.I) for c in cells):
-                break
-            values = {c: _value(v) for c, v in zip(cols, cells, strict=True)}
-            out.append(
-                Example(
-                    inputs={c: v for c, v in values.items() if directions[c] == "input"},
-                    outputs={c: v for c, v in values.items() if directions[c] == "output"},
-                    words=row.strip(),
-                )
-            )
-    return out
+def directed_check(text: str, iface: Interface | None, rtl: str, top: str, clock: str | None) -> Check:
+    """The request's examples run on ``rtl``: truth-table rows and selection sentences for a
+    combinational design, waveform tables with a ``clock`` column for a clocked one."""
+    return tool_calls.run_examples(rtl, top, _directed(text, iface, clock)[0])
 
 
-_SELECTION = re.compile(
-    r"\b(?:when|if)\s+(\w+)\s*(?:==?|is)\s*(\d+)\s*[,:]?\s*(?:then\s+)?(?:\w+\s+)?"
-    r"(?:choose|chooses|select|selects|pick|picks|pass|passes|output|outputs|forward|forwards)\s+(?:input\s+)?(\w+)",
-    re.I,
-)
-
-
-def selections(text: str, iface: Interface | None) -> list[Example]:
-    """Examples from sentences such as 'When sel=0, choose a': with the select at that value, the
-    one output of the chosen input's width follows the chosen input and ignores every other input
-    (two samples: chosen all ones and the rest zero, then the reverse)."""
-    if iface is None:
-        return []
-    ports = {p.name: p for p in iface.ports}
-    out: list[Example] = []
-    for m in _SELECTION.finditer(statement(text)):
-        sel, value, chosen = m.group(1), int(m.group(2)), m.group(3)
-        if sel not in ports or chosen not in ports or ports[sel].direction != "input":
-            continue
-        if ports[chosen].direction != "input":
-            continue
-        width = ports[chosen].width
-        outs = [p for p in iface.ports if p.direction == "output" and p.width == width]
-        if len(outs) != 1:
-            continue
-        others = {
-            p.name: (1 << p.width) - 1
-            for p in iface.ports
-            if p.direction == "input" and p.name not in (sel, chosen)
-        }
-        mask = (1 << width) - 1
-        zeros = {name: 0 for name in others}
-        out.append(
-            Example(
-                inputs={sel: value, chosen: mask, **zeros}, outputs={outs[0].name: mask}, words=m.group(0)
-            )
-        )
-        out.append(
-            Example(inputs={sel: value, chosen: 0, **others}, outputs={outs[0].name: 0}, words=m.group(0))
-        )
-    return out
-
-
-def _value(cell: str) -> int:
-    cell = cell.lower().replace("_", "")
-    if "'" in cell:
-        base = {"b": 2, "d": 10, "h": 16}[cell.split("'")[1][0]]
-        return int(cell.split("'")[1][1:], base)
-    return int(cell, 16) if cell.startswith("0x") else int(cell)
-
-
-def directed_check(text: str, iface: Interface | None, rtl: str, top: str, clocked: bool) -> Check:
-    """The request's truth-table rows and selection sentences run on ``rtl`` (combinational designs;
-    a clocked design's examples need timing the text rarely states, so they are left to the
-    accounting)."""
-    rows = [] if clocked else examples(text, iface) + selections(text, iface)
-    return tool_calls.run_examples(rtl, top, rows)
-
-
-def tested_words(text: str, iface: Interface | None) -> list[str]:
-    """The words of every example :func:`directed_check` runs (for the accounting)."""
-    return [e.words for e in examples(text, iface) + selections(text, iface)]
+def tested_words(text: str, iface: Interface | None, clock: str | None) -> list[str]:
+    """The words of the spec that :func:`directed_check` tests (for the accounting)."""
+    return _directed(text, iface, clock)[1]

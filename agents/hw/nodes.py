@@ -289,7 +289,8 @@ class HwNodes:
                 evidence.interpretation.readings += ref.readings  # an LLM tester's own account
             if final is not None:
                 ran = any(c.name == "directed" and c.status == "pass" for c in evidence.checks)
-                tested = tested_words(req.text, req.interface) if ran else []
+                clock = ref.clock if ref is not None else None
+                tested = tested_words(req.text, req.interface, clock) if ran else []
                 evidence.add(accounting_check(req.text, evidence.interpretation, req.interface, tested))
         if state.get("judgements"):
             evidence.add(_judge_record(state.get("judgements", [])))
@@ -343,7 +344,7 @@ def _conformance(state: HwState, c: Candidate) -> list[Check]:
     return [
         interface_check(req.interface, c.rtl, c.top),
         power_on_check(req.text, c.rtl),
-        directed_check(req.text, req.interface, c.rtl, c.top, clocked=ref.clock is not None),
+        directed_check(req.text, req.interface, c.rtl, c.top, clock=ref.clock),
     ]
 
 

@@ -9,6 +9,7 @@ from agents.hw.conformance import (
     interface_check,
     power_on_check,
     selections,
+    waveforms,
 )
 from agents.hw.interface import parse_interface
 from agents.hw.request import read_request
@@ -72,12 +73,12 @@ def test_truth_table_examples_run_on_the_candidate_and_catch_a_wrong_one() -> No
     rows = examples(TABLE, iface)
     assert [(r.inputs, r.outputs) for r in rows][1] == ({"a": 0, "b": 1}, {"y": 1})
     xor = "module TopModule (input a, input b, output y);\n  assign y = a ^ b;\nendmodule\n"
-    assert directed_check(TABLE, iface, xor, "TopModule", clocked=False).status == "pass"
+    assert directed_check(TABLE, iface, xor, "TopModule", clock=None).status == "pass"
     wrong = xor.replace("a ^ b", "a | b")
-    check = directed_check(TABLE, iface, wrong, "TopModule", clocked=False)
+    check = directed_check(TABLE, iface, wrong, "TopModule", clock=None)
     assert check.status == "fail" and "expected 0, got 1" in check.summary and "1 1 | 0" in check.summary
     assert directed_check(
-        "no table here " + HEADER, parse_interface(HEADER), GOOD, "TopModule", False
+        "no table here " + HEADER, parse_interface(HEADER), GOOD, "TopModule", None
     ).status == ("skipped")
 
 
@@ -89,9 +90,9 @@ def test_selection_sentences_become_directed_samples_that_catch_swapped_inputs()
         {"sel": 0, "a": 0, "b": 1},
     ]
     good = "module TopModule (input a, input b, input sel, output out);\n  assign out = sel ? b : a;\nendmodule\n"
-    assert directed_check(text, iface, good, "TopModule", clocked=False).status == "pass"
+    assert directed_check(text, iface, good, "TopModule", clock=None).status == "pass"
     swapped = good.replace("sel ? b : a", "sel ? a : b")
-    check = directed_check(text, iface, swapped, "TopModule", clocked=False)
+    check = directed_check(text, iface, swapped, "TopModule", clock=None)
     assert check.status == "fail" and "When sel=0, choose a" in check.summary
 
 
@@ -106,3 +107,38 @@ def test_power_on_values_the_spec_does_not_state_fail() -> None:
         power_on_check("8 D flip-flops", reg.replace("output reg [7:0] q", "output reg [7:0] q = 0")).status
         == "fail"
     )
+
+
+WAVE = """module TopModule (input clk, input a, output q);
+  time  clk a   q
+  0ns   0   x   x
+  5ns   1   0   x
+  10ns  0   0   x
+  15ns  1   0   1
+  20ns  0   0   1
+  25ns  1   1   1
+  30ns  0   1   1
+  35ns  1   1   0
+  40ns  0   1   0
+"""
+
+
+def test_a_waveform_runs_on_a_clocked_candidate_and_catches_a_wrong_one() -> None:
+    iface = parse_interface(WAVE)
+    samples, words = waveforms(WAVE, iface, "clk")
+    assert [(s.inputs, s.outputs) for s in samples] == [
+        ({"a": 0}, {}),
+        ({"a": 0}, {"q": 1}),
+        ({"a": 1}, {"q": 1}),
+        ({"a": 1}, {"q": 0}),
+    ]
+    assert len(words) == 9
+    inverter = (
+        "module TopModule (input clk, input a, output reg q);\n  always @(posedge clk) q <= ~a;\nendmodule\n"
+    )
+    assert directed_check(WAVE, iface, inverter, "TopModule", clock="clk").status == "pass"
+    follower = inverter.replace("~a", "a")
+    check = directed_check(WAVE, iface, follower, "TopModule", clock="clk")
+    assert check.status == "fail" and "20ns  0   0   1" in check.summary
+    torn = WAVE.replace("35ns  1   1   0", "35ns  1   1   1")  # a falling-edge change: not replayable
+    assert waveforms(torn, iface, "clk") == ([], [])
