@@ -30,7 +30,7 @@ from tools.executor import Executor, InProcessExecutor
 from tools.runstore import safe_id
 from tools.tracing import span
 
-SCHEMA_VERSION = "qimeng-sessions-1"
+SCHEMA_VERSION = "qimeng-sessions-2"  # 2: the state holds the request's parts and their critiques
 DEFAULT_DEMO = (
     "dot-product accelerator with lanes 4, 8, 16 of 8-bit elements under an area budget of 6000 cells, "
     "and the GEMM kernel 8x20x8 that uses it"

@@ -165,6 +165,5 @@ def intake_node(state: QimengState) -> QimengState:
         "details": {**found.details, "target": found.target},
         "parts": found.parts,
         "round": 0,
-        "tried": [],
         "status": "running",
     }

@@ -64,15 +64,10 @@ def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengS
         feedback += [f"planner: first plan rejected: {p}" for p in rejected]
     else:
         plan = offline_plan(kind, state.get("parts", []), state.get("critiques", []))
-    tried = [
-        *state.get("tried", []),
-        *(t.constraints.lanes for t in plan.tasks if t.kind == "hw" and t.constraints.lanes),
-    ]
     emit("planner", "plan", round=rnd, tasks=[t.id for t in plan.tasks])
     return {
         "plan": plan.model_dump(mode="json"),
         "round": rnd,
-        "tried": tried,
         "next_round": False,
         "costs": costs,
         "feedback": feedback,

@@ -183,7 +183,6 @@ class QimengState(TypedDict, total=False):
     details: dict[str, Any]
     plan: dict[str, Any]
     round: int
-    tried: list[int]
     hw_results: Annotated[list[HwOutcome], operator.add]
     sw_results: Annotated[list[SwOutcome], operator.add]
     costs: Annotated[list[Cost], operator.add]
