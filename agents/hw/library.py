@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agents.hw.generators._base import Generator
 from agents.hw.generators.arith import ADDER, ALU, COMPARATOR, SUBTRACTOR
+from agents.hw.generators.bcd import BIN2BCD
 from agents.hw.generators.comb import BIN2GRAY, DECODER, GRAY2BIN, MUX, POPCOUNT, PRIORITY_ENCODER
 from agents.hw.generators.dff import DFF
 from agents.hw.generators.edge_reg import EDGE_REGISTER
@@ -61,6 +62,7 @@ GENERATORS: dict[str, Generator] = {
         ARBITER,
         EDGE_REGISTER,
         RING_COUNTER,
+        BIN2BCD,
     )
 }
 

@@ -196,6 +196,10 @@ def test_barrel_shifter_needs_its_operation() -> None:
         "module s(input [15:0] data, input [3:0] amt, output [15:0] y);\nA barrel shifter that rotates data left."
     )
     assert d.params["op"] == "rol"
+    d = design(
+        "module s(input [7:0] data, input [2:0] amt, output [7:0] y);\nA barrel shifter: it shifts data right arithmetically."
+    )
+    assert d.params["op"] == "sra"  # the kind may follow the direction
     refused("A 16-bit barrel shifter.", "one shift operation")
 
 
@@ -248,3 +252,10 @@ def test_ring_and_johnson_counters_need_kind_direction_and_reset_value() -> None
     assert (d.params["kind"], d.params["direction"], d.params["reset_value"]) == ("ring", "left", 1)
     refused("An 8-bit Johnson counter shifting right.", "value after reset")
     refused("An 8-bit ring counter; reset to 8'h01.", "shift direction")
+
+
+def test_binary_to_bcd_width_from_text_or_header() -> None:
+    d = design("Convert a 10-bit binary number to BCD.")
+    assert [(q.name, q.width) for q in d.interface.ports] == [("bin", 10), ("bcd", 16)]
+    with pytest.raises(UsageError, match="3 are needed"):
+        design("module c(input [7:0] bin, output [7:0] bcd);\nA binary to BCD converter.")

@@ -100,28 +100,37 @@ def _barrel_model(p: BarrelParams) -> str:
     )
 
 
-_OPS = (
-    (r"\barithmetic(?:ally)?\s+(?:shift(?:s|ing|er)?\s+)?right\b|\bright\s+arithmetic\b", "sra"),
-    (r"\brotat\w*\s+(?:\w+\s+)?left\b|\bleft\s+rotat\w*", "rol"),
-    (r"\brotat\w*\s+(?:\w+\s+)?right\b|\bright\s+rotat\w*", "ror"),
-    (r"\b(?:logical(?:ly)?\s+)?shift\w*\s+(?:\w+\s+)?left\b|\bleft\s+shift\w*", "sll"),
-    (r"\b(?:logical(?:ly)?\s+)?shift\w*\s+(?:\w+\s+)?right\b|\bright\s+shift\w*", "srl"),
-)
-
-
 def _barrel_extract(text: str) -> Found:
+    """Direction (exactly one of left/right) and kind (rotate, arithmetic or logical; a plain
+    'shift' is logical, as Verilog's << and >> are). Two kinds or two directions: refused."""
     found = Found()
     read_width(found, text)
-    ops: dict[str, str] = {}
-    for pattern, op in _OPS:
-        m = re.search(pattern, text, re.I)
-        if m and not (op in ("sll", "srl") and {"sra", "rol", "ror"} & set(ops)):
-            ops[op] = m.group(0)
-    if len(ops) == 1:
-        ((op, words),) = ops.items()
-        found.put("op", op, words)
-    else:
-        found.lack("one shift operation" + (f" (the text names {', '.join(sorted(ops))})" if ops else ""))
+    kinds = {
+        k: m.group(0)
+        for k, pat in (
+            ("rotate", r"\brotat\w*|\bcircular\w*"),
+            ("arith", r"\barithmetic\w*"),
+            ("logic", r"\blogical\w*"),
+        )
+        if (m := re.search(pat, text, re.I))
+    }
+    sides = {k: m.group(0) for k in ("left", "right") if (m := re.search(rf"\b{k}\b", text, re.I))}
+    if len(kinds) > 1 or len(sides) != 1:
+        found.lack(
+            "one shift operation: a direction (left or right) and one kind (logical, arithmetic, rotate); "
+            f"the text says {', '.join([*kinds.values(), *sides.values()]) or 'neither'}"
+        )
+        return found
+    ((side, side_words),) = sides.items()
+    kind = next(iter(kinds), "logic")
+    op = {"rotate": "ro", "arith": "sr" if side == "right" else "sl", "logic": "s"}[kind]
+    op = {
+        "ro": "rol" if side == "left" else "ror",
+        "sr": "sra",
+        "sl": "sll",
+        "s": "sll" if side == "left" else "srl",
+    }[op]
+    found.put("op", op, " | ".join([side_words, *kinds.values()]))
     return found
 
 
