@@ -195,3 +195,18 @@ def test_a_local_only_call_stays_in_the_driver(cluster: Cluster) -> None:
     there = executor.run(Call(key="any", task="evals.tool_dispatch:noop_call"))
     assert here.ok and here.node_id == "local"
     assert there.ok and there.node_id in serving("CPU")
+
+
+def test_qimeng_sw_design_uses_the_cluster_named_by_the_setting(cluster: Cluster, tmp_path: Path) -> None:
+    from ops.cmd_sw_design import app
+
+    result = CliRunner().invoke(
+        app,
+        ["design", "reduce_sum n=64", "--target", "riscv64", "--offline", "--json"],
+        env={"QIMENG_RUN_DIR": str(tmp_path), "QIMENG_RAY_ADDRESS": cluster.address},
+    )
+    assert result.exit_code == 0, result.output
+    design = json.loads(result.stdout)
+    ran = {c["name"]: c["node"] for c in design["evidence"]["checks"] if c["node"]}
+    assert {"compile", "difftest"} <= set(ran)
+    assert set(ran.values()) <= serving("target_riscv64")
