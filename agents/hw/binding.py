@@ -138,7 +138,9 @@ def _bind_roles(gen: Generator, params: dict[str, Any], iface: Interface) -> dic
         same = [
             c
             for c in free.values()
-            if c.direction == user.direction and c.name not in ("clk", "rst", "rst_n")
+            if c.direction == user.direction
+            and c.name not in ("clk", "rst", "rst_n")
+            and (gen.positional is None or c.name in gen.positional)
         ]
         exact = [c for c in same if c.width == user.width]
         picks = exact or same

@@ -259,3 +259,11 @@ def test_binary_to_bcd_width_from_text_or_header() -> None:
     assert [(q.name, q.width) for q in d.interface.ports] == [("bin", 10), ("bcd", 16)]
     with pytest.raises(UsageError, match="3 are needed"):
         design("module c(input [7:0] bin, output [7:0] bcd);\nA binary to BCD converter.")
+
+
+def test_ports_named_by_the_text_do_not_bind_by_position() -> None:
+    table = "module m(input a, input b, output f);\nThe truth table:\n  f | a | b\n  0 | 0 | 0\n  1 | 0 | 1\n  1 | 1 | 0\n  0 | 1 | 1\n"
+    with pytest.raises(UsageError, match="no counterpart"):
+        design(table)  # the table's last column is b, an input of the header
+    with pytest.raises(UsageError, match="no counterpart"):
+        design("module m(input p, input q, output r);\nThe Boolean function y = a & ~b.")

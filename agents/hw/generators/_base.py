@@ -134,6 +134,10 @@ class Generator:
             using the default (a detector's pattern, an ALU's operation table).
         architecture: parameters that change no observable behaviour (how, not what); every
             other parameter decides behaviour and shows as '(assumed)' when not read.
+        positional: roles a header port may take by position when its name matches no role;
+            None (the default) allows every role. Generators whose port names come from the
+            text (a truth table's variables) list none or few, so a header that names other
+            signals does not bind by guesswork.
     """
 
     name: str
@@ -150,6 +154,7 @@ class Generator:
     area_variants: Callable[[Any], list[dict[str, Any]]] | None = None
     required: tuple[str, ...] = ()
     architecture: tuple[str, ...] = ()
+    positional: tuple[str, ...] | None = None
 
     @property
     def clocked(self) -> bool:

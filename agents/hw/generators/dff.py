@@ -190,5 +190,6 @@ DFF = Generator(
         "en": ("en", "ena", "enable", "ce", "clken"),
     },
     flags={"rst": "has_rst", "rst_n": "has_rst_n", "en": "enable"},
+    positional=("d", "q"),
     width_params={"q": ("width", lambda w: w)},
 )

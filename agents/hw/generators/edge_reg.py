@@ -178,4 +178,5 @@ EDGE_REGISTER = Generator(
     flags={"rst": "has_rst", "rst_n": "has_rst_n"},
     width_params={"in": ("width", lambda w: w)},
     required=("kind",),
+    positional=("in", "out"),
 )

@@ -212,4 +212,5 @@ EXPRESSION = Generator(
     rtl=_rtl,
     model=_model,
     required=("equations",),
+    positional=(),
 )

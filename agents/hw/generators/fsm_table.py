@@ -187,4 +187,5 @@ FSM_TABLE = Generator(
     rtl=_rtl,
     model=_model,
     required=("states", "reset_state", "transitions"),
+    positional=("in", "out"),
 )

@@ -119,4 +119,5 @@ REDUCE = Generator(
     aliases={"in": ("in", "data", "d", "x", "a", "din", "bits")},
     width_params={"in": ("width", lambda w: w)},
     required=("outputs", "width"),
+    positional=("in", "parity"),
 )

@@ -144,4 +144,5 @@ TRUTH_TABLE = Generator(
     rtl=_rtl,
     model=_model,
     required=("inputs", "outputs", "ones"),
+    positional=("out",),
 )
