@@ -90,13 +90,17 @@ def _judge(problem: Problem, name: str, runner: Any, reps: int, legit: bool, exp
 
 
 def own_kernels(device: str, reps: int) -> list[dict[str, Any]]:
-    """The kit's Triton GEMM kernels (plain and split-K) as legitimate candidates."""
+    """The kit's Triton GEMM kernels (plain, split-K, fused split-K) as legitimate candidates."""
     missing = triton_missing()
     if missing:
         return [{"id": "triton_kernels", "legit": True, "outcome": "skipped", "reason": missing}]
     problem = make_problem("gemm", device)
     assert isinstance(problem, GemmProblem)
-    plans = [SAFE_GEMM, TilePlan("gemm", 64, 64, 64, 4, 4, 8, split_k=4)]
+    plans = [
+        SAFE_GEMM,
+        TilePlan("gemm", 64, 64, 64, 4, 4, 8, split_k=4),
+        TilePlan("gemm", 64, 64, 64, 4, 4, 8, split_k=4, split_fused=True),
+    ]
     rows = []
     for plan in plans:
         runner = gemm_runner(lower_gemm(plan, problem.m, problem.n, problem.k))

@@ -59,8 +59,12 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     lines = [
         "@triton.jit",
         f"def {entry}(",
-        "    a_ptr, b_ptr, c_ptr, M, N, K, M_OUT, N_OUT, K_SPLIT,",
-        "    stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,",
+        "    a_ptr, b_ptr, c_ptr, o_ptr, lock_ptr,",
+        "    # the shape and the strides are compile-time constants: the kernel is lowered per shape,",
+        "    # and known divisibility lets Triton vectorize the loads of ragged shapes too",
+        "    M: tl.constexpr, N: tl.constexpr, K: tl.constexpr, M_OUT: tl.constexpr, N_OUT: tl.constexpr,",
+        "    K_SPLIT: tl.constexpr, stride_am: tl.constexpr, stride_ak: tl.constexpr,",
+        "    stride_bk: tl.constexpr, stride_bn: tl.constexpr, stride_cm: tl.constexpr, stride_cn: tl.constexpr,",
         "    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,",
         "):",
         "    pid = tl.program_id(0)",
@@ -102,11 +106,25 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
             "        acc += tl.dot(a, b)",
         ]
     if split:
-        # partial sums meet in an fp32 workspace (c_ptr); the runner zeroes it and casts it
+        # partial sums meet in an fp32 workspace (c_ptr); unfused, the runner zeroes it and casts
+        # it; fused, the last split of each tile to arrive (a counter per tile) casts the sum into
+        # o_ptr and zeroes the workspace and the counter again for the next call
         lines += [
             "    c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn",
-            "    tl.atomic_add(c_ptrs, acc, mask=(offs_m[:, None] < M_OUT) & (offs_n[None, :] < N_OUT))",
+            "    c_mask = (offs_m[:, None] < M_OUT) & (offs_n[None, :] < N_OUT)",
+            "    tl.atomic_add(c_ptrs, acc, mask=c_mask)",
         ]
+        if plan.split_fused:
+            lines += [
+                "    tl.debug_barrier()",
+                "    arrived = tl.atomic_add(lock_ptr + pid, 1)",
+                f"    if arrived == {plan.split_k - 1}:",
+                "        total = tl.load(c_ptrs, mask=c_mask, other=0.0, cache_modifier='.cg')",
+                "        o_ptrs = o_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn",
+                "        tl.store(o_ptrs, total.to(o_ptr.dtype.element_ty), mask=c_mask)",
+                "        tl.store(c_ptrs, tl.zeros_like(total), mask=c_mask, cache_modifier='.cg')",
+                "        tl.atomic_xchg(lock_ptr + pid, 0)",
+            ]
     lines += [
         "    c = acc.to(c_ptr.dtype.element_ty)",
         "    c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn",

@@ -43,6 +43,9 @@ class TilePlan:
     split_k: int = 1
     """GEMM only: CTAs that share one output tile, each over 1/split_k of K, summed with fp32
     atomics into a workspace (for shapes with too few output tiles to fill the card)."""
+    split_fused: bool = False
+    """split_k > 1 only: the last split of a tile casts the sum and clears the workspace itself
+    (one launch), instead of the runner zeroing and casting around the kernel (three)."""
 
     def validate(self) -> TilePlan:
         """Return self when the plan is well formed, else raise :class:`PlanError`."""
@@ -66,6 +69,8 @@ class TilePlan:
             raise PlanError(f"split_k={self.split_k}; allowed: 1, 2, 4, 8, 16, 32")
         if self.split_k > 1 and (self.op != "gemm" or self.edge != "mask"):
             raise PlanError("split_k > 1 needs a gemm plan with edge='mask'")
+        if self.split_fused and self.split_k == 1:
+            raise PlanError("split_fused needs split_k > 1")
         if self.op == "gemm" and self.causal != "none":
             raise PlanError("causal applies to attention only; a gemm plan needs causal='none'")
         if self.op == "attention":
@@ -94,6 +99,7 @@ class TilePlan:
         base = f"{self.op}_m{self.block_m}n{self.block_n}k{self.block_k}_s{self.num_stages}w{self.num_warps}"
         if self.op == "gemm":
             split = f"_sk{self.split_k}" if self.split_k > 1 else ""
+            split += "f" if self.split_fused else ""
             return f"{base}g{self.group_m}_{self.edge}{split}"
         return f"{base}_{self.causal}"
 
@@ -130,8 +136,9 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
     low = _cdiv(m, 128) * _cdiv(n, 128) < SM_COUNT
     ragged = any(x % 16 for x in (m, n, k))
     shapes = [
-        (128, 256, 64, 3, 8),
         (128, 256, 64, 4, 8),
+        (256, 128, 64, 4, 8),
+        (128, 256, 64, 3, 8),
         (256, 128, 64, 3, 8),
         (128, 128, 64, 4, 8),
         (128, 128, 64, 3, 4),
@@ -145,11 +152,13 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
         shapes.insert(1, (64, 128, 64, 4, 4))
     plans: list[TilePlan] = []
     if low:
-        for bm, bn, bk, stages, warps in [(128, 128, 64, 4, 8), (128, 64, 64, 4, 4), (64, 64, 64, 4, 4)]:
+        for bm, bn, bk, stages, warps in [(128, 64, 64, 4, 4), (64, 128, 64, 4, 4), (64, 64, 64, 4, 4)]:
             tiles = _cdiv(m, bm) * _cdiv(n, bn)
             split = _split_for(tiles, k, bk)
             if split > 1:
-                plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, 8, split_k=split).validate())
+                plans.append(
+                    TilePlan("gemm", bm, bn, bk, stages, warps, 8, split_k=split, split_fused=True).validate()
+                )
     for bm, bn, bk, stages, warps in shapes:
         edges: tuple[EdgeMode, ...] = ("mask", "pad") if ragged else ("mask",)
         for edge in edges:
@@ -161,16 +170,17 @@ def skinny_space(m: int, n: int, k: int) -> list[TilePlan]:
     """Plans for ``m <= 64``: memory bound on B, so many CTAs (split-K) with deep K blocks."""
     bm = 16 if m <= 16 else (32 if m <= 32 else 64)
     plans: list[TilePlan] = []
-    for bn, bk, stages, warps in [(64, 256, 3, 4), (64, 128, 4, 4), (128, 128, 3, 4), (32, 256, 4, 4)]:
-        tiles = _cdiv(n, bn)
-        base = _split_for(tiles, k, bk)
-        for split in (base, base * 2):
-            if split <= 32 and split * bk <= k:
-                plan = TilePlan("gemm", bm, bn, bk, stages, warps, 1, split_k=max(split, 1))
-                try:
-                    plans.append(plan.validate())
-                except PlanError:
-                    continue
+    for fused in (True, False):
+        for bn, bk, stages, warps in [(64, 256, 3, 4), (128, 128, 3, 4), (64, 128, 4, 4)]:
+            tiles = _cdiv(n, bn)
+            base = _split_for(tiles, k, bk)
+            for split in (base, base * 2):
+                if 1 < split <= 32 and split * bk <= k:
+                    plan = TilePlan("gemm", bm, bn, bk, stages, warps, 1, split_k=split, split_fused=fused)
+                    try:
+                        plans.append(plan.validate())
+                    except PlanError:
+                        continue
     plans.append(TilePlan("gemm", bm, 64, 64, 4, 4, 1).validate())
     return _unique(plans)
 

@@ -90,22 +90,26 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
         else:
             lm, ln, lk = m, n, k
         tiles = math.ceil(lm / plan.block_m) * math.ceil(ln / plan.block_n)
+        target, locks, k_split = out, out, lk
         if plan.split_k > 1:
-            # split-K partial sums meet in an fp32 workspace, zeroed before and cast after
+            # split-K partial sums meet in an fp32 workspace; fused, the kernel leaves it (and the
+            # per-tile counters) zeroed for the next call, else it is zeroed before, cast after
             key = (-1, m, n)
             if key not in pads:
-                pads[key] = (torch.empty((m, n), dtype=torch.float32, device=out.device), None)
-            target = pads[key][0]
-            target.zero_()
+                pads[key] = (
+                    torch.zeros((m, n), dtype=torch.float32, device=out.device),
+                    torch.zeros((tiles,), dtype=torch.int32, device=out.device),
+                )
+            target, locks = pads[key]
+            if not plan.split_fused:
+                target.zero_()
             k_split = math.ceil(math.ceil(lk / plan.block_k) / plan.split_k) * plan.block_k
-        else:
-            target, k_split = out, lk
         fn[(tiles, plan.split_k)](
-            a, b, target, lm, ln, lk, m, n, k_split,
+            a, b, target, out, locks, lm, ln, lk, m, n, k_split,
             a.stride(0), a.stride(1), b.stride(0), b.stride(1), target.stride(0), target.stride(1),
             num_warps=plan.num_warps, num_stages=plan.num_stages, **kernel.constexprs,
         )  # fmt: skip
-        if plan.split_k > 1:
+        if plan.split_k > 1 and not plan.split_fused:
             out.copy_(target)
 
     return run
