@@ -267,3 +267,15 @@ def test_ports_named_by_the_text_do_not_bind_by_position() -> None:
         design(table)  # the table's last column is b, an input of the header
     with pytest.raises(UsageError, match="no counterpart"):
         design("module m(input p, input q, output r);\nThe Boolean function y = a & ~b.")
+
+
+def test_a_polarity_said_of_another_signal_is_not_the_resets() -> None:
+    refused(
+        "An 8-bit register of D flip-flops with a synchronous reset to 0 and an active-low enable.",
+        "active-high enable",
+    )
+    d = design(
+        "An 8-bit register of D flip-flops; the reset is active low and synchronous and resets it to 0."
+    )
+    assert d.params["reset_low"] is True and d.params["enable"] is False
+    refused("Compute the even parity of the received byte and flag an error.", "parity bit to generate")

@@ -118,6 +118,30 @@ _OTHER_LOGIC = (
 _VALUE = r"\bto\s+(?:the\s+value\s+)?(zero|0x[0-9a-fA-F]+|\d+'[bdhBDH][0-9a-fA-F_]+|\d+)\b"
 
 
+def reset_polarity(text: str) -> tuple[bool | None, str]:
+    """(active low?, words) from a polarity said of the reset itself ('active-low reset', 'reset
+    is active high', 'active high synchronous reset'); (None, '') when none is. A polarity said
+    of another signal ('an active-low enable') is not the reset's."""
+    near = (
+        r"\bactive[\s-]*(low|high)\s+(?:[a-z]+\s+){0,2}resets?\b"
+        r"|\bresets?\b(?:\s+[a-z_]+){0,3}?\s+(?:is\s+|are\s+)?active[\s-]*(low|high)\b"
+    )
+    m = re.search(near, text, re.I)
+    if m is None:
+        return None, ""
+    return (m.group(1) or m.group(2)).lower() == "low", m.group(0)
+
+
+def enable_active_low(text: str) -> str | None:
+    """The words of an active-low enable, if the text has one."""
+    m = re.search(
+        r"\bactive[\s-]*low\s+(?:\w+\s+){0,2}enable\b|\benable\b(?:\s+\w+){0,3}?\s+(?:is\s+)?active[\s-]*low\b",
+        text,
+        re.I,
+    )
+    return m.group(0) if m else None
+
+
 def number(raw: str) -> int:
     """A Verilog or C literal or 'zero' as an int: 0x34, 8'h34, 4'b1010, 12."""
     raw = raw.lower()
@@ -144,6 +168,10 @@ def _extract(text: str) -> Found:
         read_width(found, text)
     if found.search("clock_edge", text, r"\b(?:negative|falling)[\s-]*edge|\bnegedge\b", "falling") is None:
         found.search("clock_edge", text, r"\b(?:positive|rising)[\s-]*edge|\bposedge\b", "rising")
+    active_low = enable_active_low(text)
+    if active_low:
+        found.lack(f"an active-high enable (the text says '{active_low}')")
+        return found
     enable = found.search("enable", text, r"\benable\b|\bena\b|\bclock[\s-]*enable\b", True)
     if enable is None:
         found.put("enable", False)
@@ -152,9 +180,9 @@ def _extract(text: str) -> Found:
         found.put("reset_said", False)
         return found
     found.put("reset_said", True, sentences[0][:60])
-    low = found.search("reset_low", text, r"\bactive[\s-]*low\b", True)
-    if low is None:
-        found.search("reset_low", text, r"\bactive[\s-]*high\b", False)
+    low, said = reset_polarity(text)
+    if low is not None:
+        found.put("reset_low", low, said)
     found.put("has_rst_n" if low else "has_rst", True, "reset")
     if found.search("reset_async", text, r"\basynchronous(?:ly)?\b|\basync\b", True) is None:
         found.search("reset_async", text, r"\bsynchronous(?:ly)?\b|\bsync\b", False)

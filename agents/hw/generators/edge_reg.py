@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from agents.hw.generators._base import SEQ_HEAD, Found, Generator, Params, decls, inp, out, read_width
+from agents.hw.generators.dff import reset_polarity
 from agents.hw.interface import Port
 
 
@@ -149,9 +150,9 @@ def _extract(text: str) -> Found:
     reset = re.search(r"\breset\b", text, re.I)
     found.put("reset_said", bool(reset), reset.group(0) if reset else "")
     if reset:
-        low = found.search("reset_low", text, r"\bactive[\s-]*low\b", True)
-        if low is None:
-            found.search("reset_low", text, r"\bactive[\s-]*high\b", False)
+        low, said = reset_polarity(text)
+        if low is not None:
+            found.put("reset_low", low, said)
         found.put("has_rst_n" if low else "has_rst", True, "reset")
         if found.search("reset_async", text, r"\basynchronous(?:ly)?\b", True) is None:
             found.search("reset_async", text, r"\bsynchronous(?:ly)?\b", False)

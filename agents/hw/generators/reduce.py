@@ -89,6 +89,10 @@ def _extract(text: str) -> Found:
         elif count:
             found.note("outputs", len(named), count.group(0))
         return found
+    checker = re.search(r"\bcheck\w*|\berror\b|\bdetect\w*|\breceiv\w*", text, re.I)
+    if checker and re.search(r"\bparity\b", text, re.I):
+        found.lack(f"a parity bit to generate (a parity check, '{checker.group(0)}', is read two ways)")
+        return found
     parity = re.search(r"\b(even|odd)\b[\"'\s]*parity|\bparity\b[^.]{0,40}?\b(even|odd)\b", text, re.I)
     if parity:
         kind = (parity.group(1) or parity.group(2)).lower()
