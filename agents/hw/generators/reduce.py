@@ -90,7 +90,8 @@ def _extract(text: str) -> Found:
             found.note("outputs", len(named), count.group(0))
         return found
     checker = re.search(r"\bcheck\w*|\berror\b|\bdetect\w*|\breceiv\w*", text, re.I)
-    if checker and re.search(r"\bparity\b", text, re.I):
+    bit = re.search(r"\b(?:compute|generate|produce|output)s?\b[^.]*\bparity\s+bit\b", text, re.I)
+    if checker and not bit and re.search(r"\bparity\b", text, re.I):
         found.lack(f"a parity bit to generate (a parity check, '{checker.group(0)}', is read two ways)")
         return found
     parity = re.search(r"\b(even|odd)\b[\"'\s]*parity|\bparity\b[^.]{0,40}?\b(even|odd)\b", text, re.I)
