@@ -24,6 +24,22 @@ from agents.hw.spec_examples import examples, selections, statement, waveforms
 from tools.evidence import Check, Interpretation
 from tools.hdl.directed import Example
 
+__all__ = [
+    "BEHAVIOURS",
+    "Fact",
+    "accounting_check",
+    "directed_check",
+    "examples",
+    "facts",
+    "interface_check",
+    "power_on_check",
+    "selections",
+    "statement",
+    "tested_words",
+    "unread_facts",
+    "waveforms",
+]
+
 # Named behaviours the accounting looks for: (kind, regex). Each occurrence is a fact.
 BEHAVIOURS: tuple[tuple[str, str], ...] = (
     ("clock edge", r"\b(?:positive|negative|rising|falling|pos|neg)[\s-]*edges?\b|\b(?:pos|neg)edge\b"),

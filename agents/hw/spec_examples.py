@@ -15,6 +15,7 @@ not used. Tables that do not fit these forms are left to the accounting check.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from agents.hw.interface import Interface
 from tools.hdl.directed import Example
@@ -166,11 +167,11 @@ def selections(text: str, iface: Interface | None) -> list[Example]:
     return out
 
 
-def _outputs(names: list[str], cells: list[str], directions: dict[str, str]) -> list[str]:
+def _outputs(names: list[str], cells: list[str], directions: Mapping[str, str]) -> list[str]:
     return [c.lower() for n, c in zip(names, cells, strict=True) if directions.get(n) == "output"]
 
 
-def _sample(names: list[str], cells: list[str], directions: dict[str, str], line: str) -> Example | None:
+def _sample(names: list[str], cells: list[str], directions: Mapping[str, str], line: str) -> Example | None:
     """One sample, or None when an input is unknown (x or z)."""
     inputs: dict[str, int] = {}
     outputs: dict[str, int] = {}

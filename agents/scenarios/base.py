@@ -18,6 +18,7 @@ from agents.codesign.kernel import KernelResult
 from agents.codesign.offload import OffloadRun
 from agents.hw.design import HwDesign
 from agents.top.state import Critique, HwOutcome, Kind, Part, SwOutcome, Task
+from tools.evidence import Evidence
 
 ModelRun = KernelResult | OffloadRun
 """What a software task that runs on a hardware model publishes."""
@@ -91,6 +92,7 @@ def results_lines(results: PartResults) -> list[str]:
             + "".join(f"; {c.name} {c.status}: {c.summary[:160]}" for c in d.evidence.failures())
             + (f"; files: {d.run_dir}" if d.run_dir else "")
         )
+        lines += _interpretation(d.evidence)
     for s in results.sw:
         if s.design is None:
             lines.append(f"- {s.task} (software): skipped ({s.skipped})")
@@ -100,4 +102,14 @@ def results_lines(results: PartResults) -> list[str]:
             + "".join(f"; {c.name} {c.status}: {c.summary[:160]}" for c in s.design.evidence.failures())
             + (f"; files: {s.design.run_dir}" if s.design.run_dir else "")
         )
+        lines += _interpretation(s.design.evidence)
     return lines
+
+
+def _interpretation(evidence: Evidence) -> list[str]:
+    """The request's reading under its result line ('interpreted as: ...'; unused facts named)."""
+    interp = evidence.interpretation
+    if interp is None or not interp.readings:
+        return []
+    unread = [f"  - not used by that reading: {'; '.join(interp.unread)}"] if interp.unread else []
+    return [f"  - {interp.summary()}", *unread]
