@@ -279,3 +279,11 @@ def test_a_polarity_said_of_another_signal_is_not_the_resets() -> None:
     )
     assert d.params["reset_low"] is True and d.params["enable"] is False
     refused("Compute the even parity of the received byte and flag an error.", "parity bit to generate")
+
+
+def test_minterm_and_maxterm_lists() -> None:
+    d = design("Implement F(A, B, C) = Σm(1, 2, 4, 7) with a sum of products.")
+    assert d.params["ones"] == ((1, 2, 4, 7),) and d.params["inputs"] == ("A", "B", "C")
+    d = design("Implement f(a,b,c,d) = ΠM(0, 3, 5) + d(1, 2).")
+    assert 0 not in d.params["ones"][0] and 15 in d.params["ones"][0] and d.params["dont_cares"] == ((1, 2),)
+    refused("Implement the minterms F(x, y) = Σm(0, 4).", "outside 0..3")

@@ -183,3 +183,42 @@ def karnaugh_maps(text: str) -> list[Function]:
 def _kmap_output(text: str) -> str:
     m = re.search(r"\b(?:function|output)\s+([A-Za-z_]\w*)\s+(?:shown|described|given|defined)", text, re.I)
     return m.group(1) if m else "out"
+
+
+_SIGMA = r"(?P<kind>Σ|∑|\\sum|sum(?:\s+of)?|Π|∏|\\prod|prod(?:uct)?(?:\s+of)?)\s*(?P<mm>[mM])?\s*"
+_MINTERMS = re.compile(
+    r"\b(?P<out>[A-Za-z_]\w*)\s*\(\s*(?P<vars>[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*\)\s*=\s*"
+    + _SIGMA
+    + r"\(\s*(?P<list>\d+(?:\s*,\s*\d+)*)\s*\)"
+    r"(?:\s*\+\s*(?:Σ|∑)?\s*d\s*\(\s*(?P<dc>\d+(?:\s*,\s*\d+)*)\s*\))?"
+)
+
+
+def minterm_lists(text: str) -> list[Function]:
+    """Every 'F(A, B, C) = Σm(1, 3, 5)' (+ 'd(...)' don't-cares) or 'F(A, B, C) = ΠM(0, 2)' in
+    ``text``; the first variable is the most significant bit. Σ with capital M, Π with small m,
+    or a number out of range is refused."""
+    found = []
+    for m in _MINTERMS.finditer(text):
+        names = [v.strip() for v in m.group("vars").split(",")]
+        product_form = m.group("kind").lower().startswith(("π", "∏", "\\prod", "prod"))
+        letter = m.group("mm")
+        if letter and (letter == "M") != product_form:
+            raise UsageError(f"'{m.group(0)}' mixes a sum with maxterms or a product with minterms")
+        listed = {int(x) for x in m.group("list").split(",")}
+        dcs = {int(x) for x in m.group("dc").split(",")} if m.group("dc") else set()
+        top = 1 << len(names)
+        if any(i >= top for i in listed | dcs) or listed & dcs:
+            raise UsageError(f"'{m.group(0)}' lists a term outside 0..{top - 1} or twice")
+        fn = Function(inputs=names, outputs=[m.group("out")], source="minterm list", words=m.group(0))
+        for i in range(top):
+            value = (
+                "d"
+                if i in dcs
+                else ("0" if i in listed else "1")
+                if product_form
+                else ("1" if i in listed else "0")
+            )
+            fn.set(i, m.group("out"), value)
+        found.append(fn.complete())
+    return found

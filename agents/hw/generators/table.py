@@ -14,7 +14,7 @@ import re
 from pydantic import Field, model_validator
 
 from agents.hw.generators._base import COMB_HEAD, Found, Generator, Params, decls, inp, out
-from agents.hw.generators._table_text import Function, karnaugh_maps, truth_tables
+from agents.hw.generators._table_text import Function, karnaugh_maps, minterm_lists, truth_tables
 from agents.hw.interface import Port
 from tools.errors import UsageError
 
@@ -107,7 +107,7 @@ def _extract(text: str) -> Found:
     builds something larger from it."""
     found = Found()
     try:
-        tables: list[Function] = [*truth_tables(text), *karnaugh_maps(text)]
+        tables: list[Function] = [*truth_tables(text), *karnaugh_maps(text), *minterm_lists(text)]
     except UsageError as exc:
         found.lack(str(exc))
         return found
@@ -138,6 +138,8 @@ TRUTH_TABLE = Generator(
         r"karnaugh[\s-]*map",
         r"\bk[\s-]*map\b",
         r"simulation\s+waveforms?",
+        r"\bminterms?\b|\bmaxterms?\b",
+        r"\w+\s*\([\w\s,]+\)\s*=\s*(?:[Σ∑Π∏]|sum|prod)\s*[mM]?\s*\([\d\s,]+\)",
     ),
     extract=_extract,
     ports=_ports,
