@@ -126,7 +126,7 @@ DIAGRAM = """Implement this Moore state machine. {reset}
 
 def test_state_diagram_is_read_with_its_reset_state() -> None:
     text = DIAGRAM.format(
-        reset="Reset (synchronous) goes to state IDLE.", last="RUN (busy=1) --stop=0--> RUN"
+        reset="On reset, the FSM goes to state IDLE (synchronous reset).", last="RUN (busy=1) --stop=0--> RUN"
     )
     d = design(text)
     assert d.params["reset_state"] == "IDLE" and d.params["inputs"] == ("start", "stop")
@@ -287,3 +287,14 @@ def test_minterm_and_maxterm_lists() -> None:
     d = design("Implement f(a,b,c,d) = ΠM(0, 3, 5) + d(1, 2).")
     assert 0 not in d.params["ones"][0] and 15 in d.params["ones"][0] and d.params["dont_cares"] == ((1, 2),)
     refused("Implement the minterms F(x, y) = Σm(0, 4).", "outside 0..3")
+
+
+def test_misleading_phrasings_do_not_change_the_reading() -> None:
+    two_out = (
+        "The circuit has this truth table:\n  a b | y z\n  0 0 | 0 1\n  0 1 | 1 0\n  1 0 | 1 0\n  1 1 | 0 1\n"
+    )
+    assert design(two_out).params["outputs"] == ("y", "z")  # one bar splits inputs from outputs
+    after = "Moore machine. After reset, the machine goes to state B on the first clock.\n"
+    refused(after + "  A (0) --1--> B\n  A (0) --0--> A\n  B (1) --1--> A\n  B (1) --0--> B\n", "reset state")
+    with pytest.raises(UsageError):
+        design("module g(input a, input b, output y);\nA NAND gate with an inverted output.")

@@ -85,6 +85,17 @@ def _gaps(lines: list[str], header: int, rows: int) -> bool:
     return any(not x.strip() for x in lines[header + 1 : header + 1 + rows])
 
 
+def _outputs_after_bar(header: str, body: list[str]) -> int:
+    """How many columns are outputs: those after '||', or after the one '|' of a table whose
+    header and rows have exactly one bar ('a b | y z'); else the last column alone."""
+    if "||" in header:
+        return len(_cells(header.split("||")[1]))
+    rows = [x for x in body if x.strip()]
+    if header.count("|") == 1 and rows and all(x.count("|") == 1 for x in rows):
+        return len(_cells(header.split("|")[1]))
+    return 1
+
+
 def truth_tables(text: str) -> list[Function]:
     """Every truth table or waveform table in ``text``: a header of names, then rows of 0/1.
 
@@ -107,7 +118,7 @@ def truth_tables(text: str) -> list[Function]:
         where = "waveform" if wave else "truth table"
         if _CLOCK_NAMES & {n.lower() for n in names}:
             raise UsageError(f"the {where} has a clock column: it describes a sequential circuit")
-        n_out = len(_cells(line.split("||")[1])) if "||" in line else 1
+        n_out = _outputs_after_bar(line, lines[i + 1 : i + 1 + len(rows)])
         block = "\n".join(lines[i : i + 1 + len(rows)]) if not _gaps(lines, i, len(rows)) else line
         fn = Function(inputs=names[:-n_out], outputs=names[-n_out:], source=where, words=block)
         for row in rows:

@@ -133,7 +133,10 @@ def _model(p: FsmTableParams) -> str:
 _RESET_STATE = (
     r"\breset(?:s|ting)?\s+(?:the\s+(?:fsm|machine)\s+)?(?:in)?to\s+(?:the\s+)?(?:state\s+)?([A-Za-z_]\w*)",
     r"\breset\s+state\s+(?:is|called|named|=)\s+([A-Za-z_]\w*)",
-    r"\breset\b[^.]{0,40}?\b(?:go(?:es)?|returns?|enters?|puts?\s+it)\s+(?:in)?to\s+(?:the\s+)?(?:state\s+)?([A-Za-z_]\w*)",
+    r"(?<!after\s)\breset\s+(?:puts|sends|brings|takes|returns|forces)\s+(?:it|the\s+(?:fsm|machine))\s+"
+    r"(?:in)?to\s+(?:the\s+)?(?:state\s+)?([A-Za-z_]\w*)",
+    r"\b(?:on|upon|during|at)\s+reset,?\s+(?:it|the\s+(?:fsm|machine))\s+(?:goes|returns|enters|is\s+put)\s+"
+    r"(?:in)?to\s+(?:the\s+)?(?:state\s+)?([A-Za-z_]\w*)",
     r"\bbegins\s+in\s+a\s+reset\s+state\s+called\s+([A-Za-z_]\w*)",
 )
 

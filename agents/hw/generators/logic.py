@@ -97,7 +97,7 @@ def _model(p: GateParams) -> str:
 _GATE_WORDS = r"\b(AND|OR|XOR|NAND|NOR|XNOR|NOT)\b"
 _GATE_PHRASE = r"\b(and|or|xor|nand|nor|xnor|not)[\s-]+gates?\b"
 _CIRCUIT = (
-    r"\bbubble|\bconnect|\bfeeds?\b|\bfollowed by|\bintermediate|\bflip[\s-]*flop|\blatch"
+    r"\bbubble|\binvert(?:ed|ing|s)\b|\bcomplement|\bnegat|\bconnect|\bfeeds?\b|\bfollowed by|\bintermediate|\bflip[\s-]*flop|\blatch"
     r"|\boutputs? of (?:the|an?)\b.*\bgate|\bmux|multiplexer|\bclock|\bclk\b|="
 )
 _CONST = (
