@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field
@@ -91,7 +92,25 @@ def _mux_extract(text: str) -> Found:
             r"\b(\d+|two|four|eight)[\s-]*(?:way|input)\b",
         ),
     )
+    _mux_range(found, text)
     return found
+
+
+def _mux_range(found: Found, text: str) -> None:
+    """'sel between 0 and 5 chooses the corresponding input' and 'otherwise output 0' are what this
+    mux does when they agree with its input count (out-of-range selects give 0); else it refuses."""
+    span = re.search(r"\bbetween\s+0\s+and\s+(\d+)\b[^.]*\bcorresponding\b", text, re.I)
+    if span and "inputs" in found and int(span.group(1)) == int(found.values["inputs"]) - 1:
+        found.note("select", "input number sel", span.group(0))
+    elif span:
+        found.lack(f"a select range that fits the input count ('{span.group(0)}')")
+    other = re.search(
+        r"\botherwise,?\s+(?:the\s+)?(?:output|outputs|out|y)?\s*(?:is\s+|=\s*)?(\d+|zero)\b", text, re.I
+    )
+    if other and other.group(1).lower() in ("0", "zero"):
+        found.note("out_of_range", 0, other.group(0))
+    elif other:
+        found.lack(f"an out-of-range output of 0 ('{other.group(0)}')")
 
 
 MUX = Generator(
