@@ -148,3 +148,11 @@ def test_underspecified_is_a_usage_error_with_a_question() -> None:
     with pytest.raises(Underspecified) as info:
         req.refuse_if_unread()
     assert info.value.missing and "clks_per_bit" in info.value.question
+
+
+def test_a_mux_whose_out_of_range_value_or_select_range_disagrees_is_refused() -> None:
+    base = "A 6-to-1 multiplexer of 4-bit data. When sel is between 0 and 5, choose the corresponding data input."
+    assert read_request(base + " Otherwise, output 0.").missing == []
+    assert "an out-of-range output of 0" in _refusal(base + " Otherwise, output 15.")
+    shifted = base.replace("between 0 and 5", "between 0 and 6")
+    assert "a select range that fits the input count" in _refusal(shifted + " Otherwise, output 0.")
