@@ -156,3 +156,11 @@ def test_a_mux_whose_out_of_range_value_or_select_range_disagrees_is_refused() -
     assert "an out-of-range output of 0" in _refusal(base + " Otherwise, output 15.")
     shifted = base.replace("between 0 and 5", "between 0 and 6")
     assert "a select range that fits the input count" in _refusal(shifted + " Otherwise, output 0.")
+
+
+def test_a_signed_overflow_is_not_read_as_the_adders_carry_out() -> None:
+    header = "module TopModule (input [7:0] a, input [7:0] b, output [7:0] s, output overflow);\n"
+    text = header + "Add the two 8-bit 2's complement numbers; overflow is the signed overflow."
+    assert "overflow is not the carry out" in _refusal(text)
+    unsigned = header + "Add the two 8-bit unsigned numbers; overflow is set when the sum does not fit."
+    assert read_request(unsigned).missing == []

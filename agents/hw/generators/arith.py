@@ -64,6 +64,14 @@ def _adder_extract(text: str) -> Found:
         is None
     ):
         found.search("carry_out", text, r"carry[\s_-]*out|\bcout\b", True)
+    signed = re.search(r"(?<!un)signed|two'?s[\s-]*complement|2'?s[\s-]*complement", text, re.I)
+    overflow = re.search(r"\boverflow(?:\s+bit)?\b", text, re.I)
+    if overflow and not signed:  # unsigned overflow is the carry out
+        found.note("overflow", "the carry out", overflow.group(0))
+    elif overflow:
+        found.lack(
+            f"an unsigned sum (with '{signed.group(0) if signed else ''}' numbers, overflow is not the carry out)"
+        )
     return found
 
 
