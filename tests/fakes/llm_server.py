@@ -64,7 +64,6 @@ class ScriptedLLMServer:
         self.model = model
         self.api_key = api_key
         self._queue: deque[_Reply] = deque()
-        self._routes: list[tuple[str, _Reply]] = []
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -153,25 +152,12 @@ class ScriptedLLMServer:
         """
         self._push(_Reply("truncated", content=text, cut_after=after_chunks))
 
-    def route(self, marker: str, text: str) -> None:
-        """Answer every request whose messages contain ``marker`` with ``text``, before the queue.
-
-        Routes are not used up: for agents that run in parallel (in any order) or several times.
-        """
-        with self._lock:
-            self._routes.append((marker, _Reply("text", content=text)))
-
     def _push(self, reply: _Reply) -> None:
         with self._lock:
             self._queue.append(reply)
 
-    def _pop(self, body: dict[str, Any] | None = None) -> _Reply | None:
+    def _pop(self) -> _Reply | None:
         with self._lock:
-            if body is not None and self._routes:
-                text = json.dumps(body.get("messages", []))
-                for marker, reply in self._routes:
-                    if marker in text:
-                        return reply
             return self._queue.popleft() if self._queue else None
 
     # -- inspection ------------------------------------------------------------------------
@@ -254,7 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send_error(404, f"no route {self.path}", "not_found")
             return
-        reply = self.fake._pop(body)
+        reply = self.fake._pop()
         if reply is None:
             self._send_error(500, "scripted server: no reply queued for this request", "script_exhausted")
             return
