@@ -62,7 +62,7 @@ def test_several_bit_strings_make_the_pattern_ambiguous() -> None:
 
 
 def test_a_mealy_machine_is_refused_by_the_moore_detector() -> None:
-    text = "A Mealy machine that detects 101, overlapping, synchronous active-high reset."
+    text = "A Mealy sequence detector for the pattern 101, overlapping, synchronous active-high reset."
     assert "a Moore output ('Mealy'" in _refusal(text)
 
 
