@@ -42,6 +42,8 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         raise PlanError(f"lower_gemm needs a gemm plan, got op '{plan.op}'")
     if min(m, n, k) < 1:
         raise PlanError(f"gemm shape must be positive, got m={m} n={n} k={k}")
+    if plan.tma:
+        return _lower_gemm_tma(plan, m, n, k)
     pad_to = None
     if plan.edge == "pad" and (m % plan.block_m or n % plan.block_n or k % plan.block_k):
         pad_to = (_ceil_to(m, plan.block_m), _ceil_to(n, plan.block_n), _ceil_to(k, plan.block_k))
@@ -140,6 +142,60 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}
     consts["GROUP_M"] = plan.group_m
     return LoweredKernel(plan, entry, source, consts, pad_to)
+
+
+def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
+    """A persistent GEMM over TMA descriptors (Triton's Hopper path); ragged edges are the
+    hardware's (zero-filled loads, clipped stores), so only the row pitch must be 16-byte aligned."""
+    if (n * 2) % 16 or (k * 2) % 16:
+        raise PlanError(f"tma needs N and K to be multiples of 8 (16-byte rows), got N={n} K={k}")
+    entry = f"qm_{plan.key()}"
+    lines = [
+        "@triton.jit",
+        f"def {entry}(",
+        "    a_ptr, b_ptr, c_ptr, o_ptr, lock_ptr,",
+        "    M: tl.constexpr, N: tl.constexpr, K: tl.constexpr, M_OUT: tl.constexpr, N_OUT: tl.constexpr,",
+        "    K_SPLIT: tl.constexpr, stride_am: tl.constexpr, stride_ak: tl.constexpr,",
+        "    stride_bk: tl.constexpr, stride_bn: tl.constexpr, stride_cm: tl.constexpr, stride_cn: tl.constexpr,",
+        "    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,",
+        "    NUM_SMS: tl.constexpr,",
+        "):",
+        "    start_pid = tl.program_id(0)",
+        "    num_pid_m = tl.cdiv(M, BLOCK_M)",
+        "    num_pid_n = tl.cdiv(N, BLOCK_N)",
+        "    k_tiles = tl.cdiv(K, BLOCK_K)",
+        "    num_tiles = num_pid_m * num_pid_n",
+        "    a_desc = tl.make_tensor_descriptor(a_ptr, shape=[M, K], strides=[stride_am, 1], block_shape=[BLOCK_M, BLOCK_K])",
+        "    b_desc = tl.make_tensor_descriptor(b_ptr, shape=[K, N], strides=[stride_bk, 1], block_shape=[BLOCK_K, BLOCK_N])",
+        "    c_desc = tl.make_tensor_descriptor(c_ptr, shape=[M, N], strides=[stride_cm, 1], block_shape=[BLOCK_M, BLOCK_N])",
+        "    num_pid_in_group = GROUP_M * num_pid_n",
+        "    # the epilogue recomputes its tile from its own counter, so the flattened loop can",
+        "    # prefetch the next tile's operands while this one is stored",
+        "    tile_id_c = start_pid - NUM_SMS",
+        "    for tile_id in tl.range(start_pid, num_tiles, NUM_SMS, flatten=True):",
+        "        group_id = tile_id // num_pid_in_group",
+        "        first_pid_m = group_id * GROUP_M",
+        "        group_size_m = min(num_pid_m - first_pid_m, GROUP_M)",
+        "        pid_m = first_pid_m + ((tile_id % num_pid_in_group) % group_size_m)",
+        "        pid_n = (tile_id % num_pid_in_group) // group_size_m",
+        "        acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
+        "        for ki in range(k_tiles):",
+        "            a = a_desc.load([pid_m * BLOCK_M, ki * BLOCK_K])",
+        "            b = b_desc.load([ki * BLOCK_K, pid_n * BLOCK_N])",
+        "            acc += tl.dot(a, b)",
+        "        tile_id_c += NUM_SMS",
+        "        group_id = tile_id_c // num_pid_in_group",
+        "        first_pid_m = group_id * GROUP_M",
+        "        group_size_m = min(num_pid_m - first_pid_m, GROUP_M)",
+        "        pid_cm = first_pid_m + ((tile_id_c % num_pid_in_group) % group_size_m)",
+        "        pid_cn = (tile_id_c % num_pid_in_group) // group_size_m",
+        "        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], acc.to(c_ptr.dtype.element_ty))",
+    ]
+    source = _HEADER + "\n".join(lines) + "\n"
+    ast.parse(source)
+    consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}
+    consts["GROUP_M"] = plan.group_m
+    return LoweredKernel(plan, entry, source, consts, None)
 
 
 def _split_k_loop(even_k: bool) -> list[str]:

@@ -44,6 +44,9 @@ class TilePlan:
     """GEMM only: CTAs that share one output tile, each over 1/split_k of K, summed with fp32
     atomics into a workspace (for shapes with too few output tiles to fill the card)."""
     split_fused: bool = False
+    tma: bool = False
+    """GEMM only: a persistent kernel (one program per SM walking the tiles) that moves tiles with
+    Hopper's tensor memory accelerator (TMA descriptors; bounds are handled by the hardware)."""
     """split_k > 1 only: the last split of a tile casts the sum and clears the workspace itself
     (one launch), instead of the runner zeroing and casting around the kernel (three)."""
 
@@ -71,6 +74,8 @@ class TilePlan:
             raise PlanError("split_k > 1 needs a gemm plan with edge='mask'")
         if self.split_fused and self.split_k == 1:
             raise PlanError("split_fused needs split_k > 1")
+        if self.tma and (self.op != "gemm" or self.split_k > 1 or self.edge != "mask"):
+            raise PlanError("tma needs a gemm plan with split_k=1 and edge='mask'")
         if self.op == "gemm" and self.causal != "none":
             raise PlanError("causal applies to attention only; a gemm plan needs causal='none'")
         if self.op == "attention":
@@ -100,6 +105,7 @@ class TilePlan:
         if self.op == "gemm":
             split = f"_sk{self.split_k}" if self.split_k > 1 else ""
             split += "f" if self.split_fused else ""
+            split += "_tma" if self.tma else ""
             return f"{base}g{self.group_m}_{self.edge}{split}"
         return f"{base}_{self.causal}"
 
@@ -151,6 +157,13 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
         shapes.insert(0, (128, 64, 64, 4, 4))
         shapes.insert(1, (64, 128, 64, 4, 4))
     plans: list[TilePlan] = []
+    if n % 8 == 0 and k % 8 == 0:  # TMA needs 16-byte aligned rows
+        # 128x256x64 with 4 stages needs 262 KB with the TMA epilogue tile: over the 227 KB limit
+        tma_shapes = [(128, 256, 64, 3, 8, 8), (128, 256, 64, 3, 8, 16), (256, 128, 64, 3, 8, 8)]
+        tma_shapes += [(128, 128, 64, 4, 8, 8)]
+        for bm, bn, bk, stages, warps, group in tma_shapes:
+            if not low or bn == 128:
+                plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, group, tma=True).validate())
     if low:
         for bm, bn, bk, stages, warps in [(128, 64, 64, 4, 4), (64, 128, 64, 4, 4), (64, 64, 64, 4, 4)]:
             tiles = _cdiv(m, bm) * _cdiv(n, bn)

@@ -68,6 +68,16 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
 
     fn = load_entry(kernel)
     plan = kernel.plan
+    sms = 0
+    if plan.tma:
+        import triton
+
+        # in-kernel TMA descriptors live in a global scratch buffer that Triton asks torch for
+        def scratch(size: int, alignment: int, stream: Any) -> Any:
+            return torch.empty(size, dtype=torch.int8, device="cuda")
+
+        triton.set_allocator(scratch)
+        sms = torch.cuda.get_device_properties(0).multi_processor_count
     pads: dict[tuple[int, int, int], tuple[Any, Any]] = {}  # workspaces, input-independent
 
     def run(inputs: tuple[Any, ...], out: Any) -> None:
@@ -104,10 +114,14 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
             if not plan.split_fused:
                 target.zero_()
             k_split = math.ceil(math.ceil(lk / plan.block_k) / plan.split_k) * plan.block_k
-        fn[(tiles, plan.split_k)](
+        grid: tuple[int, ...] = (tiles, plan.split_k)
+        extra: dict[str, int] = {}
+        if plan.tma:
+            grid, extra = (min(sms, tiles),), {"NUM_SMS": sms}
+        fn[grid](
             a, b, target, out, locks, lm, ln, lk, m, n, k_split,
             a.stride(0), a.stride(1), b.stride(0), b.stride(1), target.stride(0), target.stride(1),
-            num_warps=plan.num_warps, num_stages=plan.num_stages, **kernel.constexprs,
+            num_warps=plan.num_warps, num_stages=plan.num_stages, **kernel.constexprs, **extra,
         )  # fmt: skip
         if plan.split_k > 1 and not plan.split_fused:
             out.copy_(target)
