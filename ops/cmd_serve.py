@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 
 import typer
 from rich.console import Console
@@ -72,6 +74,7 @@ def reward_cmd(
     except OSError as exc:
         pool.executor.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends it as Ctrl-C does
     err.print(f"reward service on {server.url} (POST /reward, GET /health, GET /metrics); Ctrl-C stops it")
     err.print(
         f"problems from: {', '.join(map(str, dirs)) or 'none (inline golden RTL only)'}; records: {folder}"
@@ -82,3 +85,7 @@ def reward_cmd(
         server.stop()
         pool.executor.close()
         pool.store.close()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
