@@ -6,10 +6,15 @@ function built, the modulus, the pattern) or a refusal that says what was missin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from agents.hw.binding import bind
+from agents.hw.library import get_generator
 from agents.hw.offline import design
 from agents.hw.request import read_request
+from tests.agents.test_hw_generators import TB_DIR, simulate
 from tools.errors import UsageError
 
 
@@ -298,3 +303,25 @@ def test_misleading_phrasings_do_not_change_the_reading() -> None:
     refused(after + "  A (0) --1--> B\n  A (0) --0--> A\n  B (1) --1--> A\n  B (1) --0--> B\n", "reset state")
     with pytest.raises(UsageError):
         design("module g(input a, input b, output y);\nA NAND gate with an inverted output.")
+
+
+MEALY_101 = """Implement this Mealy machine with input x and output z; reset (synchronous) to state S0.
+  S0 --x=0/z=0--> S0
+  S0 --x=1/z=0--> S1
+  S1 --x=0/z=0--> S2
+  S1 --x=1/z=0--> S1
+  S2 --x=0/z=0--> S0
+  S2 --x=1/z=1--> S1
+"""
+
+
+def test_mealy_diagram_passes_a_hand_written_testbench(tmp_path: Path) -> None:
+    req = read_request(MEALY_101)
+    assert req.params["mealy"] is True and req.params["edge_outputs"][-1] == (1,)
+    d = bind(get_generator("fsm_table"), req.params, None, "dut")
+    log = simulate(d.rtl, (TB_DIR / "fsm_table_mealy_tb.v").read_text(), tmp_path)
+    assert "PASS" in log and "FAIL" not in log, log
+
+
+def test_a_diagram_must_match_the_machine_kind_the_text_names() -> None:
+    refused(MEALY_101.replace("Mealy", "Moore"), "drawn as one")

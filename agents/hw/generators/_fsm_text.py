@@ -6,7 +6,7 @@ names ``next state in=0, next state in=1``). :meth:`Machine.check` refuses an in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
 
 Cond = tuple[tuple[str, int], ...]
@@ -16,24 +16,33 @@ _EDGE = re.compile(
     rf"^\s*({_NAME})\s*\(([^)]*)\)\s*-+\s*([^->]*?)\s*-*->\s*({_NAME})\s*$",
     re.M,
 )
+_MEALY_EDGE = re.compile(rf"^\s*({_NAME})\s*-+\s*([^-/>]*?)\s*/\s*([^-/>]*?)\s*-*->\s*({_NAME})\s*$", re.M)
 _NEXT_HEADER = re.compile(r"next\s+state\s*,?\s*(?:if\s+)?(" + _NAME + r")\s*=\s*([01])", re.I)
 _TABLE_ROW = re.compile(rf"^\s*({_NAME})\s*\|\s*({_NAME}(?:\s*,\s*{_NAME})*)\s*\|\s*([01])\s*\|?\s*$", re.M)
 
 
 @dataclass
 class Machine:
-    """States, 1-bit inputs and outputs, Moore outputs per state and guarded transitions."""
+    """States, 1-bit inputs and outputs, guarded transitions, and the outputs: per state (Moore)
+    or per transition (Mealy, ``edge_out[k]`` belongs to ``transitions[k]``)."""
 
     states: list[str]
     inputs: list[str]
     outputs: list[str]
     moore: dict[str, tuple[int, ...]]
     transitions: list[tuple[str, Cond, str]]
+    edge_out: list[tuple[int, ...]] = field(default_factory=list)
+    mealy: bool = False
 
     def check(self) -> None:
         """ValueError unless every state has one output value per output and exactly one next
         state for every combination of the inputs."""
-        for s in self.states:
+        if self.mealy and (
+            len(self.edge_out) != len(self.transitions)
+            or any(len(v) != len(self.outputs) for v in self.edge_out)
+        ):
+            raise ValueError("a transition has no value for every output")
+        for s in self.states if not self.mealy else []:
             if len(self.moore.get(s, ())) != len(self.outputs):
                 raise ValueError(f"state {s} has no value for every output")
         for f, conds, t in self.transitions:
@@ -106,6 +115,40 @@ def _edges(text: str) -> tuple[Machine | None, str, str | None]:
     return Machine(states, inputs, out_names or [], moore, transitions), words, None
 
 
+def _mealy_edges(text: str) -> tuple[Machine | None, str, str | None]:
+    hits = list(_MEALY_EDGE.finditer(text))
+    if not hits:
+        return None, "", None
+    states: list[str] = []
+    inputs: list[str] = []
+    out_names: list[str] | None = None
+    transitions: list[tuple[str, Cond, str]] = []
+    edge_out: list[tuple[int, ...]] = []
+    for m in hits:
+        src, cond, outs, dst = m.groups()
+        read_cond, read_out = _values(cond), _values(outs)
+        if read_out is None or read_cond is None:
+            return None, "", f"a diagram line it can read ('{m.group(0).strip()}')"
+        names, values = read_out
+        names = names or (["out"] if len(values) == 1 else None)
+        if names is None or (out_names is not None and names != out_names):
+            return None, "", f"the same named outputs on every transition ('{outs}')"
+        out_names = names
+        cnames, cvalues = read_cond
+        cnames = cnames or (["in"] if len(cvalues) == 1 else [])
+        if len(cnames) != len(cvalues):
+            return None, "", f"a condition it can read ('{cond}')"
+        inputs.extend(n for n in cnames if n not in inputs)
+        states.extend(x for x in dict.fromkeys((src, dst)) if x not in states)
+        transitions.append((src, tuple(zip(cnames, cvalues, strict=True)), dst))
+        edge_out.append(tuple(values))
+    if "in" in inputs and len(inputs) > 1:
+        return None, "", "conditions that all name their input, or none of them"
+    words = " | ".join(m.group(0).strip() for m in hits)
+    machine = Machine(states, inputs, out_names or [], {}, transitions, edge_out, mealy=True)
+    return machine, words, None
+
+
 def _table(text: str) -> tuple[Machine | None, str, str | None]:
     header = list(_NEXT_HEADER.finditer(text))
     rows = list(_TABLE_ROW.finditer(text))
@@ -138,7 +181,7 @@ def _table(text: str) -> tuple[Machine | None, str, str | None]:
 
 def read_machine(text: str) -> tuple[Machine | None, str, str | None]:
     """(machine, the words it came from, None), or (None, '', what is missing or unreadable)."""
-    for reader in (_edges, _table):
+    for reader in (_edges, _mealy_edges, _table):
         machine, words, problem = reader(text)
         if machine is not None or problem is not None:
             return machine, words, problem
