@@ -58,6 +58,9 @@ BEHAVIOURS: tuple[tuple[str, str], ...] = (
     ("level", r"\blatch(?:es|ed)?\b|\blevel[\s-]*sensitive\b|\btoggl\w*\b"),
 )
 _NUMBER = re.compile(r"\d+'[bdhBDH][0-9a-fA-F_]+|0x[0-9a-fA-F]+|(?<![\w.])\d+(?!\w|\.\d|'s\b)")
+# A sentence: up to . ! ? (not a decimal point) or a blank line; a table stays one "sentence".
+_SENTENCE = re.compile(r"[^.!?\s](?:[^.!?\n]|\.\d|\n(?![ \t]*\n))*[.!?]?")
+_ABOUT_INTERFACE = re.compile(r"\bmodule\b|\binterface\b|\bports?\b[^.]*\bbits?\b|\bone bit unless\b", re.I)
 _BIT_SELECT = re.compile(r"\b([A-Za-z_]\w*)\s*\[[\d:\s]+\]")
 
 
@@ -94,7 +97,8 @@ def unread_facts(
     text: str, interp: Interpretation, iface: Interface | None, tested: list[str] | None = None
 ) -> list[Fact]:
     """Facts of the text that no reading's words cover, nor the words of examples that ran as
-    directed tests (``tested``)."""
+    directed tests (``tested``); a sentence that no reading touches at all is a fact too (kind
+    'sentence'), unless it is about the interface (the interface check covers it)."""
     prose = statement(text)
     spans: list[tuple[int, int]] = []
     for words in tested or []:
@@ -114,7 +118,13 @@ def unread_facts(
         if f.kind != "number" and any(_norm(f.words) in w for w in said):
             continue  # the same behaviour said again in other words of the same form
         out.append(f)
-    return out
+    for m in _SENTENCE.finditer(prose):
+        sentence = m.group(0).strip()
+        if not re.search(r"[A-Za-z]{2}", sentence) or _ABOUT_INTERFACE.search(sentence):
+            continue
+        if not any(a < m.end() and b > m.start() for a, b in spans):
+            out.append(Fact("sentence", " ".join(sentence.split())[:120], m.start(), m.end()))
+    return sorted(out, key=lambda f: f.start)
 
 
 def accounting_check(

@@ -164,3 +164,11 @@ def test_a_signed_overflow_is_not_read_as_the_adders_carry_out() -> None:
     assert "overflow is not the carry out" in _refusal(text)
     unsigned = header + "Add the two 8-bit unsigned numbers; overflow is set when the sum does not fit."
     assert read_request(unsigned).missing == []
+
+
+def test_a_sentence_no_reading_touches_keeps_the_design_unverified(tmp_path: Path) -> None:
+    text = "An 8-bit up counter with synchronous active-high reset. Odd values are skipped."
+    design = design_block(text, roles=Roles(), run_root=tmp_path)
+    assert design.status == "failed"
+    interp = design.evidence.interpretation
+    assert interp is not None and interp.unread == ["sentence: 'Odd values are skipped.'"]
