@@ -325,3 +325,16 @@ def test_mealy_diagram_passes_a_hand_written_testbench(tmp_path: Path) -> None:
 
 def test_a_diagram_must_match_the_machine_kind_the_text_names() -> None:
     refused(MEALY_101.replace("Mealy", "Moore"), "drawn as one")
+
+
+def test_word_operators_and_listed_equations() -> None:
+    d = design("Implement the Boolean function Y = A AND B OR NOT C.")
+    assert d.params["equations"] == (("Y", ("or", ("and", "A", "B"), ("not", "C"))),)
+    listed = "Two outputs, each a gate of a and b:\n  (1) p: a nand b\n  (2) q: a and-not b\n"
+    d = design("module m(input a, input b, output p, output q);\n" + listed)
+    assert d.params["equations"] == (("p", ("not", ("and", "a", "b"))), ("q", ("and", "a", ("not", "b"))))
+    refused("The logic equations:\n  p: a nand b nand c\n", "ambiguous")
+
+
+def test_an_equation_it_cannot_read_is_not_dropped() -> None:
+    refused("The logic function: y = a & b and z = a | b.", "not read: y =")

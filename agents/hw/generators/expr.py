@@ -105,12 +105,16 @@ def _model(p: ExprParams) -> str:
 class _Parser:
     """Recursive descent: or > xor > and > prefix not > postfix ' > atom (Verilog precedence)."""
 
-    def __init__(self, text: str, textbook: bool) -> None:
-        self.toks = [m.group(1) or m.group(2) or m.group(3) for m in _TOKEN.finditer(text)]
-        self.toks = [t for t in self.toks if t]
+    def __init__(self, text: str, textbook: bool, words: bool = False) -> None:
+        toks = [m.group(1) or m.group(2) or m.group(3) for m in _TOKEN.finditer(text)]
+        toks = [t.lower() if words and t.lower() in _WORD_OPS else t for t in toks if t]
         if textbook:  # 'AB' is A AND B in textbook notation: names are single letters there
-            self.toks = [c for t in self.toks for c in (t if re.fullmatch(r"[A-Za-z]{2,}", t) else [t])]
-        self.i, self.textbook = 0, textbook
+            toks = [
+                c
+                for t in toks
+                for c in (t if re.fullmatch(r"[A-Za-z]{2,}", t) and t not in _WORD_OPS else [t])
+            ]
+        self.toks, self.i, self.textbook, self.words = toks, 0, textbook, words
 
     def parse(self) -> Tree:
         tree = self._binary(0)
@@ -122,19 +126,35 @@ class _Parser:
         return self.toks[self.i] if self.i < len(self.toks) else None
 
     def _binary(self, level: int) -> Tree:
-        ops = [("or", ("|", "+")), ("xor", ("^",)), ("and", ("&", "*", "·"))]
+        ops = [("or", ("|", "+", "or")), ("xor", ("^", "xor")), ("and", ("&", "*", "·", "and"))]
         if level == 3:
             return self._unary()
         name, syms = ops[level]
         args = [self._binary(level + 1)]
         while True:
             tok = self._peek()
-            if tok in syms:
+            if (self.words and tok == "n" + name) or (name == "xor" and tok == "xnor" and self.words):
+                if len(args) > 1:
+                    raise ValueError(f"'{tok}' chained with '{name}' is ambiguous")
+                self.i += 1
+                args.append(self._binary(level + 1))
+                if self._peek() in (*syms, tok):
+                    raise ValueError(f"a chain of '{tok}' is ambiguous; use parentheses")
+                return ("not", (name, *args))
+            if self.words and tok == "and" and self.toks[self.i + 1 : self.i + 3] == ["-", "not"]:
+                self.i += 3
+                args.append(("not", self._binary(level + 1)))
+                continue
+            if tok in syms and (tok.isalpha() is False or self.words):
                 if tok == "+" and not self.textbook:
                     raise ValueError("'+' is addition in Verilog; say the equation is Boolean")
                 self.i += 1
             elif not (
-                name == "and" and self.textbook and tok is not None and (tok == "(" or tok[0].isalnum())
+                name == "and"
+                and self.textbook
+                and tok is not None
+                and (tok == "(" or tok[0].isalnum())
+                and tok not in _WORD_OPS
             ):
                 break
             args.append(self._binary(level + 1))
@@ -142,7 +162,7 @@ class _Parser:
 
     def _unary(self) -> Tree:
         tok = self._peek()
-        if tok in ("~", "!"):
+        if tok in ("~", "!") or (self.words and tok == "not"):
             self.i += 1
             return ("not", self._unary())
         if tok == "(":
@@ -151,7 +171,11 @@ class _Parser:
             if self._peek() != ")":
                 raise ValueError("unbalanced parentheses")
             self.i += 1
-        elif tok is not None and (tok[0].isalpha() or tok[0] == "_" or tok in ("0", "1")):
+        elif (
+            tok is not None
+            and (tok[0].isalpha() or tok[0] == "_" or tok in ("0", "1"))
+            and tok not in _WORD_OPS
+        ):
             self.i += 1
             tree = tok
         else:
@@ -162,8 +186,13 @@ class _Parser:
         return tree
 
 
+_WORD_OPS = ("and", "or", "xor", "nand", "nor", "xnor", "not")
 _PROSE = re.compile(
-    r"\s(?:with|where|for|and|or|when|if|using|in|of|that|which|as|the|is|to|on|from|given|over)\b", re.I
+    r"\s(?:(?i:with|where|for|when|if|using|in|of|that|which|as|the|is|to|on|from|given|over)|and|or)\b"
+)
+_LIST_ITEM = re.compile(
+    r"^[ \t]*(?:\(\d+\)[ \t]*)?([A-Za-z_]\w*)[ \t]*:[ \t]*([A-Za-z0-9_ \t~!&|^()'*·-]+?)[ \t]*\.?[ \t]*$",
+    re.M,
 )
 _BOOLEAN = r"\bboolean\b|\blogic (?:function|equation|expression)s?\b|\bsum[\s-]+of[\s-]+products\b"
 _SEQUENTIAL = r"\bclock|\bclk\b|flip[\s-]*flop|\bregister|\blatch|\bstate\b"
@@ -177,12 +206,17 @@ def _extract(text: str) -> Found:
         return found
     textbook = re.search(_BOOLEAN, text, re.I) is not None
     equations, words = [], []
-    for m in _STATEMENT.finditer(text):
-        lhs, rhs = m.group(1), _PROSE.split(m.group(2))[0].strip()
+    statements = [(m, _PROSE.split(m.group(2))[0].strip(), False) for m in _STATEMENT.finditer(text)]
+    statements += [(m, m.group(2).strip(), True) for m in _LIST_ITEM.finditer(text)]
+    for m, rhs, listed in statements:
+        lhs = m.group(1)
+        words_ops = listed or re.search(r"\b(?:AND|OR|XOR|NAND|NOR|XNOR|NOT)\b", rhs) is not None
         if not re.search(r"[~!&|^'+*·]|[A-Za-z_]\w*\s+[A-Za-z_(]", rhs):
             continue  # 'sel = 0' is a condition, not an equation
+        if listed and not re.search(r"[~!&|^]|\b(?:and|or|xor|nand|nor|xnor|not)\b", rhs, re.I):
+            continue  # a list item in prose, not an equation
         try:
-            tree = _Parser(rhs, textbook).parse()
+            tree = _Parser(rhs, textbook, words_ops).parse()
         except ValueError as exc:
             found.lack(f"an equation it can read ('{m.group(0).strip()}': {exc})")
             return found
@@ -194,7 +228,19 @@ def _extract(text: str) -> Found:
     elif len(set(outs)) != len(outs):
         found.lack(f"one equation per output (the text gives several for {outs})")
     else:
-        found.put("equations", tuple(equations), "; ".join(words))
+        found.put("equations", tuple(equations), " | ".join(words))
+        count = re.search(r"\b(\d+)\s+outputs\b", text, re.I)
+        if count and int(count.group(1)) != len(outs):
+            found.lack(f"an equation for each of the {count.group(1)} outputs (read {len(outs)})")
+        elif count:
+            found.note("outputs", len(outs), count.group(0))
+        unread = [
+            m.group(0)
+            for m in re.finditer(r"\b([A-Za-z_]\w*)\s*=(?!=)\s*(?![01]\b)", text)
+            if m.group(1) not in outs and m.group(1) not in _names(ExprParams(equations=tuple(equations)))
+        ]
+        if unread:
+            found.lack(f"every equation in a form it can read (not read: {', '.join(unread)})")
     return found
 
 
@@ -206,6 +252,7 @@ EXPRESSION = Generator(
         r"\bboolean (?:function|expression|equation)s?\b",
         r"\blogic (?:function|equation|expression)s?\b",
         r"\bsum[\s-]+of[\s-]+products\b",
+        r"(?m)^[ \t]*(?:\(\d+\)[ \t]*)?\w+[ \t]*:[ \t]*\w+[ \t]+(?:and|or|xor|nand|nor|xnor)\b",
     ),
     extract=_extract,
     ports=_ports,
