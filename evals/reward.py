@@ -36,6 +36,16 @@ FORBIDDEN_TASKS = re.compile(
     r"|readmem[bh]|writemem[bh]|dumpfile|dumpvars|sformat|test\$plusargs|value\$plusargs)\b"
 )
 """System tasks that touch files, the host or the testbench's arguments: not design code."""
+FORBIDDEN_CALLS = re.compile(
+    r"\b(fork|vfork|clone3?|system|popen|exec[lv]p?e?|posix_spawnp?|syscall|ptrace|kill|setrlimit|prlimit)\s*\("
+    r"|\b(?:__)?asm(?:__)?\b[^\n]*\bsyscall\b"
+)
+"""Process, exec and raw system calls: not kernel code, and a fork bomb would take the processes
+that every sandboxed run of the same uid shares (RLIMIT_NPROC counts per uid)."""
+STARVED = re.compile(
+    r"Resource temporarily unavailable|failed to execute|fork: retry|can(?:no|')t fork|Cannot fork", re.I
+)
+"""Signs that a tool could not start because the sandbox uid was out of processes."""
 
 _DIFF_REASONS: dict[str, Reason] = {
     "input": "compile",
@@ -61,10 +71,24 @@ _KERNEL_REASONS: dict[str, Reason] = {
 }
 
 
-def score(item: ResolvedItem, index: int = 0) -> RewardResult:
-    """The reward of one item; never raises for a bad completion (a broken tool raises)."""
+def score(item: ResolvedItem, index: int = 0, starved_retries: int = 2) -> RewardResult:
+    """The reward of one item; never raises for a bad completion (a broken tool raises).
+
+    A failure whose tools could not start for want of processes (another sandboxed program of
+    the same uid held them) is not the completion's fault: the item is checked again, up to
+    ``starved_retries`` times, then answered ``error`` (not cached) rather than a false ``fail``.
+    """
     start = time.monotonic()
-    result = _score_verilog(item, index) if item.kind == "verilog" else _score_kernel(item, index)
+    for attempt in range(starved_retries + 1):
+        result = _score_verilog(item, index) if item.kind == "verilog" else _score_kernel(item, index)
+        if result.verdict == "pass" or not STARVED.search(result.detail):
+            break
+        time.sleep(0.5 * (attempt + 1))
+    else:
+        why = "the sandbox had no processes left to start the tools (another program of its uid held them)"
+        result = result.model_copy(
+            update={"verdict": "error", "reason": "checker", "detail": f"{why}: {result.detail}"}
+        )
     return result.model_copy(update={"wall_s": time.monotonic() - start})
 
 
@@ -143,8 +167,10 @@ def _diff_verdict(report: DiffReport) -> tuple[RewardVerdict, Reason]:
     return "fail", _DIFF_REASONS.get(report.reason_kind, "mismatch")
 
 
-def _strip_comments(source: str) -> str:
-    return re.sub(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\])*\"", " ", source, flags=re.S)
+def _strip_comments(source: str, strings: bool = True) -> str:
+    """``source`` without comments (and without string literals when ``strings``)."""
+    literal = r"|\"(?:\\.|[^\"\\])*\"" if strings else ""
+    return re.sub(r"//[^\n]*|/\*.*?\*/" + literal, " ", source, flags=re.S)
 
 
 def _score_kernel(item: ResolvedItem, index: int) -> RewardResult:
@@ -164,6 +190,11 @@ def _score_kernel(item: ResolvedItem, index: int) -> RewardResult:
         why = f"the code defines no function '{spec.name}'; expected {spec.prototype()}"
         return _result(item, index, "fail", "wrong_name", why, fmt)
     limits = get_settings().sandbox.model_copy(update={"wall_s": item.timeout_s})
+    stripped = _strip_comments(found.code, strings=False)
+    forbidden = sorted({m.group(1) or "asm syscall" for m in FORBIDDEN_CALLS.finditer(stripped)})
+    if forbidden:
+        why = f"the code calls {', '.join(forbidden)}: process, exec and system calls are not kernel code"
+        return _result(item, index, "fail", "forbidden", why, fmt)
     verdict = check_kernel(found.code, spec, target, seed=item.seeds[0], limits=limits)
     if verdict.status == "pass":
         bonus, note = _speed_bonus(found.code, spec, target) if item.speed else (None, "")

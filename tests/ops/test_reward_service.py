@@ -79,6 +79,7 @@ def test_batch_rewards_agree_with_the_reference_testbench(service: RewardServer)
     assert by_name["popcount_correct"].format_reward == 1.0
     assert by_name["shift_correct_fence_only"].format_reward == 0.0  # right code, no think/answer
     assert by_name["hostile_system"].detail.startswith("the code calls $system")
+    assert by_name["kernel_fork_bomb"].detail.startswith("the code calls fork")
 
 
 def test_a_retry_gets_the_same_reward_from_the_cache(service: RewardServer) -> None:
