@@ -110,7 +110,11 @@ class _Handler(BaseHTTPRequestHandler):
             record_reward_rejected(bad.why)
             self._json(400, {"error": str(bad)})
             return
-        outcome = self.pool.score_batch(items)
+        try:
+            outcome = self.pool.score_batch(items)
+        except Exception as exc:  # the executor itself failed (Ray gone): say so, then let it be logged
+            self._json(500, {"error": f"the service could not score the batch: {type(exc).__name__}: {exc}"})
+            raise
         body: dict[str, Any] = {
             "results": [r.model_dump(mode="json") for r in outcome.results],
             "batch": outcome.batch,
