@@ -92,6 +92,9 @@ class DispatchResult(BaseModel):
     mix_in_process: Latency = Field(description="A session-mix tool call in-process.")
     mix_ray: Latency = Field(description="The same calls as Ray tasks.")
     overhead: Latency = Field(description="Ray minus in-process time of the same call (paired).")
+    overhead_by_call: dict[str, float] = Field(
+        description="Median paired overhead in ms for each call of the mix (lint, compile@riscv64, ...)."
+    )
     calls_per_s_in_process: float = Field(description="Session mix one call at a time, in-process.")
     calls_per_s_ray: float = Field(description="Session mix one call at a time, on Ray.")
     calls_per_s_ray_parallel: float = Field(description="Session mix all submitted at once, on Ray.")
@@ -132,11 +135,13 @@ def measure(ray: Executor, ray_nodes: int, noop_runs: int = 200, rounds: int = 3
     noop_ray = [_timed(ray, noop) for _ in range(noop_runs)]
     here: list[float] = []
     there: list[float] = []
+    by_call: dict[str, list[float]] = {call.key: [] for call in mix}
     for r in range(rounds):
         for call in mix:
             pair = [(local, here), (ray, there)]
             for executor, into in pair if r % 2 == 0 else reversed(pair):
                 into.append(_timed(executor, call))
+            by_call[call.key].append(there[-1] - here[-1])
     start = time.perf_counter()
     for _ in range(rounds):
         results = list(ray.map(mix))
@@ -154,6 +159,7 @@ def measure(ray: Executor, ray_nodes: int, noop_runs: int = 200, rounds: int = 3
         mix_in_process=_latency(here),
         mix_ray=_latency(there),
         overhead=_latency([b - a for a, b in zip(here, there, strict=True)]),
+        overhead_by_call={k: statistics.median(v) * 1e3 for k, v in by_call.items()},
         calls_per_s_in_process=len(here) / sum(here),
         calls_per_s_ray=len(there) / sum(there),
         calls_per_s_ray_parallel=len(mix) * rounds / parallel,
@@ -167,9 +173,7 @@ def render(result: DispatchResult, console: Console | None = None) -> None:
     )
     for col in ("what", "calls", "median ms", "p95 ms", "calls/s"):
         table.add_column(col, justify="right")
-    table.add_row(
-        "empty call, in-process", str(result.noop_runs), *_cells(result.noop_in_process), "-"
-    )
+    table.add_row("empty call, in-process", str(result.noop_runs), *_cells(result.noop_in_process), "-")
     table.add_row("empty call, Ray", str(result.noop_runs), *_cells(result.noop_ray), "-")
     table.add_row(
         "session mix, in-process",
@@ -182,10 +186,19 @@ def render(result: DispatchResult, console: Console | None = None) -> None:
     )
     table.add_row("Ray overhead per call (paired)", str(result.mix_calls), *_cells(result.overhead), "-")
     table.add_row(
-        "session mix, Ray, all at once", str(result.mix_calls), "-", "-", f"{result.calls_per_s_ray_parallel:.2f}"
+        "session mix, Ray, all at once",
+        str(result.mix_calls),
+        "-",
+        "-",
+        f"{result.calls_per_s_ray_parallel:.2f}",
     )
-    (console or Console()).print(table)
-    (console or Console()).print(f"session mix targets: {', '.join(result.targets)}")
+    out = console or Console()
+    out.print(table)
+    out.print(f"session mix targets: {', '.join(result.targets)}")
+    out.print(
+        "median paired overhead per call (ms): "
+        + ", ".join(f"{k} {v:.0f}" for k, v in result.overhead_by_call.items())
+    )
 
 
 def _cells(lat: Latency) -> tuple[str, str]:
