@@ -30,6 +30,7 @@ from ops.reward_server import RewardServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reward"
 COMPLETIONS: list[dict[str, Any]] = json.loads((FIXTURES / "completions.json").read_text())
+SHARED_VE = Path(__file__).resolve().parents[3] / "shared" / "data" / "verilog-eval-v2"
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RewardServer]:
     os.environ["RAY_TMPDIR"] = tmp
     executor = RayExecutor(num_cpus=2, retries=2, retry_exceptions=False)
     store = RewardStore(tmp_path_factory.mktemp("reward"))
-    server = RewardServer(RewardPool(executor, store, [FIXTURES], timeout_s=3.0)).start()
+    server = RewardServer(RewardPool(executor, store, [FIXTURES, SHARED_VE], timeout_s=3.0)).start()
     yield server
     server.stop()
     executor.close()
@@ -200,4 +201,18 @@ def test_a_worker_killed_mid_batch_loses_no_item(service: RewardServer) -> None:
     # Ray ran the killed worker's item again elsewhere: every item has its checker's verdict
     assert [(r.verdict, r.reason) for r in results] == [(c["verdict"], c["reason"]) for c in chosen], [
         r.detail for r in results
+    ]
+
+
+@pytest.mark.skipif(not SHARED_VE.is_dir(), reason="VerilogEval v2 is not in ../shared/data")
+def test_a_verilog_eval_problem_by_id(service: RewardServer) -> None:
+    ref = (SHARED_VE / "Prob001_zero_ref.sv").read_text().replace("RefModule", "TopModule")
+    wrong = ref.replace("1'b0", "1'b1")
+    items = [
+        {"kind": "verilog", "problem": "Prob001_zero", "completion": f"```verilog\n{code}\n```"}
+        for code in (ref, wrong)
+    ]
+    assert [(r.verdict, r.reason) for r in post_batch(service.url, items)] == [
+        ("pass", ""),
+        ("fail", "mismatch"),
     ]
