@@ -54,6 +54,77 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
     ],
     "uart_tx": [{"clks_per_bit": 2}, {"clks_per_bit": 3, "reset_low": True}],
     "uart_rx": [{"clks_per_bit": 2}, {"clks_per_bit": 3, "reset_async": True}],
+    "truth_table": [
+        {"inputs": ("a", "b", "c"), "outputs": ("y", "z"), "ones": ((1, 2, 4, 7), (3, 5, 6, 7))},
+        {"inputs": ("x[0]", "x[2]", "x[1]", "w"), "outputs": ("f",), "ones": ((0, 5, 9, 15),)},
+    ],
+    "logic_gate": [{"op": "xnor", "i0": True, "i1": True, "i2": True, "width": 3}, {"op": "not", "i0": True}],
+    "expression": [
+        {"equations": (("y", ("or", ("and", "a", ("not", "b")), "c")), ("z", ("not", ("xor", "a", "c"))))}
+    ],
+    "fsm_table": [
+        {
+            "states": ("OFF", "ON"),
+            "reset_state": "OFF",
+            "inputs": ("j", "k"),
+            "outputs": ("out",),
+            "state_outputs": ((0,), (1,)),
+            "transitions": (
+                ("OFF", (("j", 0),), "OFF"),
+                ("OFF", (("j", 1),), "ON"),
+                ("ON", (("k", 0),), "ON"),
+                ("ON", (("k", 1),), "OFF"),
+            ),
+            "reset_async": True,
+        },
+        {
+            "states": ("A", "B"),
+            "reset_state": "B",
+            "inputs": ("x",),
+            "outputs": ("z", "w"),
+            "mealy": True,
+            "edge_outputs": ((0, 1), (1, 0), (1, 1), (0, 0)),
+            "transitions": (
+                ("A", (("x", 0),), "A"),
+                ("A", (("x", 1),), "B"),
+                ("B", (("x", 0),), "A"),
+                ("B", (("x", 1),), "B"),
+            ),
+        },
+    ],
+    "dff": [
+        {"width": 5, "reset_said": False, "clock_edge": "falling"},
+        {
+            "width": 3,
+            "reset_said": True,
+            "has_rst_n": True,
+            "reset_low": True,
+            "reset_async": True,
+            "reset_value": 5,
+            "enable": True,
+        },
+    ],
+    "reduce": [{"width": 5, "outputs": (("p", "xor"), ("n", "nand"), ("o", "nor"))}],
+    "barrel_shifter": [{"width": 8, "op": "sra"}, {"width": 5, "op": "rol", "amount_bits": 3}],
+    "lfsr_taps": [{"width": 5, "taps": (3, 5), "reset_value": 1}],
+    "demux": [{"outputs": 3, "width": 2}],
+    "arbiter": [{"width": 5, "first": "lsb"}, {"width": 3, "first": "msb"}],
+    "edge_register": [
+        {"width": 3, "kind": "any", "reset_said": False},
+        {
+            "width": 4,
+            "kind": "rising",
+            "capture": True,
+            "reset_said": True,
+            "has_rst": True,
+            "reset_async": True,
+        },
+    ],
+    "ring_counter": [
+        {"width": 5, "kind": "ring", "direction": "right", "reset_value": 1},
+        {"width": 3, "kind": "johnson", "direction": "left", "reset_value": 0, "reset_low": True},
+    ],
+    "bin2bcd": [{"width": 7}, {"width": 12, "digits": 5}],
 }
 
 CASES = [(name, params) for name, settings in SETTINGS.items() for params in settings]
