@@ -216,3 +216,31 @@ def test_a_verilog_eval_problem_by_id(service: RewardServer) -> None:
         ("pass", ""),
         ("fail", "mismatch"),
     ]
+
+
+def test_without_retries_a_killed_item_is_an_explicit_error_and_not_cached(service: RewardServer) -> None:
+    no_retry = RewardPool(RayExecutor(retries=0, retry_exceptions=False), service.pool.store, [FIXTURES], 3.0)
+    chosen = [c for c in COMPLETIONS if c["name"] in ("hostile_infinite_loop", "popcount_correct")]
+    items = [
+        _item(c, completion=c["completion"].replace("endmodule", "// no retry\nendmodule")) for c in chosen
+    ]
+    outcome: list[Any] = []
+    scorer = threading.Thread(target=lambda: outcome.append(no_retry.score_batch(items)))
+    scorer.start()
+    killed = None
+    while killed is None and scorer.is_alive():
+        workers = _our_task_workers()
+        if workers:
+            killed = workers[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    scorer.join(120)
+    results = outcome[0].results
+    assert killed is not None and len(results) == len(items)
+    errors = [r for r in results if r.verdict == "error"]
+    assert len(errors) == 1 and errors[0].reason == "worker" and "worker died" in errors[0].detail
+    for c, r in zip(chosen, results, strict=True):
+        assert r.verdict == "error" or (r.verdict, r.reason) == (c["verdict"], c["reason"])
+    again = service.pool.score_batch(items)  # the error was not cached: the item is checked anew
+    assert [(r.verdict, r.reason) for r in again.results] == [(c["verdict"], c["reason"]) for c in chosen]
+    assert [r.cached for r in again.results] == [r.verdict != "error" for r in results]
