@@ -73,10 +73,11 @@ def check(
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
 ) -> None:
     try:
-        spec = load_spec(_trusted(ref, trust_ref))
+        source = _read_source(kernel)
         tgt = get_target(target, **({"vlen": vlen} if vlen is not None else {}))
+        spec = load_spec(_trusted(ref, trust_ref))
         with _console.status(f"checking {spec.name} on {tgt.describe()}", spinner="dots"):
-            verdict = check_kernel(_read_source(kernel), spec, tgt, seed=seed)
+            verdict = check_kernel(source, spec, tgt, seed=seed)
     except QimengError as exc:
         _fail(exc)
         return
@@ -117,8 +118,8 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     try:
-        spec = load_spec(_trusted(ref, trust_ref))
         source = _read_source(kernel)
+        spec = load_spec(_trusted(ref, trust_ref))
         with _console.status(f"checking {spec.name} on x86_64", spinner="dots"):
             verdict = check_kernel(source, spec, "x86_64")
         if not verdict.ok:

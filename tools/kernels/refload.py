@@ -53,7 +53,7 @@ def load_spec(path: Path) -> KernelSpec:
         module_spec.loader.exec_module(module)
     except ValidationError as exc:
         raise UsageError(f"{path}: SPEC is not a valid KernelSpec: {_first_error(exc)}") from None
-    except Exception as exc:  # user code: report what broke, without our traceback
+    except (Exception, SystemExit) as exc:  # user code: report what broke, without our traceback
         raise UsageError(f"{path} failed to import: {type(exc).__name__}: {exc}") from None
     finally:
         sys.modules.pop(name, None)
