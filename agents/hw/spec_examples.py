@@ -115,12 +115,17 @@ def waveforms(text: str, iface: Interface | None, clock: str) -> tuple[list[Exam
 
 
 def statement(text: str) -> str:
-    """The request's prose: module headers and port bullets blanked (same length, so offsets hold)."""
+    """The request's prose: module headers and port bullets blanked (same length, so offsets hold;
+    a header keeps its word 'module', so the sentence that introduces it still reads as about the
+    interface)."""
 
     def blank(m: re.Match[str]) -> str:
         return re.sub(r"[^\n]", " ", m.group(0))
 
-    text = re.sub(r"\bmodule\b.*?\)\s*;", blank, text, flags=re.S)
+    def blank_header(m: re.Match[str]) -> str:
+        return "module" + blank(m)[6:]
+
+    text = re.sub(r"\bmodule\b.*?\)\s*;", blank_header, text, flags=re.S)
     return re.sub(r"^[ \t]*[-*][ \t]*(input|output)\b.*$", blank, text, flags=re.M | re.I)
 
 
