@@ -177,7 +177,7 @@ class PopcountOffload:
             reasons=reasons,
             next_tasks=[t for w in nxt for t in unit_tasks(req, w)],
             stop=stop,
-            table=[{k: str(v) for k, v in r.items()} for r in rows],
+            table=rows,
         )
 
     def report(self, part: Part, results: PartResults, history: list[Critique], root: Path) -> Section:
@@ -195,7 +195,7 @@ class PopcountOffload:
         for r in last.table if last else []:
             md.append(
                 f"| {r['width']} | {r['cells']} | {r['depth']} | {r['calls']} | {r['offload']} | {r['software']} | "
-                f"{float(r['speedup']):.2f}x | {float(r['predicted']):.2f}x | {r['pays']} |"
+                f"{float(r['speedup']):.2f}x | {float(r['predicted']):.2f}x | {'yes' if r['pays'] else 'no'} |"
             )
         if last:
             md += ["", f"Decision: {last.chosen or 'none'}", ""] + [f"- {x}" for x in last.reasons]

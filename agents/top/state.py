@@ -138,7 +138,7 @@ class Critique(BaseModel):
     next_tasks: list[Task] = Field(default_factory=list, description="The next round's plan (empty: stop).")
     stop: str = Field("", description="Why the search ends here (empty while it continues).")
     lanes: Decision | None = Field(None, description="The co-design critic's lane decision (dot-product).")
-    table: list[dict[str, str]] = Field(
+    table: list[dict[str, str | int | float | bool]] = Field(
         default_factory=list, description="Rows for the report's comparison table (column -> cell)."
     )
 

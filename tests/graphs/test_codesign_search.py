@@ -48,7 +48,12 @@ def _search(
 def test_search_matches_the_exhaustive_sweep(
     measured: dict[int, tuple[AcceleratorResult, KernelResult]], start: list[int], budget: int
 ) -> None:
-    assert all(acc.verified and ker.correct for acc, ker in measured.values())
+    broken = {
+        n: [f"{c.name}: {c.summary[:120]}" for c in [*acc.evidence.failures(), *ker.evidence.failures()]]
+        for n, (acc, ker) in measured.items()
+        if not (acc.verified and ker.correct)
+    }
+    assert not broken, f"designs of the sweep not verified: {broken}"
     fits = {n: ker.cycles * acc.logic_depth for n, (acc, ker) in measured.items() if acc.cells <= budget}
     best = min(fits, key=lambda n: (fits[n], measured[n][0].cells))
     req = CodesignRequest(lanes=start, width=WIDTH, area_budget=budget, **SHAPE)
