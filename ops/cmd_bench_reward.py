@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import tempfile
 from collections.abc import Callable
@@ -47,16 +48,23 @@ def bench_reward_cmd(
     if not counts or counts[0] < 1:
         raise UsageError(f"--workers needs counts of at least 1, got '{workers}'")
     folder = data or (SHARED_VERILOG_EVAL if SHARED_VERILOG_EVAL.is_dir() else FIXTURES)
-    os.environ.setdefault("RAY_TMPDIR", tempfile.mkdtemp(prefix="rb-", dir="/tmp"))
-    result = run_bench(
-        _service_for(folder, timeout),
-        folder,
-        count=items,
-        batch=batch,
-        workers=counts,
-        timeout_s=timeout,
-        kill=_kill_a_worker if drill else None,
-    )
+    ray_tmp = None if "RAY_TMPDIR" in os.environ else tempfile.mkdtemp(prefix="rb-", dir="/tmp")
+    if ray_tmp:  # short: Ray's socket paths have a length limit
+        os.environ["RAY_TMPDIR"] = ray_tmp
+    try:
+        result = run_bench(
+            _service_for(folder, timeout),
+            folder,
+            count=items,
+            batch=batch,
+            workers=counts,
+            timeout_s=timeout,
+            kill=_kill_a_worker if drill else None,
+        )
+    finally:
+        if ray_tmp:
+            os.environ.pop("RAY_TMPDIR", None)
+            shutil.rmtree(ray_tmp, ignore_errors=True)
     run = new_run(f"bench reward --items {items} --batch {batch} --workers {workers}")
     run.write_json("bench.json", result, kind="report")
     run.finish("done", agree=result.agree)
@@ -106,7 +114,8 @@ def _service_for(data: Path, timeout_s: float) -> Callable[[int], tuple[str, Cal
         from cluster.reward_store import RewardStore
         from ops.reward_server import RewardServer
 
-        store = RewardStore(Path(tempfile.mkdtemp(prefix="qimeng-reward-bench-")))
+        folder = Path(tempfile.mkdtemp(prefix="qimeng-reward-bench-"))
+        store = RewardStore(folder)
         pool = ray_pool(store, [data], workers=workers, timeout_s=timeout_s)
         server = RewardServer(pool).start()
 
@@ -114,6 +123,7 @@ def _service_for(data: Path, timeout_s: float) -> Callable[[int], tuple[str, Cal
             server.stop()
             pool.executor.close()
             store.close()
+            shutil.rmtree(folder, ignore_errors=True)  # a fresh cache per worker count
 
         return server.url, stop
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -45,6 +46,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RewardServer]:
     server.stop()
     executor.close()
     store.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     if old is None:
         os.environ.pop("RAY_TMPDIR", None)
     else:
