@@ -17,6 +17,7 @@ import numpy as np
 
 from tools.errors import UsageError
 from tools.kernels.spec import KernelArg, KernelSpec
+from tools.settings import get_settings
 
 Array = np.ndarray[Any, Any]
 Shape = dict[str, int | float]
@@ -301,6 +302,7 @@ def kernel_spec(name: str, dims: Mapping[str, int] | None = None, *, emulated: b
     budget = CHECK_BUDGET_FLOPS["emulated" if emulated else "native"]
     if cost <= budget and request not in tests:
         spec = spec.model_copy(update={"shapes": [*tests, request]})
+    spec.check_memory(get_settings().sandbox.memory_mb)
     return spec
 
 

@@ -40,6 +40,12 @@ CASES = [
     Case("sw-design-binary", ("sw", "design", "@{w}/binary.bin", "--offline"), 2, "is a binary file"),
     Case("sw-design-mips", ("sw", "design", "softmax rows=4 cols=8", "--target", "mips"), 2, "mips"),
     Case("sw-design-negative", ("sw", "design", "gemm -5x4x3 fp32", "--offline"), 2, "gemm"),
+    Case(
+        "sw-design-huge",
+        ("sw", "design", "gemm 100000x100000x100000 fp32", "--offline"),
+        2,
+        "GiB limit (sandbox.memory_mb",
+    ),
     Case("hw-check-binary", ("hw", "check", "{w}/binary.bin", "--ref", "{w}/binary.bin"), 2, "binary"),
     Case("hw-check-dir", ("hw", "check", "{w}", "--ref", "{w}/good.v"), 2, "is a directory"),
     Case("sw-check-dir", ("sw", "check", "{w}", "--ref", "{w}/ref.py", "--trust-ref"), 2, "directory"),

@@ -273,6 +273,33 @@ class KernelSpec(BaseModel):
         return float(total)
 
 
+    def memory_at(self, scalars: Scalars) -> int:
+        """Bytes a check at these scalars holds at once, estimated before anything is allocated: every
+        array in its own type, a float64 copy for the NumPy reference, and fresh inputs for a second
+        round."""
+        total = 0
+        for a in self.arrays:
+            count = 1
+            for d in a.dims(scalars):
+                count *= d
+            total += count * (a.np_dtype.itemsize + 8)
+        return 2 * total
+
+    def check_memory(self, limit_mb: int) -> None:
+        """Raise UsageError when a shape of this spec (checked or timed) needs more than ``limit_mb``.
+
+        The message gives the estimate, the shape and the setting that sets the limit."""
+        for shape in [*self.shapes, *self.bench_shapes]:
+            need = self.memory_at(shape)
+            if need > limit_mb * 2**20:
+                where = ", ".join(f"{k}={v:g}" for k, v in shape.items())
+                raise UsageError(
+                    f"{self.name} at {where} needs about {need / 2**30:.1f} GiB, over the "
+                    f"{limit_mb / 1024:.1f} GiB limit (sandbox.memory_mb, QIMENG_SANDBOX__MEMORY_MB); "
+                    "choose a smaller shape or raise the limit"
+                )
+
+
 def _cost(model: str | SizeFn | None, scalars: Scalars) -> float | None:
     if model is None:
         return None
