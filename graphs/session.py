@@ -68,6 +68,9 @@ def open_checkpointer(path: Path) -> SqliteSaver:
             conn.execute("CREATE TABLE qimeng_meta (key TEXT PRIMARY KEY, value TEXT)")
             conn.execute("INSERT INTO qimeng_meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             conn.commit()
+        # why a thread's last run failed (cleared when a later run finishes); additive, any schema
+        conn.execute("CREATE TABLE IF NOT EXISTS qimeng_failures (thread_id TEXT PRIMARY KEY, why TEXT)")
+        conn.commit()
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise SessionError(
@@ -181,11 +184,32 @@ class Session:
             "qimeng session",
             {"qimeng.thread": self.thread_id, "qimeng.resumed": inp is None or isinstance(inp, Command)},
         ) as run:
-            yield from self.graph.stream(
-                inp, self.config, stream_mode=["updates", "custom"], context=self.context
-            )
+            try:
+                yield from self.graph.stream(
+                    inp, self.config, stream_mode=["updates", "custom"], context=self.context
+                )
+            except Exception as exc:
+                self._set_failure(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+                raise
+            self._set_failure(None)
             if run.is_recording():
                 run.set_attribute("qimeng.status", str(self.values().get("status", "")))
+
+    def _set_failure(self, why: str | None) -> None:
+        """Record why the thread's last run failed (None: it did not), for :meth:`threads`."""
+        conn = self.saver.conn
+        if why is None:
+            conn.execute("DELETE FROM qimeng_failures WHERE thread_id = ?", (self.thread_id,))
+        else:
+            conn.execute("INSERT OR REPLACE INTO qimeng_failures VALUES (?, ?)", (self.thread_id, why))
+        conn.commit()
+
+    def failure(self) -> str | None:
+        """Why the thread's last run failed, or None when it did not (or has not run)."""
+        row = self.saver.conn.execute(
+            "SELECT why FROM qimeng_failures WHERE thread_id = ?", (self.thread_id,)
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def pending(self) -> dict[str, Any] | None:
         """The payload of the interrupt the thread waits on (approval or clarification), if any."""
@@ -205,12 +229,14 @@ class Session:
         rows = self.saver.conn.execute(
             "SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id"
         ).fetchall()
+        failed = dict(self.saver.conn.execute("SELECT thread_id, why FROM qimeng_failures").fetchall())
         out = []
         for (tid,) in rows:
             vals = self.graph.get_state({"configurable": {"thread_id": tid}}).values
-            out.append(
-                ThreadInfo(tid, vals.get("request", ""), vals.get("status", "?"), vals.get("round", 0))
-            )
+            status = vals.get("status", "?")
+            if tid in failed and status == "running":
+                status = f"failed: {failed[tid]}"
+            out.append(ThreadInfo(tid, vals.get("request", ""), status, vals.get("round", 0)))
         return out
 
     def close(self) -> None:

@@ -53,8 +53,9 @@ def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengS
     kind, details = state["kind"], state.get("details", {})
     costs: list[Cost] = []
     feedback: list[str] = []
-    if rnd == 1 and not state.get("offline", True):
-        llm = runtime.context.llm if runtime.context is not None and runtime.context.llm else LLMClient()
+    llm = runtime.context.llm if runtime.context is not None else None
+    if rnd == 1 and not state.get("offline", True) and llm is not None:
+        # a thread started with an LLM and resumed offline (no client on the context) plans offline
         before, start = llm.ledger.total().total_tokens, time.monotonic()
         plan, rejected = llm_plan(llm, state["request"], kind, details)
         tokens = llm.ledger.total().total_tokens - before

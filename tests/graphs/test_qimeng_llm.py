@@ -98,3 +98,20 @@ def test_software_agent_in_the_hierarchy_uses_the_llm_roles_and_writes_its_run(
     assert report is not None and report["status"] == "done"
     assert report["cost"]["software"]["tokens"] == 4 * 15
     assert report["results"][0]["design"]["evidence"]["checks"]  # --json carries the evidence
+
+
+def test_a_thread_failed_on_the_llm_shows_failed_and_resumes_offline(tmp_path: Path) -> None:
+    settings: Settings = load_settings(
+        llm_base_url="http://127.0.0.1:9/v1", llm_timeout_s=1.0, llm_max_retries=0
+    )
+    s = Session(tmp_path, "t-fail", llm=LLMClient(settings, backoff_base_s=0.0, jitter=0.0))
+    with pytest.raises(LLMUnreachable):
+        list(s.start("8-bit up counter with synchronous active-high reset", offline=False))
+    (info,) = s.threads()
+    assert info.status.startswith("failed: LLMUnreachable") and "127.0.0.1:9" in info.status
+    s.close()
+    offline = Session(tmp_path, "t-fail")  # no LLM client: the rest of the thread runs offline
+    list(offline.resume())
+    assert offline.values()["status"] == "done"
+    assert offline.failure() is None
+    assert offline.threads()[0].status == "done"
