@@ -147,8 +147,13 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
 def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     """A persistent GEMM over TMA descriptors (Triton's Hopper path); ragged edges are the
     hardware's (zero-filled loads, clipped stores), so only the row pitch must be 16-byte aligned."""
-    if (n * 2) % 16 or (k * 2) % 16:
-        raise PlanError(f"tma needs N and K to be multiples of 8 (16-byte rows), got N={n} K={k}")
+    pad_to = None
+    if n % 8 or k % 8:
+        if plan.edge != "pad":
+            raise PlanError(f"tma needs N and K to be multiples of 8 (16-byte rows), got N={n} K={k}")
+        pad_to = (m, _ceil_to(n, 8), _ceil_to(k, 8))
+    # the output keeps its own row pitch: a TMA store needs it 16-byte aligned, else a masked store
+    tma_store = n % 8 == 0
     entry = f"qm_{plan.key()}"
     lines = [
         "@triton.jit",
@@ -189,13 +194,25 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         "        group_size_m = min(num_pid_m - first_pid_m, GROUP_M)",
         "        pid_cm = first_pid_m + ((tile_id_c % num_pid_in_group) % group_size_m)",
         "        pid_cn = (tile_id_c % num_pid_in_group) // group_size_m",
-        "        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], acc.to(c_ptr.dtype.element_ty))",
     ]
+    if tma_store:
+        lines.append(
+            "        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], acc.to(c_ptr.dtype.element_ty))"
+        )
+    else:
+        lines = [ln for ln in lines if "c_desc = " not in ln]
+        lines += [
+            "        offs_cm = pid_cm * BLOCK_M + tl.arange(0, BLOCK_M)",
+            "        offs_cn = pid_cn * BLOCK_N + tl.arange(0, BLOCK_N)",
+            "        c_ptrs = c_ptr + offs_cm[:, None] * stride_cm + offs_cn[None, :] * stride_cn",
+            "        c_mask = (offs_cm[:, None] < M_OUT) & (offs_cn[None, :] < N_OUT)",
+            "        tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=c_mask)",
+        ]
     source = _HEADER + "\n".join(lines) + "\n"
     ast.parse(source)
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}
     consts["GROUP_M"] = plan.group_m
-    return LoweredKernel(plan, entry, source, consts, None)
+    return LoweredKernel(plan, entry, source, consts, pad_to)
 
 
 def _split_k_loop(even_k: bool) -> list[str]:

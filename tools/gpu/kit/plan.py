@@ -74,8 +74,8 @@ class TilePlan:
             raise PlanError("split_k > 1 needs a gemm plan with edge='mask'")
         if self.split_fused and self.split_k == 1:
             raise PlanError("split_fused needs split_k > 1")
-        if self.tma and (self.op != "gemm" or self.split_k > 1 or self.edge != "mask"):
-            raise PlanError("tma needs a gemm plan with split_k=1 and edge='mask'")
+        if self.tma and (self.op != "gemm" or self.split_k > 1):
+            raise PlanError("tma needs a gemm plan with split_k=1")
         if self.op == "gemm" and self.causal != "none":
             raise PlanError("causal applies to attention only; a gemm plan needs causal='none'")
         if self.op == "attention":
@@ -157,6 +157,13 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
         shapes.insert(0, (128, 64, 64, 4, 4))
         shapes.insert(1, (64, 128, 64, 4, 4))
     plans: list[TilePlan] = []
+    if n % 8 or k % 8:
+        # TMA needs 16-byte aligned rows: copy K and N up to multiples of 8 (M stays), then TMA
+        for bm, bn, bk, stages, warps, group in [(128, 256, 64, 3, 8, 16), (128, 128, 64, 4, 8, 8)]:
+            plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, group, edge="pad", tma=True).validate())
+    elif low:
+        for bm, bn, bk, stages, warps in [(64, 128, 64, 4, 4), (128, 64, 64, 4, 4)]:
+            plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, 8, tma=True).validate())
     if n % 8 == 0 and k % 8 == 0:  # TMA needs 16-byte aligned rows
         # 128x256x64 with 4 stages needs 262 KB with the TMA epilogue tile: over the 227 KB limit
         tma_shapes = [(128, 256, 64, 3, 8, 8), (128, 256, 64, 3, 8, 16), (256, 128, 64, 3, 8, 8)]
