@@ -105,3 +105,40 @@ def test_lowering_refuses_mismatched_problems() -> None:
         lower_gemm(safe_attention(64, False), 64, 64, 64)
     with pytest.raises(PlanError, match="head_dim=96; supported: 16, 32, 64, 128"):
         attention_space(96, False)
+
+
+def test_split_k_fused_and_tma_plans_are_validated_with_clear_messages() -> None:
+    with pytest.raises(PlanError, match="split_k > 1 needs a gemm plan with edge='mask'"):
+        TilePlan("gemm", 64, 64, 64, 4, 4, split_k=4, edge="pad").validate()
+    with pytest.raises(PlanError, match="split_fused needs split_k > 1"):
+        TilePlan("gemm", 64, 64, 64, 4, 4, split_fused=True).validate()
+    with pytest.raises(PlanError, match="tma needs a gemm plan with split_k=1"):
+        TilePlan("gemm", 64, 64, 64, 4, 4, split_k=2, tma=True).validate()
+    with pytest.raises(PlanError, match="tma needs N and K to be multiples of 8"):
+        lower_gemm(TilePlan("gemm", 128, 128, 64, 4, 8, tma=True), 4097, 4095, 4099)
+
+
+def test_skinny_and_low_tile_count_shapes_get_split_k_and_the_fused_reduction_is_emitted() -> None:
+    skinny = gemm_space(1, 4096, 4096)
+    assert skinny[0].split_k > 1 and skinny[0].split_fused and skinny[0].block_m == 16
+    fused = lower_gemm(skinny[0], 1, 4096, 4096).source
+    assert "tl.atomic_add(c_ptrs, acc, mask=c_mask)" in fused
+    assert f"if arrived == {skinny[0].split_k - 1}:" in fused and "tl.atomic_xchg(lock_ptr + pid, 0)" in fused
+    unfused = TilePlan("gemm", 16, 64, 128, 4, 4, 1, split_k=8)
+    assert "arrived" not in lower_gemm(unfused, 1, 4096, 4096).source
+    assert any(p.split_k > 1 for p in gemm_space(1000, 1000, 1000))
+    assert all(p.split_k == 1 for p in gemm_space(8192, 8192, 8192))
+
+
+def test_tma_plans_are_persistent_and_pad_only_k_and_n_of_odd_shapes() -> None:
+    aligned = lower_gemm(TilePlan("gemm", 128, 256, 64, 3, 8, tma=True), 4096, 4096, 4096)
+    assert "tl.make_tensor_descriptor" in aligned.source and "c_desc.store" in aligned.source
+    assert "tl.range(start_pid, num_tiles, NUM_SMS, flatten=True)" in aligned.source
+    assert aligned.pad_to is None
+    odd = lower_gemm(TilePlan("gemm", 128, 256, 64, 3, 8, edge="pad", tma=True), 4097, 4095, 4099)
+    assert odd.pad_to == (4097, 4096, 4104)
+    assert "c_desc" not in odd.source and "mask=c_mask" in odd.source  # the output pitch is odd
+    # shapes and strides are compile-time constants, so ragged loads can be vectorized
+    assert (
+        "M: tl.constexpr, N: tl.constexpr, K: tl.constexpr" in lower_gemm(SAFE_GEMM, 1000, 1000, 1000).source
+    )
