@@ -227,12 +227,30 @@ class RayExecutor:
                     in_flight[self._submit(nxt, labelled)] = nxt
                 if not in_flight:
                     return
-                done, _ = ray.wait(list(in_flight), num_returns=1)
+                done, _ = ray.wait(list(in_flight), num_returns=1, timeout=VIEW_TTL_S)
                 for ref in done:
                     yield self._collect(ref, in_flight.pop(ref))
+                if not done:  # nothing finished for a while: did the nodes some calls need go away?
+                    for ref, failed in self._stranded(in_flight):
+                        del in_flight[ref]
+                        ray.cancel(ref, force=True)
+                        yield failed
         finally:
             for ref in in_flight:
                 ray.cancel(ref, force=True)
+
+    def _stranded(self, in_flight: dict[Any, Call]) -> list[tuple[Any, CallResult]]:
+        """Calls in flight that no live node can run any more (its last node died): Ray would keep
+        their retries pending forever, so they fail here, naming what the cluster still serves."""
+        out = []
+        self._cluster_view(fresh=True)
+        for ref, call in in_flight.items():
+            try:
+                self._check([call])
+            except NoNodeForTarget as exc:
+                result = CallResult(key=call.key, ok=False, error=str(exc), target=call.target)
+                out.append((ref, result.with_exception(exc)))
+        return out
 
     def _collect(self, ref: Any, call: Call) -> CallResult:
         attempts = self._retries + 1 if self._retry_exceptions else 1

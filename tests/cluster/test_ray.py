@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +285,27 @@ def test_killed_driver_resumes_to_the_same_results(cluster: Cluster, tmp_path: P
     assert len(final) == 36 and set(partial) <= set(final)
     assert [r for r in final if r[2] != "ok"] == []  # nothing lost to the kill: every sample succeeded
     assert final == _rows(runs / "fresh")
+
+
+def test_a_call_whose_last_node_dies_fails_naming_what_is_left(cluster: Cluster) -> None:
+    """Last in the module: it takes the riscv64 node away (and puts a new one back)."""
+    node = next(n for n in cluster.worker_nodes if n.node_id in serving("target_riscv64"))
+    executor = RayExecutor(retries=2, retry_exceptions=False)
+    args = {"problem": "long", "sample": 0, "work": 50_000_000}  # minutes of hashing
+    results = executor.map([Call(key="long", task="synthetic-sample", args=args, target="riscv64")])
+    pool = ThreadPoolExecutor(1)
+    waiting = pool.submit(next, results)  # submits the call, then waits for it
+    time.sleep(2)
+    cluster.remove_node(node)
+    try:
+        result = waiting.result(timeout=120)  # Ray alone would keep the retry pending forever
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        res, labels = node_spec({"riscv64"})
+        cluster.add_node(num_cpus=1, resources=res, labels=labels)
+        cluster.wait_for_nodes()
+    assert not result.ok
+    assert result.error is not None and result.error.startswith(
+        "no node in the Ray cluster serves target(s) riscv64 (resource target_riscv64); "
+        "targets served: aarch64, x86_64."
+    )
