@@ -15,12 +15,13 @@ from agents.hw.generators.logic import LOGIC_GATE
 from agents.hw.generators.mem import FIFO, RAM, REGFILE
 from agents.hw.generators.mult import DOT_PRODUCT, MULTIPLIER
 from agents.hw.generators.reduce import REDUCE
-from agents.hw.generators.seq import CLOCK_DIVIDER, COUNTER, PWM
-from agents.hw.generators.seq2 import EDGE_DETECTOR, LFSR, SHIFT_REGISTER
 from agents.hw.generators.ring import RING_COUNTER
 from agents.hw.generators.select import ARBITER, DEMUX
+from agents.hw.generators.seq import CLOCK_DIVIDER, COUNTER, PWM
+from agents.hw.generators.seq2 import EDGE_DETECTOR, LFSR, SHIFT_REGISTER
 from agents.hw.generators.shifter import BARREL_SHIFTER, LFSR_TAPS
 from agents.hw.generators.table import TRUTH_TABLE
+from agents.hw.generators.wiring import WIRING
 from tools.errors import UsageError
 
 GENERATORS: dict[str, Generator] = {
@@ -63,6 +64,7 @@ GENERATORS: dict[str, Generator] = {
         EDGE_REGISTER,
         RING_COUNTER,
         BIN2BCD,
+        WIRING,
     )
 }
 

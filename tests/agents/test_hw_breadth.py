@@ -145,7 +145,7 @@ def test_state_diagram_without_reset_state_or_with_a_hole_is_refused() -> None:
 
 
 def test_state_transition_table_is_read() -> None:
-    text = """Implement the Moore machine below; reset to state P.
+    text = """Implement the Moore machine below; synchronous reset to state P.
   state | next state w=0, next state w=1 | output
   P     | P, Q                           | 0
   Q     | P, Q                           | 1
@@ -217,11 +217,11 @@ def test_lfsr_taps_are_the_texts_own() -> None:
     assert (d.params["taps"], d.params["reset_value"]) == ((5, 6), 0x21)
     refused("A 6-bit Fibonacci LFSR with taps at positions 6 and 5; reset to 1.", "Galois")
     with pytest.raises(UsageError, match="must be numbered 1..6"):
-        design("A 6-bit Galois LFSR shifting right with taps at positions 0 and 5; reset it to 1.")
+        design("A 6-bit Galois LFSR shifting right with taps at positions 0 and 5; synchronous reset to 1.")
 
 
 def test_a_maximal_length_claim_is_checked_against_the_taps() -> None:
-    text = "A 4-bit maximal-length Galois LFSR that shifts right, taps at positions 4 and {t}; reset to 1."
+    text = "A 4-bit maximal-length Galois LFSR that shifts right, taps at positions 4 and {t}; synchronous reset to 1."
     assert design(text.format(t=3)).params["taps"] == (3, 4)
     refused(text.format(t=2), "give period 6")
 
@@ -338,3 +338,11 @@ def test_word_operators_and_listed_equations() -> None:
 
 def test_an_equation_it_cannot_read_is_not_dropped() -> None:
     refused("The logic function: y = a & b and z = a | b.", "not read: y =")
+
+
+def test_vector_rewiring_needs_its_operation_and_consistent_widths() -> None:
+    d = design("module r(input [15:0] in, output [15:0] out);\nReverse the byte order of in.")
+    assert d.params["op"] == "reverse_bytes"
+    with pytest.raises(UsageError, match="cannot map 8 bits to 8"):
+        design("module r(input [7:0] in, output [7:0] out);\nSign-extend in.")
+    refused("A 16-bit module that reverses the bit order and sign-extends.", "one vector operation")
