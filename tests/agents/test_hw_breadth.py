@@ -346,3 +346,24 @@ def test_vector_rewiring_needs_its_operation_and_consistent_widths() -> None:
     with pytest.raises(UsageError, match="cannot map 8 bits to 8"):
         design("module r(input [7:0] in, output [7:0] out);\nSign-extend in.")
     refused("A 16-bit module that reverses the bit order and sign-extends.", "one vector operation")
+
+
+def test_a_full_table_outweighs_the_name_of_the_block() -> None:
+    rows = [
+        "0 0 0 | 0 0",
+        "0 0 1 | 1 0",
+        "0 1 0 | 1 0",
+        "0 1 1 | 0 1",
+        "1 0 0 | 1 0",
+        "1 0 1 | 0 1",
+        "1 1 0 | 0 1",
+    ]
+    text = "The truth table of a full adder:\n  a b cin | s cout\n" + "".join(f"  {r}\n" for r in rows)
+    refused(text + "\n", "7 of the 8 combinations")  # the name 'full adder' does not fill the missing row
+    d = design(text + "  1 1 1 | 1 1\n")
+    assert d.generator == "truth_table" and d.params["outputs"] == ("s", "cout")
+
+
+def test_bitwise_gate_on_vectors() -> None:
+    d = design("module top(input [3:0] a, input [3:0] b, output [3:0] y);\ny is the bitwise XOR of a and b.")
+    assert (d.params["op"], d.params["width"]) == ("xor", 4) and "assign y = i0 ^ i1;" in d.rtl

@@ -96,6 +96,7 @@ def _model(p: GateParams) -> str:
 
 _GATE_WORDS = r"\b(AND|OR|XOR|NAND|NOR|XNOR|NOT)\b"
 _GATE_PHRASE = r"\b(and|or|xor|nand|nor|xnor|not)[\s-]+gates?\b"
+_BITWISE = r"\bbitwise\s+(and|or|xor|nand|nor|xnor)\b"
 _CIRCUIT = (
     r"\bbubble|\binvert(?:ed|ing|s)\b|\bcomplement|\bnegat|\bconnect|\bfeeds?\b|\bfollowed by|\bintermediate|\bflip[\s-]*flop|\blatch"
     r"|\boutputs? of (?:the|an?)\b.*\bgate|\bmux|multiplexer|\bclock|\bclk\b|="
@@ -110,6 +111,8 @@ def _extract(text: str) -> Found:
     found = Found()
     ops: dict[str, str] = {}
     for m in re.finditer(_GATE_WORDS, text):
+        ops.setdefault(m.group(1).lower(), m.group(0))
+    for m in re.finditer(_BITWISE, text, re.I):
         ops.setdefault(m.group(1).lower(), m.group(0))
     for m in re.finditer(_GATE_PHRASE, text, re.I):
         ops.setdefault(m.group(1).lower(), m.group(0))
@@ -145,6 +148,7 @@ LOGIC_GATE = Generator(
     params=GateParams,
     keywords=(
         _GATE_PHRASE,
+        _BITWISE,
         r"\binverter\b",
         r"\bbehaves?\s+like\s+a\s+wire\b",
         _CONST,

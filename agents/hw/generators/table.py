@@ -138,6 +138,7 @@ TRUTH_TABLE = Generator(
         r"karnaugh[\s-]*map",
         r"\bk[\s-]*map\b",
         r"simulation\s+waveforms?",
+        r"(?m)^[ \t]*[01](?:[ \t|]+[01])+[ \t|]*$",  # rows of 0/1: the table itself outweighs names
         r"\bminterms?\b|\bmaxterms?\b",
         r"\w+\s*\([\w\s,]+\)\s*=\s*(?:[Σ∑Π∏]|sum|prod)\s*[mM]?\s*\([\d\s,]+\)",
     ),
