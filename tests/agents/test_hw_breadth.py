@@ -367,3 +367,13 @@ def test_a_full_table_outweighs_the_name_of_the_block() -> None:
 def test_bitwise_gate_on_vectors() -> None:
     d = design("module top(input [3:0] a, input [3:0] b, output [3:0] y);\ny is the bitwise XOR of a and b.")
     assert (d.params["op"], d.params["width"]) == ("xor", 4) and "assign y = i0 ^ i1;" in d.rtl
+
+
+def test_an_output_read_as_an_input_or_two_reset_states_are_refused() -> None:
+    table = "The output f follows this truth table:\n  f a b\n  0 0 0\n  1 0 1\n  1 1 0\n  0 1 1\n"
+    refused(table, "the output column")
+    diagram = "Moore machine, synchronous reset to state A; the reset state is B.\n"
+    refused(
+        diagram + "  A (0) --1--> B\n  A (0) --0--> A\n  B (1) --1--> A\n  B (1) --0--> B\n",
+        "one reset state",
+    )

@@ -201,11 +201,12 @@ def _extract(text: str) -> Found:
     except ValueError as exc:
         found.lack(f"a complete machine ({exc})")
         return found
-    for pat in _RESET_STATE:
-        m = re.search(pat, text, re.I)
-        if m and m.group(1) in machine.states:
-            found.put("reset_state", m.group(1), m.group(0))
-            break
+    named = [m for pat in _RESET_STATE for m in re.finditer(pat, text, re.I) if m.group(1) in machine.states]
+    targets = sorted({m.group(1) for m in named})
+    if len(targets) == 1:
+        found.put("reset_state", targets[0], " | ".join(m.group(0) for m in named))
+    elif targets:
+        found.lack(f"one reset state (the text names {', '.join(targets)})")
     else:
         found.lack("the reset state (e.g. 'reset to state A')")
     found.put("states", tuple(machine.states), words)

@@ -102,6 +102,13 @@ def _model(p: TableParams) -> str:
 _COMPOSITE = r"\bsub-?modules?\b|\binstan(ce|tiat)|\bmodule\s+[A-Z]\b|\bflip[\s-]*flops?\b|\bregisters?\b"
 
 
+def _outputs_as_inputs(text: str, fn: Function) -> str:
+    """A name the prose calls an output that the table reads as an input ('' when none)."""
+    said = re.findall(r"\boutputs?\s+(?:is\s+|are\s+|called\s+|named\s+)?([A-Za-z_]\w*)", text, re.I)
+    said += re.findall(r"\b([A-Za-z_]\w*)\s+is\s+the\s+output\b", text, re.I)
+    return next((n for n in said if n in fn.inputs), "")
+
+
 def _extract(text: str) -> Found:
     """The one table in ``text`` as parameters; lacking when there is none, several, or the text
     builds something larger from it."""
@@ -120,6 +127,8 @@ def _extract(text: str) -> Found:
         found.lack(f"one table (the text holds {len(tables)})")
     elif m := re.search(_COMPOSITE, text, re.I):
         found.lack(f"a circuit that is exactly the table (the text also says '{m.group(0)}')")
+    elif clash := _outputs_as_inputs(text, tables[0]):
+        found.lack(f"the output column (the text calls {clash} an output; the table reads it as an input)")
     else:
         fn = tables[0]
         found.put("inputs", tuple(fn.inputs), fn.words)
