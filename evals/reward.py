@@ -40,12 +40,9 @@ FORBIDDEN_CALLS = re.compile(
     r"\b(fork|vfork|clone3?|system|popen|exec[lv]p?e?|posix_spawnp?|syscall|ptrace|kill|setrlimit|prlimit)\s*\("
     r"|\b(?:__)?asm(?:__)?\b[^\n]*\bsyscall\b"
 )
-"""Process, exec and raw system calls: not kernel code, and a fork bomb would take the processes
-that every sandboxed run of the same uid shares (RLIMIT_NPROC counts per uid)."""
-STARVED = re.compile(
-    r"Resource temporarily unavailable|failed to execute|fork: retry|can(?:no|')t fork|Cannot fork", re.I
-)
-"""Signs that a tool could not start because the sandbox uid was out of processes."""
+"""Process, exec and raw system calls: not kernel code. A policy of the reward (a quick, named
+refusal), not a safety boundary: the sandbox contains such a kernel anyway, and each concurrent
+run has a uid of its own, so a fork bomb no longer takes the processes of other checks."""
 
 _DIFF_REASONS: dict[str, Reason] = {
     "input": "compile",
@@ -71,24 +68,10 @@ _KERNEL_REASONS: dict[str, Reason] = {
 }
 
 
-def score(item: ResolvedItem, index: int = 0, starved_retries: int = 2) -> RewardResult:
-    """The reward of one item; never raises for a bad completion (a broken tool raises).
-
-    A failure whose tools could not start for want of processes (another sandboxed program of
-    the same uid held them) is not the completion's fault: the item is checked again, up to
-    ``starved_retries`` times, then answered ``error`` (not cached) rather than a false ``fail``.
-    """
+def score(item: ResolvedItem, index: int = 0) -> RewardResult:
+    """The reward of one item; never raises for a bad completion (a broken tool raises)."""
     start = time.monotonic()
-    for attempt in range(starved_retries + 1):
-        result = _score_verilog(item, index) if item.kind == "verilog" else _score_kernel(item, index)
-        if result.verdict == "pass" or not STARVED.search(result.detail):
-            break
-        time.sleep(0.5 * (attempt + 1))
-    else:
-        why = "the sandbox had no processes left to start the tools (another program of its uid held them)"
-        result = result.model_copy(
-            update={"verdict": "error", "reason": "checker", "detail": f"{why}: {result.detail}"}
-        )
+    result = _score_verilog(item, index) if item.kind == "verilog" else _score_kernel(item, index)
     return result.model_copy(update={"wall_s": time.monotonic() - start})
 
 

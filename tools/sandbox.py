@@ -2,9 +2,11 @@
 
 The program sees a read-only system (``/usr``, ``/etc``), a private writable work directory
 (bound at its own path), a fresh ``/tmp``, no network (its own empty network namespace), its
-own PID namespace, and runs as a non-root uid with no capabilities. Resource limits (wall
-time, CPU time, address space, processes, file size, open files) are set before it starts.
-The calling process becomes a child subreaper so nothing left behind outlives the call.
+own PID namespace, and runs as a non-root uid with no capabilities: a uid of its own among
+concurrent runs (:mod:`tools._uid_slots`), so the per-uid process limit of one run is not taken
+by another. Resource limits (wall time, CPU time, address space, processes, file size, open
+files) are set before it starts. The calling process becomes a child subreaper so nothing left
+behind outlives the call; :func:`cancel_all` (Ctrl-C) kills every run of the process at once.
 
 Without bubblewrap this module refuses to run anything: untrusted code never runs unconfined.
 """
@@ -12,11 +14,14 @@ Without bubblewrap this module refuses to run anything: untrusted code never run
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import re
 import resource
+import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -28,6 +33,7 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, Field
 
+from tools._uid_slots import claim_uid
 from tools.errors import QimengError
 from tools.metrics import record_limit_hits, record_tool_call
 from tools.settings import SandboxLimits, get_settings
@@ -50,6 +56,10 @@ _FSIZE_HINTS = re.compile(r"File too large", re.I)
 
 class SandboxError(QimengError):
     """The sandbox cannot run here (bubblewrap or setpriv missing, bad work directory)."""
+
+
+class SandboxCancelled(QimengError):
+    """The process is stopping (Ctrl-C): sandboxed work was killed, and no new run starts."""
 
 
 class SandboxResult(BaseModel):
@@ -132,41 +142,63 @@ def run_sandboxed(
     workdir = workdir.resolve()
     if not workdir.is_dir():
         raise SandboxError(f"work directory {workdir} does not exist")
+    _check_not_cancelled()
     program = Path(os.fspath(argv[0])).name
     run = start_span(f"sandbox {program}", {"process.executable.name": program})
-    _become_subreaper()
-    _hand_over(workdir, lim.uid)
-    for path in rw_binds:
-        _hand_over(Path(path), lim.uid)
-    cmd = _bwrap_command(bwrap, [os.fspath(a) for a in argv], workdir, lim, env, ro_binds, rw_binds)
-    with tempfile.TemporaryDirectory(prefix="qimeng-sbx-") as tmp:
-        out_path, err_path = Path(tmp, "stdout"), Path(tmp, "stderr")
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            status, rusage, wall, timed_out = _spawn_and_wait(cmd, lim, out, err, stdin)
-        cap = lim.output_kb * 1024
-        stdout, out_cut = _read_capped(out_path, cap)
-        stderr, err_cut = _read_capped(err_path, cap)
-    _reap_orphans()
-    exit_code, sig = _decode_status(status)
-    cpu = rusage.ru_utime + rusage.ru_stime
-    result = SandboxResult(
-        argv=[os.fspath(a) for a in argv],
-        exit_code=exit_code,
-        signal=sig,
-        stdout=stdout,
-        stderr=stderr,
-        stdout_truncated=out_cut,
-        stderr_truncated=err_cut,
-        wall_s=wall,
-        cpu_s=cpu,
-        limits_hit=_limits_hit(timed_out, sig, cpu, stderr + stdout, lim),
-    )
-    record_tool_call(program, wall)
-    record_limit_hits(list(result.limits_hit))
-    run.set_attribute("process.exit.code", -1 if exit_code is None else exit_code)
-    run.set_attribute("qimeng.limits_hit", list(result.limits_hit))
-    run.end()
+    try:
+        _become_subreaper()
+        with claim_uid(lim.uid, lim.uid_slots, _cancelled.is_set) as uid:
+            for path in (workdir, *rw_binds):
+                _hand_over(Path(path), uid, lim.uid)
+            cmd = _bwrap_command(
+                bwrap, [os.fspath(a) for a in argv], workdir, lim, uid, env, ro_binds, rw_binds
+            )
+            with tempfile.TemporaryDirectory(prefix="qimeng-sbx-") as tmp:
+                out_path, err_path = Path(tmp, "stdout"), Path(tmp, "stderr")
+                with open(out_path, "wb") as out, open(err_path, "wb") as err:
+                    status, rusage, wall, timed_out = _spawn_and_wait(cmd, lim, out, err, stdin)
+                cap = lim.output_kb * 1024
+                stdout, out_cut = _read_capped(out_path, cap)
+                stderr, err_cut = _read_capped(err_path, cap)
+        exit_code, sig = _decode_status(status)
+        cpu = rusage.ru_utime + rusage.ru_stime
+        result = SandboxResult(
+            argv=[os.fspath(a) for a in argv],
+            exit_code=exit_code,
+            signal=sig,
+            stdout=stdout,
+            stderr=stderr,
+            stdout_truncated=out_cut,
+            stderr_truncated=err_cut,
+            wall_s=wall,
+            cpu_s=cpu,
+            limits_hit=_limits_hit(timed_out, sig, cpu, stderr + stdout, lim),
+        )
+        record_tool_call(program, wall)
+        record_limit_hits(list(result.limits_hit))
+        run.set_attribute("process.exit.code", -1 if exit_code is None else exit_code)
+        run.set_attribute("qimeng.limits_hit", list(result.limits_hit))
+    finally:
+        run.end()
     return result
+
+
+def cancel_all() -> None:
+    """Kill every sandboxed program this process is running, now, and refuse new runs.
+
+    For Ctrl-C: the calls waiting on the killed programs return at once (their threads then
+    stop at their next sandboxed call, which raises :class:`SandboxCancelled`).
+    """
+    _cancelled.set()
+    with _live_lock:
+        sessions = list(_live)
+    for session in sessions:
+        _kill_group(session)
+
+
+def _check_not_cancelled() -> None:
+    if _cancelled.is_set():
+        raise SandboxCancelled("stopped: the process was interrupted, no new sandboxed program starts")
 
 
 def _bwrap_command(
@@ -174,6 +206,7 @@ def _bwrap_command(
     argv: list[str],
     workdir: Path,
     lim: SandboxLimits,
+    uid: int,
     env: Mapping[str, str] | None,
     ro_binds: Sequence[Path],
     rw_binds: Sequence[Path],
@@ -204,7 +237,7 @@ def _bwrap_command(
     environment.update(env or {})
     for key, value in environment.items():
         cmd += ["--setenv", key, value]
-    cmd += ["--", "setpriv", f"--reuid={lim.uid}", f"--regid={lim.uid}", "--clear-groups"]
+    cmd += ["--", "setpriv", f"--reuid={uid}", f"--regid={lim.uid}", "--clear-groups"]
     cmd += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return cmd + argv
 
@@ -220,35 +253,98 @@ def _spawn_and_wait(
         resource.setrlimit(resource.RLIMIT_NPROC, (lim.nproc, lim.nproc))
         resource.setrlimit(resource.RLIMIT_NOFILE, (lim.nofile, lim.nofile))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.umask(0o002)  # group-writable: caches shared by the range's uids (see _hand_over)
 
+    info_r, info_w = os.pipe()
+    cmd = [cmd[0], "--info-fd", str(info_w), *cmd[1:]]
     start = time.monotonic()
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=out,
-        stderr=err,
-        preexec_fn=set_limits,
-        start_new_session=True,
-    )
-    if stdin is not None and proc.stdin is not None:
-        threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            preexec_fn=set_limits,
+            start_new_session=True,
+            pass_fds=(info_w,),
+        )
+    finally:
+        os.close(info_w)
+    session = proc.pid  # bwrap leads a process group of its own
     with _live_lock:
-        _live.add(proc.pid)
-    waited: list[tuple[int, int, resource.struct_rusage]] = []
-    waiter = threading.Thread(target=lambda: waited.append(os.wait4(proc.pid, 0)), daemon=True)
-    waiter.start()
-    waiter.join(lim.wall_s)
-    timed_out = waiter.is_alive()
-    if timed_out:
-        _kill_group(proc.pid)
-        waiter.join()
-    wall = time.monotonic() - start
-    with _live_lock:
-        _live.discard(proc.pid)
-    _, status, rusage = waited[0]
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    _kill_group(proc.pid)
+        _live.add(session)
+    inner: int | None = None  # pidfd of the namespace's init, which outlives bwrap briefly
+    try:
+        if _cancelled.is_set():  # cancel_all ran between our check and the spawn
+            _kill_group(session)
+        if stdin is not None and proc.stdin is not None:
+            threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
+        exited, inner = _wait_exit(proc.pid, lim.wall_s, info_r)
+        timed_out = not exited
+        # Kill the group before reaping bwrap: until then its pid (the group's id) cannot be reused.
+        _kill_group(session)
+        _, status, rusage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - start
+    except BaseException:  # Ctrl-C in the waiting thread: the program must not outlive the call
+        if proc.returncode is None:
+            _kill_group(session)
+            os.wait4(proc.pid, 0)
+            proc.returncode = -signal.SIGKILL
+        raise
+    finally:
+        os.close(info_r)
+        with _live_lock:
+            _live.discard(session)
+        _reap_inner(inner)
+    _check_not_cancelled()
     return status, rusage, wall, timed_out
+
+
+def _wait_exit(pid: int, seconds: float, info: int) -> tuple[bool, int | None]:
+    """Wait until child ``pid`` (bwrap) exits, left unreaped, or ``seconds`` pass.
+
+    Returns whether it exited, and a pidfd of the init of its PID namespace (read from
+    bwrap's ``--info-fd``; None if bwrap never started one). A pidfd poll: interruptible by
+    Ctrl-C in the main thread, and safe beside other threads waiting on their own children.
+    """
+    fd = os.pidfd_open(pid)
+    inner: int | None = None
+    text = b""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    poller.register(info, select.POLLIN)
+    deadline = time.monotonic() + seconds
+    exited = False
+    try:
+        while not exited:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            for ready, _ in poller.poll(int(left * 1000) + 1):
+                if ready == fd:
+                    exited = True
+                    continue
+                chunk = os.read(info, 4096)
+                if not chunk:
+                    poller.unregister(info)
+                text += chunk
+                if inner is None:
+                    inner = _open_inner(text)
+        return exited, inner
+    finally:
+        os.close(fd)
+
+
+def _open_inner(text: bytes) -> int | None:
+    try:
+        child = int(json.loads(text)["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        return None  # not all written yet
+    try:
+        return os.pidfd_open(child)
+    except ProcessLookupError:
+        return None  # already gone (bwrap reaped it)
 
 
 def _feed(pipe: IO[bytes], data: bytes) -> None:
@@ -300,19 +396,35 @@ def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
     return data.decode("utf-8", errors="replace"), size > cap
 
 
-def _hand_over(path: Path, uid: int) -> None:
-    """Give ``path`` (recursively) to the sandbox uid so the confined program can write there."""
+def _hand_over(path: Path, uid: int, gid: int) -> None:
+    """Give ``path`` (recursively) to the run's uid and the range's group, group-writable.
+
+    The group lets a cache bound into several concurrent sandboxes (each its own uid) stay
+    writable by all of them; programs run with umask 002 so what they add stays so too.
+    """
     if os.geteuid() != 0:
         return
-    os.chown(path, uid, uid)
+    _own(path, uid, gid)
     for root, dirs, files in os.walk(path):
         for name in dirs + files:
-            os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
+            _own(Path(root, name), uid, gid)
+
+
+def _own(path: Path, uid: int, gid: int) -> None:
+    try:
+        info = path.lstat()
+        os.chown(path, uid, gid, follow_symlinks=False)
+        if not stat.S_ISLNK(info.st_mode):
+            os.chmod(path, stat.S_IMODE(info.st_mode) | (0o070 if stat.S_ISDIR(info.st_mode) else 0o060))
+    except FileNotFoundError:
+        pass  # removed meanwhile by a concurrent run sharing the bind (a cache's temporary file)
 
 
 _subreaper_set = False
+_cancelled = threading.Event()
 _live_lock = threading.Lock()
-_live: set[int] = set()  # our own bwrap children, waited for by their callers
+_live: set[int] = set()  # sessions (bwrap pids) of the runs in progress, for cancel_all
+_lingering: set[int] = set()  # pidfds of namespace inits still dying when their call returned
 
 
 def _become_subreaper() -> None:
@@ -325,42 +437,35 @@ def _become_subreaper() -> None:
     _subreaper_set = True
 
 
-def _reap_orphans(grace_s: float = 2.0) -> None:
-    """Wait for processes re-parented to us from sandbox sessions until none is left.
+def _reap_inner(pidfd: int | None, grace_s: float = 2.0) -> None:
+    """Reap the namespace init a run leaves to us, waiting up to ``grace_s`` for it to die.
 
-    When the sandbox's PID namespace ends, the kernel kills what remains and we (the subreaper)
-    inherit the dying processes. Only children outside our own session are touched, so children
-    of ordinary ``subprocess`` calls elsewhere in this process are left to their owners.
+    When bwrap exits, its namespace's init (killed with it, and the kernel kills everything
+    inside) is re-parented to us, the subreaper. It is reaped through its pidfd, so only this
+    run's process is touched, never a concurrent run's or an ordinary ``subprocess`` child.
+    One still dying after the grace is kept and reaped by a later call.
     """
-    deadline = time.monotonic() + grace_s
+    with _live_lock:
+        pending = list(_lingering)
+        _lingering.clear()
+    keep = [pidfd] if pidfd is not None and not _reaped(pidfd, grace_s) else []
+    keep += [fd for fd in pending if not _reaped(fd, 0)]
+    with _live_lock:
+        _lingering.update(keep)
+
+
+def _reaped(pidfd: int, wait_s: float) -> bool:
+    """True (and ``pidfd`` closed) once its process is gone: reaped by us, or not our child."""
+    deadline = time.monotonic() + wait_s
     while True:
-        orphans = _orphans()
-        for pid, state in orphans:
-            if state == "Z":
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass  # someone else reaped it first
-        if not orphans or time.monotonic() > deadline:
-            return
-        time.sleep(0.002)
-
-
-def _orphans() -> list[tuple[int, str]]:
-    me, my_sid = os.getpid(), os.getsid(0)
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
         try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()
-        pid = int(entry.name)
-        if len(fields) > 3 and int(fields[1]) == me and int(fields[3]) != my_sid:
-            with _live_lock:
-                if pid in _live:
-                    continue
-            found.append((pid, fields[0]))
-    return found
+            done = os.waitid(os.P_PIDFD, pidfd, os.WEXITED | os.WNOHANG) is not None
+        except ChildProcessError:
+            done = True  # bwrap reaped it before exiting
+        if done:
+            os.close(pidfd)
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        select.select([pidfd], [], [], left)

@@ -33,11 +33,19 @@ class SandboxLimits(BaseModel):
     wall_s: float = Field(60.0, gt=0, description="Wall-clock limit in seconds.")
     cpu_s: int = Field(60, gt=0, description="CPU-time limit in seconds (RLIMIT_CPU).")
     memory_mb: int = Field(4096, gt=16, description="Address-space limit in MiB (RLIMIT_AS).")
-    nproc: int = Field(256, gt=0, description="Processes and threads for the sandbox uid (RLIMIT_NPROC).")
+    nproc: int = Field(256, gt=0, description="Processes and threads of one run's uid (RLIMIT_NPROC).")
     fsize_mb: int = Field(512, gt=0, description="Largest file the program may write, MiB (RLIMIT_FSIZE).")
     nofile: int = Field(1024, gt=8, description="Open file descriptors (RLIMIT_NOFILE).")
     output_kb: int = Field(256, gt=0, description="Stdout and stderr are each cut to this many KiB.")
-    uid: int = Field(65534, gt=0, description="Non-root uid the program runs as.")
+    uid: int = Field(
+        1879048192,
+        gt=0,
+        description="First uid of the sandbox's range (and the range's group); each concurrent run takes "
+        "a uid of its own from [uid, uid + uid_slots). Default 0x70000000, a range systems leave unused.",
+    )
+    uid_slots: int = Field(
+        64, ge=1, description="How many uids the range has: sandboxed runs at once on this machine."
+    )
 
 
 class Settings(BaseSettings):

@@ -6,27 +6,53 @@ import os
 import socket
 import sys
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tools.sandbox import SandboxError, python_binds, run_sandboxed
+from tools import sandbox
+from tools.sandbox import (
+    SandboxCancelled,
+    SandboxError,
+    SandboxResult,
+    cancel_all,
+    python_binds,
+    run_sandboxed,
+)
 from tools.settings import SandboxLimits
 
-# A uid of its own, so the "nothing outlives the call" checks see only this test's processes.
+# A uid range of its own, so the "nothing outlives the call" checks see only this test's processes.
 TEST_UID = 61234
-LIMITS = SandboxLimits(wall_s=3, cpu_s=2, memory_mb=256, nproc=32, fsize_mb=16, uid=TEST_UID)
+SLOTS = 8
+LIMITS = SandboxLimits(wall_s=3, cpu_s=2, memory_mb=256, nproc=32, fsize_mb=16, uid=TEST_UID, uid_slots=SLOTS)
+TEST_UIDS = range(TEST_UID, TEST_UID + SLOTS)
 
 
-def processes_of(uid: int) -> list[int]:
+def processes_of(uids: range) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid == uid:
+                if entry.stat().st_uid in uids:
                     found.append(int(entry.name))
             except FileNotFoundError:
                 continue
+    return found
+
+
+def zombie_children() -> list[int]:
+    """Our own children that died unreaped (the sandbox must reap what it inherits)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and fields[0] == "Z":
+                found.append(int(entry.name))
     return found
 
 
@@ -40,17 +66,19 @@ def workdir(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def nothing_outlives() -> object:
     yield
-    assert processes_of(TEST_UID) == [], "a sandboxed process outlived its call"
+    assert processes_of(TEST_UIDS) == [], "a sandboxed process outlived its call"
+    assert zombie_children() == [], "the sandbox left a child unreaped"
 
 
-def run(argv: list[str], workdir: Path, **kw: object) -> object:
+def run(argv: list[str], workdir: Path, **kw: object) -> SandboxResult:
     return run_sandboxed(argv, workdir, limits=kw.pop("limits", LIMITS), **kw)  # type: ignore[arg-type]
 
 
 def test_ordinary_program_runs_as_non_root(workdir: Path) -> None:
     res = run_sandboxed(["sh", "-c", "id -u; echo out > f; cat f"], workdir, limits=LIMITS)
     assert res.ok, res
-    assert res.stdout.split() == [str(TEST_UID), "out"]
+    uid, out = res.stdout.split()
+    assert int(uid) in TEST_UIDS and out == "out"
     assert (workdir / "f").read_text() == "out\n"
 
 
@@ -75,7 +103,7 @@ def test_fork_bomb_is_contained(workdir: Path) -> None:
     res = run_sandboxed(["sh", "-c", "b() { b | b & }; b; sleep 30"], workdir, limits=limits)
     assert not res.ok
     assert "nproc" in res.limits_hit or "wall" in res.limits_hit
-    assert len(processes_of(TEST_UID)) == 0
+    assert len(processes_of(TEST_UIDS)) == 0
 
 
 def test_memory_hog_hits_memory_limit(workdir: Path) -> None:
@@ -163,3 +191,76 @@ def test_environment_is_clean(workdir: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "hunter2" not in res.stdout
     assert "GIVEN=1" in res.stdout
     assert os.environ["MY_SECRET_TOKEN"] == "hunter2"
+
+
+def test_fork_bombs_do_not_starve_a_concurrent_run(tmp_path: Path) -> None:
+    # RLIMIT_NPROC counts per uid: sharing one uid, the bombs took every process of the correct run.
+    limits = LIMITS.model_copy(update={"wall_s": 4.0, "nproc": 16})
+    bomb = ["sh", "-c", "b() { b | b & }; b; sleep 30"]
+    results: dict[str, SandboxResult] = {}
+
+    def go(name: str, argv: list[str], delay: float) -> None:
+        work = tmp_path / name
+        work.mkdir()
+        threading.Event().wait(delay)
+        results[name] = run_sandboxed(argv, work, limits=limits)
+
+    jobs = [("bomb1", bomb, 0.0), ("bomb2", bomb, 0.0)]
+    jobs += [
+        (f"good{i}", ["sh", "-c", "id -u; for i in 1 2 3 4; do (echo $i) ; done"], 0.7) for i in range(3)
+    ]
+    threads = [threading.Thread(target=go, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    uids = set()
+    for i in range(3):
+        good = results[f"good{i}"]
+        assert good.ok, good
+        uid, *counts = good.stdout.split()
+        assert counts == ["1", "2", "3", "4"]
+        uids.add(int(uid))
+    assert not results["bomb1"].ok and not results["bomb2"].ok
+    assert len(uids) == 3, "concurrent runs shared a uid"
+
+
+def test_many_threads_run_sandboxed_at_once(tmp_path: Path) -> None:
+    # Each thread waits only for its own child: none may reap another's (ChildProcessError, IndexError).
+    def one(i: int) -> tuple[int, str]:
+        work = tmp_path / f"w{i}"
+        work.mkdir()
+        argv = ["sh", "-c", f"echo {i}; exit {i % 3}"] if i % 4 else ["false"]
+        res = run_sandboxed(argv, work, limits=LIMITS)
+        return res.exit_code if res.exit_code is not None else -1, res.stdout.strip()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        got = list(pool.map(one, range(48)))
+    for i, (code, out) in enumerate(got):
+        assert (code, out) == ((i % 3, str(i)) if i % 4 else (1, ""))
+
+
+def test_cancel_all_stops_runs_in_other_threads_at_once(workdir: Path) -> None:
+    limits = LIMITS.model_copy(update={"wall_s": 30.0, "cpu_s": 30})
+    errors: list[BaseException] = []
+
+    def sleeper() -> None:
+        try:
+            run_sandboxed(["sleep", "25"], workdir, limits=limits)
+        except BaseException as exc:  # the test inspects what the thread raised
+            errors.append(exc)
+
+    thread = threading.Thread(target=sleeper)
+    thread.start()
+    threading.Event().wait(1.0)
+    start = time.monotonic()
+    try:
+        cancel_all()
+        thread.join(10)
+        assert not thread.is_alive()
+        assert time.monotonic() - start < 5
+        assert len(errors) == 1 and isinstance(errors[0], SandboxCancelled), errors
+        with pytest.raises(SandboxCancelled, match="interrupted"):
+            run_sandboxed(["true"], workdir, limits=LIMITS)
+    finally:
+        sandbox._cancelled.clear()
