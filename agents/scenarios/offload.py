@@ -220,6 +220,9 @@ def _rows(
     for run in sorted(runs, key=lambda r: r.unit_width):
         unit = by_width.get(run.unit_width)
         cells = unit.design.cells if unit else 0
+        # the area the critic predicted when it planned this width: cells per bit of earlier rounds
+        earlier = [h for h in results.hw if unit is not None and h.round < unit.round and h.design.cells]
+        per_bit_then = max((h.design.cells / _width_of(h.task) for h in earlier), default=0.0)
         depth = unit.design.logic_depth if unit else 0
         verified = run.status == "verified" and unit is not None and unit.status == "verified"
         pays = verified and run.speedup >= req.goal and cells <= req.area_budget
@@ -249,9 +252,13 @@ def _rows(
             )
             reasons.append(f"{run.unit_width}-bit unit does not pay for itself: {why}")
         err = (run.speedup - predicted_speedup(run.unit_width)) / max(predicted_speedup(run.unit_width), 1e-9)
+        area = ""
+        if per_bit_then and cells:
+            guess = round(per_bit_then * run.unit_width)
+            area = f"; predicted about {guess} cells, measured {cells} ({(guess - cells) / cells:+.1%})"
         reasons.append(
             f"prediction check: {run.unit_width}-bit unit predicted {predicted_speedup(run.unit_width):.2f}x, "
-            f"measured {run.speedup:.2f}x ({err:+.1%})"
+            f"measured {run.speedup:.2f}x ({err:+.1%}){area}"
         )
     measured = [r for r in rows if r["cells"]]
     per_bit = max((r["cells"] / r["width"] for r in measured), default=0.0)

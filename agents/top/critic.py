@@ -18,12 +18,13 @@ from agents.top.state import (
 
 
 def part_results(state: QimengState, part: Part) -> scenarios.PartResults:
-    """The outcomes of ``part``'s tasks over all rounds (a request of several parts prefixes its
-    task ids with the part id; a single part owns every task)."""
+    """The outcomes of ``part``'s tasks over all rounds (the planner records which part each task
+    serves; a request of one part owns every task)."""
     many = len(state.get("parts", [])) > 1
+    owner = state.get("task_parts", {})
 
     def mine(task: str) -> bool:
-        return not many or task.startswith(f"{part.id}-")
+        return not many or owner.get(task) == part.id
 
     return scenarios.PartResults(
         hw=[h for h in state.get("hw_results", []) if mine(h.task)],

@@ -27,6 +27,7 @@ from tools.errors import QimengError, UsageError
 # and a piece no scenario serves is refused; a weak join ('and' before an article) splits only when
 # every piece is served ("a FIFO with a full flag and an empty flag" stays one block).
 _STRONG = re.compile(r"\s*(?:;|,\s*(?:and|plus)\s+|\band also\b)\s*", re.I)
+_HEADER = re.compile(r"\bmodule\s+\w+\s*[(#;]")
 _WEAK = re.compile(r"\s+and\s+(?=(?:a|an|the)\s)", re.I)
 
 
@@ -91,6 +92,8 @@ def split_parts(text: str, free_form: bool = False) -> list[Part]:
     whole = scenarios.match(text)
     if whole is not None and scenarios.SCENARIOS[whole[0]].kind == "codesign":
         return [Part(id="p1", text=text, scenario=whole[0], details=whole[1])]
+    if _HEADER.search(text):  # a module header's ';' and a port list's ',' are not joins
+        return [_part(1, text, free_form)]
     pieces = [sub for piece in _pieces(_STRONG.split(text)) for sub in _split_weak(piece)]
     if len(pieces) > 1:
         parts = [_part(i, p, free_form=False) for i, p in enumerate(pieces, 1)]

@@ -57,7 +57,7 @@ def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengS
     if rnd == 1 and not state.get("offline", True) and llm is not None:
         # a thread started with an LLM and resumed offline (no client on the context) plans offline
         before, start = llm.ledger.total().total_tokens, time.monotonic()
-        plan, rejected = llm_plan(llm, state["request"], kind, details)
+        plan, rejected = llm_plan(llm, state["request"], kind, details, parts=state.get("parts", []))
         tokens = llm.ledger.total().total_tokens - before
         costs.append(
             Cost(agent="planner", tool="llm", tool_s=round(time.monotonic() - start, 3), tokens=tokens)
@@ -69,6 +69,7 @@ def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengS
     return {
         "plan": plan.model_dump(mode="json"),
         "round": rnd,
+        "task_parts": {t.id: t.part for t in plan.tasks},
         "next_round": False,
         "costs": costs,
         "feedback": feedback,

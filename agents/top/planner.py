@@ -67,9 +67,23 @@ def dependency_cycles(tasks: list[Task]) -> list[list[str]]:
     return cycles
 
 
-def validate_plan(plan: Plan, kind: Kind, details: dict[str, Any]) -> list[str]:
-    """Everything wrong with ``plan`` for this request, as messages the model can act on."""
+def validate_plan(
+    plan: Plan, kind: Kind, details: dict[str, Any], parts: list[Part] | None = None
+) -> list[str]:
+    """Everything wrong with ``plan`` for this request (and, for a request of several ``parts``, each
+    part served by at least one task), as messages the model can act on."""
     problems: list[str] = []
+    if parts is not None and len(parts) > 1:
+        open_parts = [p for p in parts if not p.refused]
+        known = {p.id for p in open_parts}
+        for t in plan.tasks:
+            if t.part not in known:
+                problems.append(
+                    f"task {t.id}: part {t.part!r} is not a part of the request; use one of {sorted(known)}"
+                )
+        for p in open_parts:
+            if not any(t.part == p.id for t in plan.tasks):
+                problems.append(f"part {p.id} ({p.text!r}) has no task")
     if kind in ("hw", "sw", "codesign") and plan.kind != kind:
         problems.append(f"plan.kind is '{plan.kind}' but the request is '{kind}'")
     ids = [t.id for t in plan.tasks]
@@ -106,7 +120,13 @@ def validate_plan(plan: Plan, kind: Kind, details: dict[str, Any]) -> list[str]:
 
 
 def llm_plan(
-    client: LLMClient, request: str, kind: Kind, details: dict[str, Any], *, repairs: int = 2
+    client: LLMClient,
+    request: str,
+    kind: Kind,
+    details: dict[str, Any],
+    *,
+    parts: list[Part] | None = None,
+    repairs: int = 2,
 ) -> tuple[Plan, list[str]]:
     """Ask the model for a plan; send validation problems back until it is valid.
 
@@ -120,10 +140,16 @@ def llm_plan(
     problems: list[str] = []
     for _ in range(repairs + 1):
         prompt = PROMPTS.render(
-            "planner", request=request, kind=kind, details=details, targets=sorted(TARGETS), problems=problems
+            "planner",
+            request=request,
+            kind=kind,
+            details=details,
+            targets=sorted(TARGETS),
+            parts=[p for p in parts or [] if not p.refused],
+            problems=problems,
         )
         plan = client.structured(prompt, Plan, agent="planner")
-        problems = validate_plan(plan, kind, details)
+        problems = validate_plan(plan, kind, details, parts)
         if not problems:
             return plan, history
         history.extend(problems)

@@ -189,6 +189,7 @@ class QimengState(TypedDict, total=False):
     feedback: Annotated[list[str], operator.add]
     parts: list[Part]
     critiques: Annotated[list[Critique], operator.add]
+    task_parts: Annotated[dict[str, str], operator.or_]
     next_round: bool
     stop_reason: str
     status: str

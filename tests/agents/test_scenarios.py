@@ -63,6 +63,9 @@ def test_an_unserved_piece_is_refused_with_why_not_dropped() -> None:
     assert "as software:" in parts[1].refused
     # a weak join splits only when every piece is served: this stays one block
     assert len(classify("a FIFO with a full flag and an empty flag").parts) == 1
+    # a module header's ';' is not a join
+    header = "module top(input [3:0] a, input [3:0] b, output [3:0] y); y is the sum of a and b modulo 16."
+    assert len(classify(header).parts) == 1
     # a co-design request is one part even though it names hardware and a kernel
     assert len(classify("dot-product accelerator and the GEMM kernel that uses it").parts) == 1
 
@@ -91,3 +94,14 @@ def test_offload_request_and_cycle_model() -> None:
     # per 32-bit word: 4 chunks x (shift, mask, write, read, add + 1 unit cycle) for 8 bits
     assert cycles_per_word(8) == 24 and cycles_per_word(32) == 4 and cycles_per_word(64) == 3
     assert predicted_speedup(8) < 1 < predicted_speedup(16) < 2 < predicted_speedup(32)
+
+
+def test_validator_asks_for_a_task_per_part_of_a_compound_request() -> None:
+    parts = classify(COMPOUND).parts
+    plan = Plan(kind="compound", tasks=[Task(id="h", kind="hw", spec="counter", part="p1")])
+    problems = validate_plan(plan, "compound", {}, parts)
+    assert problems == [f"part p2 ({parts[1].text!r}) has no task"]
+    stray = Plan(kind="compound", tasks=[Task(id="h", kind="hw", spec="counter", part="p9")])
+    assert "task h: part 'p9' is not a part of the request; use one of ['p1', 'p2']" in validate_plan(
+        stray, "compound", {}, parts
+    )

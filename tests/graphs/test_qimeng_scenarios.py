@@ -39,7 +39,7 @@ def test_compound_request_runs_both_agents_in_one_round(tmp_path: Path) -> None:
 
 
 def test_a_part_no_agent_serves_is_refused_in_the_report(tmp_path: Path) -> None:
-    report, _ = _run(tmp_path, "a 4-bit counter with enable; frobnicate the wibble")
+    report, _ = _run(tmp_path, "a 4-bit up counter with synchronous reset and enable; frobnicate the wibble")
     assert report["status"] == "failed"
     done, refused = report["parts"]
     assert done["status"] == "done" and refused["status"] == "refused"
@@ -62,10 +62,9 @@ def test_popcount_unit_width_is_replanned_until_it_pays_for_itself(tmp_path: Pat
     assert any(
         r.startswith("16-bit unit does not pay for itself: 1.08x < goal 2.0x") for r in report["reasons"]
     )
-    assert any(
-        r.startswith("prediction check: 32-bit unit predicted 3.25x, measured 3.25x")
-        for r in report["reasons"]
-    )
+    check = next(r for r in report["reasons"] if r.startswith("prediction check: 32-bit unit"))
+    assert check.startswith("prediction check: 32-bit unit predicted 3.25x, measured 3.25x")
+    assert "predicted about" in check and f"measured {rows[32]['cells']} (" in check
     assert "cycle model: one cycle per ALU operation" in Path(report["report"]).read_text()
 
 
