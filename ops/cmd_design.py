@@ -93,7 +93,7 @@ def design_cmd(
 
       qimeng design "softmax kernel for riscv64" --offline
 
-      qimeng design "an 8-bit up counter with enable, and a layernorm kernel rows=64 cols=512 for aarch64" --offline
+      qimeng design "an 8-bit up counter with enable and synchronous reset, and a layernorm kernel rows=64 cols=512 for aarch64" --offline
 
       qimeng design "softmax rows=64 cols=512 on every served target" --offline
 

@@ -45,7 +45,7 @@ Examples:
 
   qimeng hw design "an 8-bit up counter with enable and asynchronous reset"
 
-  qimeng hw design "detect the pattern 1011, non-overlapping" --json
+  qimeng hw design "detect the pattern 1011, non-overlapping, synchronous reset" --json
 
   qimeng hw design @spec.txt --offline --out runs/
 """

@@ -24,6 +24,12 @@ _CLOCK_EDGE = re.compile(
 )
 
 
+# Never guessed for a clocked generator with a reset (SeqParams): whether the reset waits for the
+# clock. (Its polarity, unsaid and without a header, shows as assumed active-high: the port is then
+# named rst.)
+_ALWAYS_REQUIRED = {"reset_async": "the reset's kind (synchronous or asynchronous)"}
+
+
 class Underspecified(UsageError):
     """The request leaves a behaviour-deciding parameter unstated, or states it twice differently.
 
@@ -114,8 +120,10 @@ def interpret(
                     decides_behaviour=behaviour,
                 )
             )
-        elif name in gen.required or info.is_required():
-            missing.append(f"{name} ({info.description})" if info.description else name)
+        elif name in gen.required or info.is_required() or (gen.clocked and name in _ALWAYS_REQUIRED):
+            missing.append(
+                _ALWAYS_REQUIRED.get(name) or (f"{name} ({info.description})" if info.description else name)
+            )
         elif info.default is not None:  # None: follows from the others (e.g. a counter's hi = 2**width-1)
             readings.append(
                 Reading(name=name, value=info.default, source="assumed", decides_behaviour=behaviour)

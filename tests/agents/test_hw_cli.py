@@ -24,7 +24,7 @@ def test_design_json_reports_verified_design_and_files(tmp_path: Path) -> None:
 def test_design_reads_spec_from_file(tmp_path: Path) -> None:
     spec = tmp_path / "spec.txt"
     spec.write_text(
-        "module det(input clk, input reset, input x, output z);\nDetect the sequence 110 (overlapping).\n"
+        "module det(input clk, input reset, input x, output z);\nDetect the sequence 110 (overlapping). Synchronous reset.\n"
     )
     res = runner.invoke(app, ["design", f"@{spec}", "--offline", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output

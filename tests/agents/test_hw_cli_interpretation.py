@@ -37,6 +37,8 @@ def test_the_interpretation_is_printed_and_in_the_json(tmp_path: Path) -> None:
 
 
 def test_a_spec_without_its_pattern_is_refused_with_what_is_missing() -> None:
-    res = runner.invoke(app, ["design", "a sequence detector with overlap", "--offline"])
+    res = runner.invoke(
+        app, ["design", "a sequence detector with overlap and synchronous reset", "--offline"]
+    )
     assert res.exit_code == 2
     assert "seq_detector: could not find pattern" in res.output and "Traceback" not in res.output

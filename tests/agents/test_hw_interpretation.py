@@ -25,15 +25,19 @@ def test_found_records_every_place_the_text_says_it_and_both_reset_words() -> No
 
 
 def test_readings_say_text_header_or_assumed() -> None:
-    req = read_request(
-        "An up counter with enable.\nmodule c (input clk, input rst_n, input en, output [5:0] q);"
-    )
-    assert req.interpretation is not None
+    header = "module c (input clk, input rst_n, input en, output [5:0] q);"
+    req = read_request("An up counter with enable.\n" + header)
+    assert req.missing == ["the reset's kind (synchronous or asynchronous)"]  # never guessed
+    req = read_request("An up counter with enable and a synchronous reset.\n" + header)
+    assert req.interpretation is not None and req.missing == []
     source = {r.name: r.source for r in req.interpretation.readings}
     assert source["width"] == "header" and source["reset_low"] == "header" and source["enable"] == "text"
-    assert source["reset_async"] == "assumed" and source["direction"] == "text"
-    assert [r.name for r in req.interpretation.assumed()] == ["reset_async", "lo"]
-    assert "reset_async False (assumed)" in req.interpretation.summary()
+    assert source["reset_async"] == "text" and source["direction"] == "text"
+    assert [r.name for r in req.interpretation.assumed()] == ["lo"]
+    assert "lo 0 (assumed)" in req.interpretation.summary()
+    free = read_request("An 8-bit up counter with a synchronous reset.")
+    assert free.interpretation is not None
+    assert [r.name for r in free.interpretation.assumed()] == ["reset_low", "lo", "enable", "load"]  # shown
 
 
 def test_text_and_header_that_agree_are_read_from_the_text_with_its_words() -> None:

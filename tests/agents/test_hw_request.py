@@ -41,7 +41,7 @@ def test_request_reads_generator_and_parameters(text: str, generator: str, param
 
 def test_given_header_is_honored_exactly() -> None:
     header = "module TopModule (input clk, input reset, input [7:0] in, output [7:0] anyedge);"
-    d = design(header + "\nPulse for one cycle when any bit of in changes (either edge).")
+    d = design(header + "\nPulse for one cycle when any bit of in changes (either edge). Synchronous reset.")
     assert d.generator == "edge_detector" and d.params["edge"] == "both"
     info = read_design(d.rtl, "TopModule")
     got = [(p.name, p.direction, p.width) for p in info.ports]
@@ -68,7 +68,7 @@ Add x and y, dropping the carry."""
 
 
 def test_reset_name_sets_polarity() -> None:
-    d = design("module ctr(input clk, input rst_n, output [5:0] count); an up counter")
+    d = design("module ctr(input clk, input rst_n, output [5:0] count); an up counter, synchronous reset")
     assert d.params["reset_low"] is True and d.params["width"] == 6
     assert d.reset is not None and d.reset.port == "rst_n" and d.reset.active_low
 
@@ -91,7 +91,7 @@ def test_empty_request_is_a_usage_error() -> None:
 
 def test_out_of_range_parameter_names_the_range() -> None:
     with pytest.raises(UsageError, match=r"bad parameters for lfsr: width=40.*less than or equal to 32"):
-        design("a 40-bit LFSR")
+        design("a 40-bit LFSR with synchronous reset")
 
 
 def test_non_ansi_header_is_rejected() -> None:
@@ -106,7 +106,8 @@ def test_bullet_list_without_widths_keeps_every_port() -> None:
  - input  reset
  - output q (4 bits)
 
-A counter from 0 through 9. Everything is triggered on the positive edge of the clock."""
+A counter from 0 through 9, reset synchronously. Everything is triggered on the positive edge of the
+clock."""
     iface = parse_interface(text)
     assert iface is not None
     assert [(p.name, p.direction, p.width) for p in iface.ports] == [

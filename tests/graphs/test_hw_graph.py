@@ -20,7 +20,9 @@ from tools.evidence import Evidence
 
 
 def test_offline_counter_is_verified_and_stored(tmp_path: Path) -> None:
-    out = design_block("a 4-bit down counter with enable", roles=Roles(), run_root=tmp_path)
+    out = design_block(
+        "a 4-bit down counter with enable and synchronous reset", roles=Roles(), run_root=tmp_path
+    )
     assert out.status == "verified" and out.evidence.verified
     run = Path(out.run_dir)
     manifest = json.loads((run / "manifest.json").read_text())
