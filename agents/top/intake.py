@@ -144,17 +144,25 @@ def intake_node(state: QimengState) -> QimengState:
     text = state.get("request", "")
     offline = state.get("offline", True)
     while True:
+        asking = ""  # the words of the part whose missing parameter is asked for (several parts)
         try:
             found = classify(text, free_form=not offline)
             if offline:
                 for part in found.parts:
                     if part.scenario == "block":
+                        asking = part.text if len(found.parts) > 1 else ""
                         _ask_for_missing(part.text)
             break
         except Unclear as exc:
-            answer = interrupt({"kind": "clarify", "question": exc.question})
-            # an answer to "which pattern?" adds to the request; an answer to "what?" replaces it
-            text = f"{text}\n{answer or ''}" if exc.keeps_request else str(answer or "")
+            answer = str(interrupt({"kind": "clarify", "question": exc.question}) or "")
+            # an answer to "which pattern?" adds to the request (to the part that asked, when there are
+            # several); an answer to "what?" replaces it
+            if not exc.keeps_request:
+                text = answer
+            elif asking:
+                text = text.replace(asking, f"{asking} {answer}", 1)
+            else:
+                text = f"{text}\n{answer}"
     emit(
         "intake",
         "classified",

@@ -76,3 +76,19 @@ def test_one_kernel_across_targets_is_compared_and_explained(tmp_path: Path) -> 
     assert rows["x86_64"]["how"] == "measured" and "roofline" in rows["x86_64"]["limit"]
     assert rows["riscv64"]["how"] == "emulated" and rows["riscv64"]["gflops"] == "-"
     assert report["reasons"][0].startswith("fastest measured: x86_64 at")
+
+
+def test_a_clarification_goes_to_the_part_that_asked(tmp_path: Path) -> None:
+    s = Session(tmp_path)
+    detector = "a Moore sequence detector, overlapping, with synchronous active-high reset"
+    list(s.start(f"{detector}; a softmax kernel rows=4 cols=64 for riscv64", offline=True))
+    pending = s.pending()
+    assert pending is not None and "To build the seq_detector I need: pattern" in pending["question"]
+    list(s.resume("the pattern is 1,1,0"))
+    values = s.values()
+    s.close()
+    assert [p.text for p in values["parts"]] == [
+        f"{detector} the pattern is 1,1,0",
+        "a softmax kernel rows=4 cols=64 for riscv64",
+    ]
+    assert values["status"] == "done"
