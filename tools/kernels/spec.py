@@ -272,7 +272,6 @@ class KernelSpec(BaseModel):
             total += count * a.np_dtype.itemsize * (2 if a.role == "inout" else 1)
         return float(total)
 
-
     def memory_at(self, scalars: Scalars) -> int:
         """Bytes a check at these scalars holds at once, estimated before anything is allocated: every
         array in its own type, a float64 copy for the NumPy reference, and fresh inputs for a second
