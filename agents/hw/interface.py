@@ -58,7 +58,7 @@ _RANGE = re.compile(r"\[\s*(\d+)\s*:\s*(\d+)\s*\]")
 _BULLET = re.compile(
     r"^[ \t]*[-*][ \t]*(input|output)[ \t]+(?:(?:wire|reg|logic)[ \t]+)?(signed[ \t]+)?"
     r"(?:\[[ \t]*(\d+)[ \t]*:[ \t]*(\d+)[ \t]*\][ \t]*)?"
-    r"(" + _IDENT + r")[ \t]*(?:\((\d+)[ \t]*bits?\))?",
+    r"(" + _IDENT + r")[ \t]*(?:\([ \t]*(\d+)[ \t]*bits?[ \t]*\))?",
     re.M | re.I,
 )
 _MODULE_NAMED = re.compile(r"module\s+named\s+(" + _IDENT + r")", re.I)

@@ -16,7 +16,7 @@ from agents.hw.generators.mem import FIFO, RAM, REGFILE
 from agents.hw.generators.mult import DOT_PRODUCT, MULTIPLIER
 from agents.hw.generators.reduce import REDUCE
 from agents.hw.generators.ring import RING_COUNTER
-from agents.hw.generators.select import ARBITER, DEMUX
+from agents.hw.generators.select import ARBITER, DEMUX, PACKED_MUX
 from agents.hw.generators.seq import CLOCK_DIVIDER, COUNTER, PWM
 from agents.hw.generators.seq2 import EDGE_DETECTOR, LFSR, SHIFT_REGISTER
 from agents.hw.generators.shifter import BARREL_SHIFTER, LFSR_TAPS
@@ -65,6 +65,7 @@ GENERATORS: dict[str, Generator] = {
         RING_COUNTER,
         BIN2BCD,
         WIRING,
+        PACKED_MUX,
     )
 }
 

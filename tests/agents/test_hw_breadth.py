@@ -377,3 +377,14 @@ def test_an_output_read_as_an_input_or_two_reset_states_are_refused() -> None:
         diagram + "  A (0) --1--> B\n  A (0) --0--> A\n  B (1) --1--> A\n  B (1) --0--> B\n",
         "one reset state",
     )
+
+
+def test_packed_mux_needs_the_field_order_and_reads_spaced_port_widths() -> None:
+    head = "I would like a module with:\n - input  in  (12 bits)\n - input  sel (  2 bits)\n - output out (  3 bits)\n"
+    d = design(
+        head
+        + "A 4-to-1 multiplexer over 3-bit fields packed in in: sel=0 selects in[2:0], sel=1 selects in[5:3]."
+    )
+    assert (d.params["fields"], d.params["width"]) == (4, 3)
+    with pytest.raises(UsageError):  # which field sel=0 selects is not said
+        design(head + "A 4-to-1 multiplexer over 3-bit fields packed in in.")

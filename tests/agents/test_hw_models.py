@@ -125,6 +125,7 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"width": 3, "kind": "johnson", "direction": "left", "reset_value": 0, "reset_low": True},
     ],
     "bin2bcd": [{"width": 7}, {"width": 12, "digits": 5}],
+    "packed_mux": [{"width": 3, "fields": 5, "low_first": True}],
     "wiring": [{"op": "reverse_bytes", "width": 24}, {"op": "zero_extend", "width": 3, "out_width": 7}],
 }
 

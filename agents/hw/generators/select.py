@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from agents.hw.generators._base import COMB_HEAD, Found, Generator, Params, clog2, decls, inp, out, read_width
 from agents.hw.interface import Port
+from tools.errors import UsageError
 
 # ---- demultiplexer -----------------------------------------------------------------------------
 
@@ -174,4 +175,99 @@ ARBITER = Generator(
     aliases={"req": ("req", "request", "requests", "r", "in"), "grant": ("grant", "gnt", "g", "out", "y")},
     width_params={"req": ("width", lambda w: w)},
     required=("first",),
+)
+
+
+# ---- multiplexer over a packed vector ----------------------------------------------------------
+
+
+class PackedMuxParams(Params):
+    width: int = Field(0, ge=0, le=1024, description="Bits of each field (the output width; 0: not stated).")
+    fields: int = Field(0, ge=0, le=65536, description="Number of fields packed in 'in' (0: not stated).")
+    low_first: bool | None = Field(
+        None, description="sel=0 selects the least significant field (stated, e.g. 'sel=0 selects in[3:0]')."
+    )
+
+    @model_validator(mode="after")
+    def _stated(self) -> PackedMuxParams:
+        if not self.low_first:
+            raise ValueError("which field sel=0 selects is not stated as the lowest ('sel=0 selects in[0]')")
+        return self
+
+
+def _pm_fields(p: PackedMuxParams) -> int:
+    return max(p.fields, 2)
+
+
+def _pm_ports(p: PackedMuxParams) -> list[Port]:
+    w = max(p.width, 1)
+    return [inp("in", w * _pm_fields(p)), inp("sel", clog2(_pm_fields(p))), out("out", w)]
+
+
+def _pm_rtl(p: PackedMuxParams, module: str) -> str:
+    if not p.width or not p.fields:
+        raise UsageError("packed_mux: the field width and count are not stated in the text or a header")
+    w, n = p.width, p.fields
+    return f"""module {module} (
+    {decls(_pm_ports(p))}
+);
+    // sel beyond the last field reads nothing: 0
+    assign out = sel < {n} ? in[sel * {w} +: {w}] : {w}'d0;
+endmodule
+"""
+
+
+def _pm_model(p: PackedMuxParams) -> str:
+    return (
+        COMB_HEAD
+        + f"""
+    def outputs(self, ins: dict[str, int]) -> dict[str, int]:
+        fields = [(ins["in"] >> ({p.width} * k)) & ((1 << {p.width}) - 1) for k in range({p.fields})]
+        return {{"out": fields[ins["sel"]] if ins["sel"] < {p.fields} else 0}}
+"""
+    )
+
+
+_SEL0 = r"\bsel\s*=\s*0\s+(?:should\s+)?selects?\s+(?:bits?\s+)?in\[(\d+)(?::(\d+))?\]"
+
+
+def _pm_extract(text: str) -> Found:
+    found = Found()
+    n = re.search(r"\b(\d+)[\s-]*to[\s-]*1\b", text, re.I)
+    if n:
+        found.put("fields", int(n.group(1)), n.group(0))
+    w = re.search(r"\b(\d+)[\s-]*bits?\s+wide\b|\b(\d+)[\s-]*bit[\s-]+wide\b", text, re.I)
+    if w:
+        found.put("width", int(w.group(1) or w.group(2)), w.group(0))
+    packed = [x for x in re.split(r"(?<=[.;])\s+", text) if re.search(r"\bpacked\b", x, re.I)]
+    if packed:
+        found.note("packing", "fields side by side in 'in'", " | ".join(x.strip() for x in packed))
+    m = re.search(_SEL0, text, re.I)
+    if m is None:
+        found.lack("which field sel=0 selects (e.g. 'sel=0 selects in[3:0]')")
+    elif int(m.group(2) or m.group(1)) == 0:
+        later = [
+            x.group(0)
+            for x in re.finditer(
+                r"\bsel\s*=\s*\d+\s+(?:should\s+)?selects?\s+(?:bits?\s+)?in\[[\d:]+\]", text, re.I
+            )
+        ]
+        found.put("low_first", True, " | ".join(later))
+    else:
+        found.lack(f"sel=0 selecting the lowest field (the text says '{m.group(0)}')")
+    return found
+
+
+PACKED_MUX = Generator(
+    name="packed_mux",
+    summary="N-to-1 multiplexer over fields packed in one vector: out = field sel of in (sel=0 lowest)",
+    params=PackedMuxParams,
+    keywords=(r"\bpacked\b[^.]*", r"\bsingle\s+\d+[\s-]*bit\s+input\s+vector\b", _SEL0),
+    extract=_pm_extract,
+    ports=_pm_ports,
+    rtl=_pm_rtl,
+    model=_pm_model,
+    aliases={"in": ("in", "data", "d", "x"), "sel": ("sel", "s", "select", "addr"), "out": ("out", "y", "q")},
+    width_params={"out": ("width", lambda w: w)},
+    required=("low_first",),
 )
