@@ -1,6 +1,6 @@
 """The top-level QiMeng graph, wiring only (nodes live in :mod:`agents.top`):
 
-    intake -> planner -> approve --Send--> hw / sw -> join --Send--> sw (on each accelerator) -> join
+    intake -> planner -> approve --Send--> hw / sw -> join --Send--> sw (on each built block) -> join
                  ^                                                                      |
                  '---------- critic (re-plan from bottom-up feedback) <- integrator <---'
                                  '--> report -> END

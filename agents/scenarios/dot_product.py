@@ -116,7 +116,7 @@ class DotProductGemm:
                 f"| {r.lanes}{mark} | {r.cells} | {r.logic_depth} | {r.cycles} | {r.time_units} | "
                 f"{r.utilization:.0%} | {'yes' if r.within_budget else 'no'} | {'yes' if r.verified else 'no'} |"
             )
-        md += ["", "Why:", ""] + [f"- {x}" for x in final.reasons]
+        md += ["", "Why:", ""] + [f"- {x}" for x in final.reasons if not x.startswith("prediction check:")]
         md += ["", f"Prediction model (last fit): {final.model}"]
         checks = [c for d in decisions for c in d.checks]
         if checks:
