@@ -21,6 +21,7 @@ from graphs.session import Session, SessionError
 from ops.cmd_design import describe_event
 from tools.errors import QimengError
 from tools.executor import Executor
+from tools.sandbox import allow_runs
 
 HELP = "commands: /threads  /resume [ID]  /cost  /approve  /auto  /quit  (anything else is a request)"
 
@@ -62,6 +63,7 @@ class Chat:
 
     def handle(self, line: str) -> bool:
         """Handle one line; False means quit."""
+        allow_runs()  # a Ctrl-C in the previous turn stopped its sandboxed programs, not this turn's
         try:
             return self._handle(line)
         except KeyboardInterrupt:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 
@@ -18,6 +20,7 @@ from rich.table import Table
 
 from ops.cmd_bench_reward import bench_reward_cmd
 from tools.errors import QimengError, UsageError
+from tools.sandbox import cancel_all
 from tools.settings import get_settings
 
 app = typer.Typer(
@@ -320,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         # rich assumes 80 columns when piped, which cuts table cells; a log file can be wider
         os.environ.setdefault("COLUMNS", "200")
     _mount(args)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
     command = typer.main.get_command(app)
     try:
         if not {"--help", "-h", "--version"} & set(args):
@@ -337,6 +342,13 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(f"error: {exc}")
         return 1
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: kill every sandboxed program at once (worker threads would otherwise finish theirs,
+    and the process wait for them), then interrupt the main thread as Python would."""
+    cancel_all()
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.status import Status
 
 from tools.errors import UsageError
 from tools.evidence import Check
@@ -78,9 +80,17 @@ def check(
         if ref.suffix not in (".v", ".sv", ".py"):
             raise UsageError(f"reference {ref} must end in .v, .sv (Verilog) or .py (Python model)")
         reference = PythonRef(source=ref_src) if ref.suffix == ".py" else VerilogRef(source=ref_src)
-        with _err.status("simulating candidate and reference ..."):
+        with _err.status("simulating candidate and reference ...") as status:
             report = diff_check(
-                cand_src, reference, top=top, seeds=seed_list, cycles=cycles, sequences=sequences
+                cand_src,
+                reference,
+                top=top,
+                seeds=seed_list,
+                cycles=cycles,
+                sequences=sequences,
+                # a long check gets time in proportion (a generous 5k samples a second; ~30k measured)
+                timeout_s=max(20.0, len(seed_list) * cycles * sequences / 5000),
+                progress=_progress(status, len(seed_list) * cycles * sequences),
             )
         checks.append(report.to_check())
         if formal:
@@ -126,6 +136,19 @@ def check(
         if checks[-1].status != "pass" and not cocotb.tests:
             typer.echo("\n".join(f"  {line}" for line in cocotb.log_tail[-10:]))
     raise typer.Exit(0 if ok else 1)
+
+
+LONG_CHECK_SAMPLES = 50_000
+"""From this many samples on, each stage of a check is printed (not only shown by the spinner)."""
+
+
+def _progress(status: Status, samples: int) -> Callable[[str], None]:
+    def tell(stage: str) -> None:
+        status.update(f"{stage} ...")
+        if samples >= LONG_CHECK_SAMPLES and not _err.is_terminal:
+            _err.print(f"{stage} ...")
+
+    return tell
 
 
 MAX_SUPPORT_FILES = 32

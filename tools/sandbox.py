@@ -196,6 +196,11 @@ def cancel_all() -> None:
         _kill_group(session)
 
 
+def allow_runs() -> None:
+    """Let sandboxed programs start again after :func:`cancel_all` (an interactive session's next turn)."""
+    _cancelled.clear()
+
+
 def _check_not_cancelled() -> None:
     if _cancelled.is_set():
         raise SandboxCancelled("stopped: the process was interrupted, no new sandboxed program starts")

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         0, ge=0, description="Daily LLM token budget the budget-burn alert compares spending with (0: none)."
     )
     run_dir: Path = Field(Path("runs"), description="Where every command writes its artifacts.")
+    check_max_cycles: int = Field(
+        50_000,
+        ge=1,
+        description="Most simulated cycles per seed of a differential check (cycles x sequences).",
+    )
+    check_max_seeds: int = Field(16, ge=1, description="Most seeds of a differential check.")
     ray_address: str | None = Field(
         None,
         description="Ray cluster address for campaigns and for design sessions' tool calls (like "

@@ -16,7 +16,7 @@ import json
 import shlex
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from tools.hdl.ports import DesignInfo, DesignReadError, Port, Reset, module_nam
 from tools.hdl.report import DiffReport, ReasonKind
 from tools.hdl.steering import Steering
 from tools.hdl.stimulus import Stimulus, generate, mine_constants
+from tools.settings import get_settings
 from tools.tracing import tool_span
 
 _RUNNER = Path(__file__).with_name("_model_runner.py")
@@ -83,6 +84,7 @@ def diff_check(
     sequences: int = 6,
     timeout_s: float = 20.0,
     soak_cycles: int = SOAK_CYCLES,
+    progress: Callable[[str], None] | None = None,
 ) -> DiffReport:
     """Check ``candidate`` against ``reference`` by simulation; never raises for bad designs.
 
@@ -96,6 +98,7 @@ def diff_check(
         timeout_s: wall-clock limit for the simulation (and the model) of all seeds.
         soak_cycles: length of one extra long run (reset once, inputs held for stretches) for
             clocked designs with state; 0 leaves it out.
+        progress: told each stage as it starts (one line, e.g. 'simulating 4 runs'), for long checks.
 
     Returns:
         a :class:`DiffReport`: ``pass`` only when every defined reference bit matched on every
@@ -106,22 +109,39 @@ def diff_check(
         how many samples it was compared.
 
     Raises:
-        UsageError: for bad arguments (no seeds, cycles or sequences below 1).
+        UsageError: for bad arguments (no seeds, cycles or sequences below 1, more seeds or
+            cycles per seed than the settings ``check_max_seeds`` and ``check_max_cycles`` allow).
     """
     if not seeds or cycles < 1 or sequences < 1 or soak_cycles < 0:
         raise UsageError(
             "diff_check needs at least one seed, cycles >= 1, sequences >= 1 and soak_cycles >= 0"
         )
+    _within_bounds(len(seeds), cycles, sequences)
     start = time.monotonic()
     report = DiffReport(verdict="error", seeds=list(seeds), cycles=cycles, sequences=sequences)
     report.reference_kind = "python" if isinstance(reference, PythonRef) else "verilog"
     try:
-        _run(candidate, reference, top, report, timeout_s, soak_cycles)
+        _run(candidate, reference, top, report, timeout_s, soak_cycles, progress or (lambda _: None))
     except _Stop as stop:
         report.verdict, report.reason_kind, report.reason = stop.verdict, stop.kind, stop.reason  # type: ignore[assignment]
         report.diagnostics = stop.diagnostics
     report.duration_s = time.monotonic() - start
     return report
+
+
+def _within_bounds(seeds: int, cycles: int, sequences: int) -> None:
+    """Refuse work the settings do not allow before any stimulus is generated (it lives in memory)."""
+    settings = get_settings()
+    if seeds > settings.check_max_seeds:
+        raise UsageError(
+            f"{seeds} seeds is over the limit of {settings.check_max_seeds} "
+            "(setting check_max_seeds, QIMENG_CHECK_MAX_SEEDS)"
+        )
+    if cycles * sequences > settings.check_max_cycles:
+        raise UsageError(
+            f"{cycles} cycles x {sequences} sequences = {cycles * sequences} cycles per seed is over the "
+            f"limit of {settings.check_max_cycles} (setting check_max_cycles, QIMENG_CHECK_MAX_CYCLES)"
+        )
 
 
 def _source(text: str, what: str, verdict: str) -> str:
@@ -146,6 +166,7 @@ def _run(
     report: DiffReport,
     timeout_s: float,
     soak_cycles: int,
+    progress: Callable[[str], None],
 ) -> None:
     cand_src = _source(candidate, "the candidate", "fail")
     ref_info: DesignInfo | None = None
@@ -181,6 +202,7 @@ def _run(
     if not outputs:
         raise _Stop("fail", "ports", "the candidate has no outputs, so nothing can be compared")
     constants = mine_constants(cand_src, ref_src)
+    progress(f"generating stimulus: {len(report.seeds)} seeds x {report.sequences} x {report.cycles} cycles")
     stims = [
         generate(
             driven,
@@ -225,6 +247,7 @@ def _run(
             (work / "reference.sv").write_text(testbench.rename_modules(ref_src), encoding="utf-8")
             files.append("reference.sv")
         files.append("candidate.sv")
+        progress("compiling with iverilog")
         _compile(work, files)
         if isinstance(reference, PythonRef):
             report.tools.append(tc.python_tool().label)
@@ -236,6 +259,7 @@ def _run(
                 for p in outputs
             ]
         bench = _Bench(work, ref_src, reference, outputs, clock, reset, timeout_s)
+        progress(f"simulating {len(stims)} runs ({sum(len(s.samples) for s in stims)} samples)")
         result = compare(outputs, bench.run(stims), unreset_x_ok=isinstance(reference, PythonRef))
         target = enough_compared(result.samples)
         steering = Steering(
@@ -252,6 +276,7 @@ def _run(
             more = steering.next_round(result, short_of(result.stats, target), target)
             if not more:
                 break
+            progress(f"steering round {steering.rounds}: {len(more)} more runs")
             result.merge(compare(outputs, bench.run(more), unreset_x_ok=isinstance(reference, PythonRef)))
     report.outputs, report.mismatches, report.samples = result.stats, result.mismatches, result.samples
     report.enough = target
