@@ -19,7 +19,10 @@ from agents.codesign.critic import Decision
 from agents.codesign.kernel import KernelResult
 from agents.codesign.offload import OffloadRun
 from agents.hw.design import HwDesign
+from agents.hw.request import HwRequest
+from agents.hw.state import Candidate, Reference
 from agents.sw.design import SwDesign
+from tools.evidence import Attempt
 
 Kind = Literal["hw", "sw", "codesign", "compound", "free-form"]
 TaskKind = Literal["hw", "sw"]
@@ -40,6 +43,7 @@ class Constraints(BaseModel):
     tuning: int | None = Field(
         None, ge=1, le=64, description="Tuner candidates for a kernel (default: the agent's own)."
     )
+    vlen: int | None = Field(None, description="RVV vector length in bits to re-check a riscv64 kernel at.")
 
 
 class Task(BaseModel):
@@ -206,6 +210,7 @@ class WorkerInput(TypedDict):
     round: int
     details: dict[str, Any]
     hardware: HwDesign | None
+    software: SwDesign | None
     part: Part | None
 
 
@@ -215,7 +220,14 @@ CHECKPOINTED: tuple[type[BaseModel], ...] = (
     SwOutcome,
     AcceleratorResult,
     HwDesign,
+    SwDesign,
     Part,
     Critique,
+    # the agents' subgraphs run inside the workers and checkpoint their own state with the thread's saver
+    HwRequest,
+    Candidate,
+    Reference,
+    Attempt,
 )
-"""Model classes that sit at the top of a checkpointed value (state lists, ``Send`` payloads)."""
+"""Model classes that sit at the top of a checkpointed value (state lists, ``Send`` payloads, the
+hardware and software subgraphs' states)."""
