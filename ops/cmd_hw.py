@@ -14,8 +14,9 @@ from rich.status import Status
 
 from tools.errors import UsageError
 from tools.evidence import Check
-from tools.hdl import DiffReport, PythonRef, VerilogRef, diff_check, formal_check, synth
+from tools.hdl import DiffReport, PythonRef, VerilogRef, diff_check, formal_check, synth, waves
 from tools.hdl.cocotb_run import COCOTB_SIMULATORS, CocotbReport, run_cocotb
+from tools.runstore import new_run
 from tools.userfile import read_user_text
 
 app = typer.Typer(help="Check and measure hardware designs (Verilog).", no_args_is_help=True)
@@ -124,6 +125,10 @@ def check(
         raise typer.Exit(0 if ok else 1)
     if report is not None:
         typer.echo(report.feedback())
+        if report.window is not None:
+            run = new_run("hw check")
+            vcd, png = waves.write(report.window, run.path)
+            typer.echo(f"waveform around the first mismatch: {vcd}  picture: {png}")
     for c in checks:
         if c.name == "formal":
             typer.echo(f"Formal: {c.status.upper()} - {c.summary}")

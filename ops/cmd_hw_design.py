@@ -21,6 +21,7 @@ from graphs.hw import design_block
 from ops.cluster_option import ClusterOption, session_executor
 from tools.errors import QimengError, UsageError
 from tools.executor import use_executor
+from tools.hdl import waves
 from tools.userfile import read_at_arg
 
 app = typer.Typer(
@@ -126,5 +127,12 @@ def design(
         if result.synth:
             _err.print(f"  PPA: {result.synth}")
         _err.print(f"files: {result.run_dir}")
+        tried = [(c.name, c.details) for c in result.evidence.checks]
+        tried += [
+            (f"attempt{i}-{c.name}", c.details) for i, a in enumerate(result.attempts, 1) for c in a.checks
+        ]
+        saved = waves.save_windows(tried, Path(result.run_dir) / "waves") if result.run_dir else []
+        for vcd, png in saved:
+            _err.print(f"waveform around the first mismatch: {vcd}  picture: {png}")
     if result.status != "verified":
         raise typer.Exit(1)

@@ -31,6 +31,7 @@ from tools.hdl.ports import DesignInfo, DesignReadError, Port, Reset, module_nam
 from tools.hdl.report import DiffReport, ReasonKind
 from tools.hdl.steering import Steering
 from tools.hdl.stimulus import Stimulus, generate, mine_constants
+from tools.hdl.waves import capture
 from tools.settings import get_settings
 from tools.tracing import tool_span
 
@@ -260,7 +261,8 @@ def _run(
             ]
         bench = _Bench(work, ref_src, reference, outputs, clock, reset, timeout_s)
         progress(f"simulating {len(stims)} runs ({sum(len(s.samples) for s in stims)} samples)")
-        result = compare(outputs, bench.run(stims), unreset_x_ok=isinstance(reference, PythonRef))
+        runs = bench.run(stims)
+        result = compare(outputs, runs, unreset_x_ok=isinstance(reference, PythonRef))
         target = enough_compared(result.samples)
         steering = Steering(
             driven,
@@ -277,7 +279,11 @@ def _run(
             if not more:
                 break
             progress(f"steering round {steering.rounds}: {len(more)} more runs")
-            result.merge(compare(outputs, bench.run(more), unreset_x_ok=isinstance(reference, PythonRef)))
+            runs = bench.run(more)
+            result.merge(compare(outputs, runs, unreset_x_ok=isinstance(reference, PythonRef)))
+    if result.mismatches:  # the runs holding the first mismatches are the last ones compared
+        unreset_x_ok = isinstance(reference, PythonRef)
+        report.window = capture(driven, outputs, runs, result.mismatches, clock, unreset_x_ok)
     report.outputs, report.mismatches, report.samples = result.stats, result.mismatches, result.samples
     report.enough = target
     report.steered_samples, report.steering_rounds = steering.steered, steering.rounds

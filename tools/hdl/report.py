@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tools.evidence import Check
+from tools.hdl.waves import WaveWindow, to_text
 
 DiffVerdict = Literal["pass", "fail", "error", "unsupported", "inconclusive"]
 ReasonKind = Literal[
@@ -77,6 +78,9 @@ class DiffReport(BaseModel):
     mismatches: list[Mismatch] = Field(default_factory=list, description="First mismatch per output.")
     notes: list[str] = Field(default_factory=list)
     diagnostics: list[str] = Field(default_factory=list, description="Tool messages for compile failures.")
+    window: WaveWindow | None = Field(
+        None, description="Samples around the first mismatch, reference and candidate (see tools.hdl.waves)."
+    )
     tools: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
 
@@ -110,6 +114,8 @@ class DiffReport(BaseModel):
                 "inputs were applied; 'x' in expected means the reference does not care)"
             )
         parts += [f"note: {n}" for n in self.notes]
+        if self.window is not None:
+            parts.append(to_text(self.window))
         return "\n".join(parts)
 
     def compared_summary(self, limit: int = 8) -> str:
@@ -147,6 +153,7 @@ class DiffReport(BaseModel):
                 "outputs": [o.model_dump() for o in self.outputs],
                 "first_mismatches": [m.model_dump() for m in self.mismatches],
                 "notes": self.notes,
+                **({"window": self.window.model_dump()} if self.window is not None else {}),
             },
             duration_s=self.duration_s,
         )
