@@ -14,6 +14,7 @@ from agents.hw.generators.fsm_table import FSM_TABLE
 from agents.hw.generators.logic import LOGIC_GATE
 from agents.hw.generators.mem import FIFO, RAM, REGFILE
 from agents.hw.generators.mult import DOT_PRODUCT, MULTIPLIER
+from agents.hw.generators.piso import PISO
 from agents.hw.generators.reduce import REDUCE
 from agents.hw.generators.ring import RING_COUNTER
 from agents.hw.generators.select import ARBITER, DEMUX, PACKED_MUX
@@ -66,6 +67,7 @@ GENERATORS: dict[str, Generator] = {
         BIN2BCD,
         WIRING,
         PACKED_MUX,
+        PISO,
     )
 }
 

@@ -388,3 +388,13 @@ def test_packed_mux_needs_the_field_order_and_reads_spaced_port_widths() -> None
     assert (d.params["fields"], d.params["width"]) == (4, 3)
     with pytest.raises(UsageError):  # which field sel=0 selects is not said
         design(head + "A 4-to-1 multiplexer over 3-bit fields packed in in.")
+
+
+def test_piso_needs_bit_order_and_fill() -> None:
+    d = design(
+        "An 8-bit parallel-in serial-out shift register, MSB first, shifting in zeros; synchronous reset."
+    )
+    assert (d.params["first"], d.params["fill"]) == ("msb", "zero")
+    refused(
+        "An 8-bit parallel-in serial-out shift register with a serial input; synchronous reset.", "bit order"
+    )

@@ -83,6 +83,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "bin2bcd": {"width": 8},
     "wiring": {"op": "sign_extend", "width": 4, "out_width": 8},
     "packed_mux": {"width": 2, "fields": 3, "low_first": True},
+    "piso": {"width": 4, "first": "msb", "fill": "zero", "enable": True},
     "truth_table": {"inputs": ("x[2]", "x[1]", "x[0]"), "outputs": ("f",), "ones": ((1, 2, 4, 7),)},
 }
 

@@ -126,6 +126,10 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
     ],
     "bin2bcd": [{"width": 7}, {"width": 12, "digits": 5}],
     "packed_mux": [{"width": 3, "fields": 5, "low_first": True}],
+    "piso": [
+        {"width": 5, "first": "lsb", "fill": "sin"},
+        {"width": 3, "first": "msb", "fill": "zero", "enable": True, "reset_async": True},
+    ],
     "wiring": [{"op": "reverse_bytes", "width": 24}, {"op": "zero_extend", "width": 3, "out_width": 7}],
 }
 

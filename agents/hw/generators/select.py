@@ -1,5 +1,6 @@
-"""Routing one of several: a demultiplexer (1-to-N, outputs y0..y{N-1}) and a fixed-priority
-arbiter (one-hot grant to the requester the text says wins).
+"""Routing one of several: a demultiplexer (1-to-N, outputs y0..y{N-1}), a fixed-priority
+arbiter (one-hot grant to the requester the text says wins) and a multiplexer over fields packed
+in one vector.
 
 The demultiplexer's unselected outputs are 0 (the convention; shown in the interpretation). The
 arbiter's priority order decides behaviour, so it must be stated ('req[0] has the highest
