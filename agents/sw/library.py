@@ -40,6 +40,14 @@ class Param:
 
 _LMUL = Param("lmul", (1, 2, 4, 8), 2, "RVV register group multiplier (LMUL).", ("riscv64",))
 _CUDA_BLOCK = Param("block", (64, 128, 256, 512), 256, "CUDA threads per block.", ("cuda",))
+_THREADS = Param(
+    "threads",
+    (1, 2, 4),
+    1,
+    "OpenMP threads of the kernel's parallel loop (gcc -fopenmp on x86_64 and aarch64; riscv64's "
+    "clang build has no OpenMP runtime, so there the loop runs serially at any value).",
+    CPU_TARGETS,
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,7 @@ TEMPLATES: dict[str, KernelTemplate] = {
                 ),
                 _LMUL,
                 Param("tile", (8, 16, 32), 16, "CUDA shared-memory tile edge.", ("cuda",)),
+                _THREADS,
             ),
         ),
         KernelTemplate(
@@ -137,14 +146,24 @@ TEMPLATES: dict[str, KernelTemplate] = {
             "conv2d",
             "valid 2D convolution, stride 1: in[C][H][W] * w[F][C][KH][KW] -> out[F][OH][OW]",
             (
-                _p("row_block", (1, 2, 4, 8), 4, "Output rows per block (input-row reuse)."),
+                Param(
+                    "row_block",
+                    (1, 2, 4, 8),
+                    4,
+                    "Output rows per block (input-row reuse).",
+                    ("aarch64", "riscv64"),
+                ),
+                Param("fb", (2, 4, 6), 4, "Filters per register block (4*FB zmm accumulators).", ("x86_64",)),
                 _LMUL,
                 _CUDA_BLOCK,
+                _THREADS,
             ),
         ),
-        KernelTemplate("softmax", "row-wise numerically stable softmax", (_LMUL, _CUDA_BLOCK)),
+        KernelTemplate("softmax", "row-wise numerically stable softmax", (_LMUL, _CUDA_BLOCK, _THREADS)),
         KernelTemplate(
-            "layernorm", "row-wise layer normalisation with gamma/beta, eps=1e-5", (_LMUL, _CUDA_BLOCK)
+            "layernorm",
+            "row-wise layer normalisation with gamma/beta, eps=1e-5",
+            (_LMUL, _CUDA_BLOCK, _THREADS),
         ),
         KernelTemplate(
             "reduce_sum",
@@ -169,7 +188,13 @@ TEMPLATES: dict[str, KernelTemplate] = {
         KernelTemplate(
             "attention",
             "single-head attention forward softmax(QK^T/sqrt(D))V, streaming softmax",
-            (_p("kv_block", (16, 32, 64, 128), 64, "Keys scored per block."), _LMUL, _CUDA_BLOCK),
+            (
+                _p("kv_block", (16, 32, 64, 128), 64, "Keys scored per block."),
+                Param("qb", (1, 2, 4, 6), 4, "Queries per register block.", ("x86_64",)),
+                _LMUL,
+                _CUDA_BLOCK,
+                _THREADS,
+            ),
         ),
         KernelTemplate(
             "focal_split",
@@ -179,12 +204,18 @@ TEMPLATES: dict[str, KernelTemplate] = {
                 Param("fast_div", (0, 1), 0, "Reciprocal + Newton step instead of division.", ("x86_64",)),
                 _LMUL,
                 _CUDA_BLOCK,
+                _THREADS,
             ),
         ),
         KernelTemplate(
             "psf",
             "wavefront forward model |FFT2(P*exp(i*phi))|^2 with a radix-2 FFT",
-            (_p("col_block", (8, 16, 32, 64, 128), 32, "Columns transformed together."), _LMUL, _CUDA_BLOCK),
+            (
+                _p("col_block", (8, 16, 32, 64, 128), 32, "Columns transformed together."),
+                _LMUL,
+                _CUDA_BLOCK,
+                _THREADS,
+            ),
         ),
     )
 }

@@ -24,7 +24,7 @@ from tools.kernels.check import KernelVerdict
 from tools.kernels.spec import C_TYPES, KernelSpec
 from tools.settings import get_settings
 
-COMPILE_ARGS = ["-O3", "-march=native", "-fno-wrapv"]
+COMPILE_ARGS = ["-O3", "-march=native", "-fno-wrapv", "-fopenmp"]
 """Flags for the in-process build, in this order (the last -f[no-]wrapv wins)."""
 
 
@@ -111,7 +111,7 @@ def load_in_process(
     if built is None:
         ffi = FFI()
         ffi.cdef(spec.prototype() + ";")
-        ffi.set_source(name, source, extra_compile_args=COMPILE_ARGS)
+        ffi.set_source(name, source, extra_compile_args=COMPILE_ARGS, extra_link_args=["-fopenmp"])
         try:
             built = Path(ffi.compile(tmpdir=str(where), verbose=False))
         except Exception as exc:  # cffi raises distutils/setuptools errors of several kinds

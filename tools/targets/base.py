@@ -100,8 +100,14 @@ class Target(ABC):
         )
 
     def run(self, workdir: Path, binary: str, args: list[str], *, limits: SandboxLimits) -> SandboxResult:
-        """Run ``binary`` (relative to ``workdir``) with ``args`` in the sandbox."""
-        return run_sandboxed(self.run_argv(f"./{binary}", args), workdir, limits=limits)
+        """Run ``binary`` (relative to ``workdir``) with ``args`` in the sandbox.
+
+        OpenMP threads of a kernel wait passively (``OMP_WAIT_POLICY=PASSIVE``): on a shared,
+        oversubscribed machine spinning threads starve each other (milliseconds per barrier).
+        """
+        return run_sandboxed(
+            self.run_argv(f"./{binary}", args), workdir, limits=limits, env={"OMP_WAIT_POLICY": "PASSIVE"}
+        )
 
 
 def compile_limits() -> SandboxLimits:

@@ -40,7 +40,7 @@ class X86_64(Target):
     name: ClassVar[str] = "x86_64"
     emulated: ClassVar[bool] = False
     compiler: ClassVar[str] = "gcc"
-    flags: ClassVar[list[str]] = [*_COMMON, "-march=native"]
+    flags: ClassVar[list[str]] = [*_COMMON, "-march=native", "-fopenmp"]
 
     def compile_argv(self, sources: list[str], output: str, extra_flags: list[str]) -> list[str]:
         return [self.compiler, *self.flags, *extra_flags, *sources, "-o", output, "-lm"]
@@ -55,7 +55,7 @@ class X86_64(Target):
         return avail
 
     def describe(self) -> str:
-        return "x86_64 (gcc -O3 -march=native, native)"
+        return "x86_64 (gcc -O3 -march=native -fopenmp, native)"
 
 
 class AArch64(Target):
@@ -65,7 +65,7 @@ class AArch64(Target):
     emulated: ClassVar[bool] = True
     compiler: ClassVar[str] = "aarch64-linux-gnu-gcc"
     runner: ClassVar[str] = "qemu-aarch64"
-    flags: ClassVar[list[str]] = [*_COMMON, "-march=armv8-a+simd", "-static"]
+    flags: ClassVar[list[str]] = [*_COMMON, "-march=armv8-a+simd", "-static", "-fopenmp"]
 
     def compile_argv(self, sources: list[str], output: str, extra_flags: list[str]) -> list[str]:
         return [self.compiler, *self.flags, *extra_flags, *sources, "-o", output, "-lm"]
@@ -77,7 +77,7 @@ class AArch64(Target):
         return _availability(self.compiler, self.runner)
 
     def describe(self) -> str:
-        return "aarch64 (aarch64-linux-gnu-gcc -O3 NEON, qemu-aarch64, emulated)"
+        return "aarch64 (aarch64-linux-gnu-gcc -O3 NEON -fopenmp, qemu-aarch64, emulated)"
 
 
 class RiscV64(Target):
