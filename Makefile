@@ -7,7 +7,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 APT_PACKAGES := iverilog verilator yosys gcc g++ binutils make gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user clang-19 bubblewrap ccache prometheus \
-	util-linux tmux
+	util-linux tmux chromium chromium-driver
 STAMPS := .stamps
 APT_STAMP := $(STAMPS)/apt-$(shell echo $(APT_PACKAGES) | md5sum | cut -c1-8)
 VENV_STAMP := .venv/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
