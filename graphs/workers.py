@@ -107,21 +107,23 @@ def hw_worker(inp: WorkerInput, runtime: Runtime[QimengContext]) -> QimengState:
 
 
 def sw_worker(inp: WorkerInput, runtime: Runtime[QimengContext]) -> QimengState:
-    """Run the software agent on one task: on a hardware model its scenario runs it (the GEMM on an
-    accelerator, a kernel offloading to a unit), else a kernel for a target (with the thread's roles;
-    its artifacts go to the thread's run directory)."""
+    """Run the software agent on one task: on a hardware model (or on a kernel verified earlier) its
+    scenario runs it (the GEMM on an accelerator, a kernel offloading to a unit, a kernel re-checked
+    at another vector length), else a kernel for a target (with the thread's roles; its artifacts go
+    to the thread's run directory)."""
     task = Task.model_validate(inp["task"])
     details = inp["details"]
     hardware = inp.get("hardware")
+    built = hardware or inp.get("software")
     roles = _roles(inp, runtime)
 
     def work(t: Task) -> SwOutcome:
         design: KernelResult | OffloadRun | SwDesign
         part = inp.get("part")
-        if hardware is not None and part is not None and part.scenario:
+        if built is not None and part is not None and part.scenario:
             workdir = Path(inp["run_root"]) / "cosim" / t.id
             workdir.mkdir(parents=True, exist_ok=True)
-            design = get_scenario(part.scenario).run_on(t, hardware, part, workdir)
+            design = get_scenario(part.scenario).run_on(t, built, part, workdir)
         else:  # a kernel for a target (in a free-form plan, after the hardware it waits for)
             target = t.constraints.target or "x86_64"
             design = design_kernel(
@@ -136,6 +138,7 @@ def sw_worker(inp: WorkerInput, runtime: Runtime[QimengContext]) -> QimengState:
     payload = [
         task.model_dump(mode="json"),
         hardware.rtl if hardware else None,
+        built.source if isinstance(built, SwDesign) else None,
         details,
         "offline" if roles.offline else "llm",
     ]

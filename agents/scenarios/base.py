@@ -17,11 +17,12 @@ from pydantic import BaseModel, Field
 from agents.codesign.kernel import KernelResult
 from agents.codesign.offload import OffloadRun
 from agents.hw.design import HwDesign
+from agents.sw.design import SwDesign
 from agents.top.state import Critique, HwOutcome, Kind, Part, SwOutcome, Task
 from tools.evidence import Evidence
 
-ModelRun = KernelResult | OffloadRun
-"""What a software task that runs on a hardware model publishes."""
+ModelRun = KernelResult | OffloadRun | SwDesign
+"""What a software task that runs on a hardware model (or re-checks a kernel) publishes."""
 
 
 class PartResults(BaseModel):
@@ -64,8 +65,9 @@ class Scenario(Protocol):
         """Judge the results so far; plan the next round or say why it stops."""
         ...
 
-    def run_on(self, task: Task, hardware: HwDesign, part: Part, workdir: Path) -> ModelRun:
-        """Run a software task on the verified hardware it ``uses`` (its Verilator model)."""
+    def run_on(self, task: Task, built: HwDesign | SwDesign, part: Part, workdir: Path) -> ModelRun:
+        """Run a software task on the verified result it ``uses``: a hardware block (its Verilator
+        model) or a kernel of an earlier round (re-checked on other hardware)."""
         ...
 
     def report(self, part: Part, results: PartResults, history: list[Critique], root: Path) -> Section:
@@ -74,12 +76,12 @@ class Scenario(Protocol):
 
 
 def no_dependents(task: Task) -> NoReturn:
-    """:meth:`Scenario.run_on` of scenarios whose tasks never run on hardware models.
+    """:meth:`Scenario.run_on` for a task its scenario never plans on that kind of result.
 
     Raises:
         ValueError: always (a plan of that scenario never sets ``uses``).
     """
-    raise ValueError(f"task {task.id} uses a hardware model, but its scenario plans no such task")
+    raise ValueError(f"task {task.id} uses another task's result, but its scenario plans no such task")
 
 
 def results_lines(results: PartResults) -> list[str]:

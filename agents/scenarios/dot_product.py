@@ -15,8 +15,9 @@ from agents.codesign.critic import Decision, Prediction, critique
 from agents.codesign.kernel import KernelResult, run_gemm
 from agents.codesign.request import CodesignRequest, is_codesign, read_codesign_request
 from agents.hw.design import HwDesign
-from agents.scenarios.base import PartResults, Section
+from agents.scenarios.base import PartResults, Section, no_dependents
 from agents.scenarios.plot import plot_tradeoff
+from agents.sw.design import SwDesign
 from agents.top.state import Constraints, Critique, Kind, Part, Task
 
 
@@ -86,8 +87,11 @@ class DotProductGemm:
             lanes=decision,
         )
 
-    def run_on(self, task: Task, hardware: HwDesign, part: Part, workdir: Path) -> KernelResult:
+    def run_on(self, task: Task, built: HwDesign | SwDesign, part: Part, workdir: Path) -> KernelResult:
         """The GEMM on the accelerator's Verilator model."""
+        if not isinstance(built, HwDesign):
+            return no_dependents(task)
+        hardware = built
         req = CodesignRequest.model_validate(part.details)
         acc = (
             hardware

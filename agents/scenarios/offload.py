@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field
 
 from agents.codesign.offload import CYCLE_MODEL, OffloadRun, run_popcount
 from agents.hw.design import HwDesign
-from agents.scenarios.base import PartResults, Section
+from agents.scenarios.base import PartResults, Section, no_dependents
+from agents.sw.design import SwDesign
 from agents.top.state import Constraints, Critique, Kind, Part, Task
 from tools.errors import UsageError
 
@@ -116,10 +117,12 @@ class PopcountOffload:
         req = OffloadRequest.model_validate(part.details)
         return unit_tasks(req, req.width)
 
-    def run_on(self, task: Task, hardware: HwDesign, part: Part, workdir: Path) -> OffloadRun:
+    def run_on(self, task: Task, built: HwDesign | SwDesign, part: Part, workdir: Path) -> OffloadRun:
         """Both kernels on the unit's model."""
+        if not isinstance(built, HwDesign):
+            return no_dependents(task)
         req = OffloadRequest.model_validate(part.details)
-        return run_popcount(hardware, task.constraints.width or req.width, req.words, workdir)
+        return run_popcount(built, task.constraints.width or req.width, req.words, workdir)
 
     def critique(
         self, part: Part, results: PartResults, history: list[Critique], rounds_left: int

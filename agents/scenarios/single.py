@@ -10,6 +10,7 @@ from agents.hw.design import HwDesign
 from agents.hw.request import read_request
 from agents.scenarios.base import ModelRun, PartResults, Section, no_dependents, results_lines
 from agents.scenarios.reading import SW_WORDS, find_target
+from agents.sw.design import SwDesign
 from agents.sw.request import parse_request
 from agents.top.state import Constraints, Critique, HwOutcome, Kind, Part, SwOutcome, Task
 from tools.errors import UsageError
@@ -65,8 +66,8 @@ class Block:
         """Done when the block's evidence is verified."""
         return _single_critique(part, results, history)
 
-    def run_on(self, task: Task, hardware: HwDesign, part: Part, workdir: Path) -> ModelRun:
-        """Never called: a block plans no dependent software."""
+    def run_on(self, task: Task, built: HwDesign | SwDesign, part: Part, workdir: Path) -> ModelRun:
+        """Never called: a block plans no dependent task."""
         return no_dependents(task)
 
     def report(self, part: Part, results: PartResults, history: list[Critique], root: Path) -> Section:
@@ -103,8 +104,8 @@ class Kernel:
         """Done when the kernel's evidence is verified."""
         return _single_critique(part, results, history)
 
-    def run_on(self, task: Task, hardware: HwDesign, part: Part, workdir: Path) -> ModelRun:
-        """Never called: a kernel plans no hardware."""
+    def run_on(self, task: Task, built: HwDesign | SwDesign, part: Part, workdir: Path) -> ModelRun:
+        """Never called: a kernel plans no dependent task."""
         return no_dependents(task)
 
     def report(self, part: Part, results: PartResults, history: list[Critique], root: Path) -> Section:

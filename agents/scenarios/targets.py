@@ -18,8 +18,11 @@ from agents.hw.design import HwDesign
 from agents.scenarios.base import ModelRun, PartResults, Section, no_dependents, results_lines
 from agents.sw.design import SwDesign
 from agents.sw.request import parse_request
+from agents.sw.specs import kernel_spec
 from agents.top.state import Constraints, Critique, Kind, Part, Task
 from tools.errors import UsageError
+from tools.evidence import Evidence
+from tools.kernels.check import check_kernel
 from tools.kernels.machine import MachinePeaks, machine_peaks
 from tools.kernels.timing import Timing
 from tools.targets import CPU_TARGETS, get_target
@@ -28,6 +31,7 @@ _EVERY = re.compile(
     r"\b(every|all|each|across|several)\s+(served\s+|cpu\s+|supported\s+)?(targets?|isas?|architectures?)\b",
     re.I,
 )
+RVV_VLENS = (128, 512, 1024)  # the default 256 is where the kernel was designed
 RETUNE_BELOW = 0.5  # fraction of the roofline under which a native kernel is tuned again
 DEFAULT_TUNING = 6
 RETUNING = 16
@@ -83,6 +87,18 @@ def _limit(design: SwDesign, peaks: MachinePeaks | None) -> tuple[str, float | N
     )
 
 
+def _recheck(text: str, uses: str, vlen: int) -> Task:
+    """A task that checks the verified riscv64 kernel (task ``uses``, as the scenario named it) again
+    at another VLEN."""
+    return Task(
+        id=f"rvv-vlen{vlen}",
+        kind="sw",
+        spec=f"{text} (the riscv64 kernel, re-checked at VLEN={vlen})",
+        constraints=Constraints(target="riscv64", vlen=vlen),
+        uses=uses,
+    )
+
+
 def _best(designs: list[SwDesign]) -> SwDesign:
     """The fastest verified attempt (the latest verified one when none is timed), else the latest."""
     verified = [d for d in designs if d.status == "verified"]
@@ -113,17 +129,34 @@ class KernelAcrossTargets:
         """The kernel for each target."""
         return [_task(t, part.text) for t in part.details["targets"]]
 
-    def run_on(self, task: Task, hardware: HwDesign, part: Part, workdir: Path) -> ModelRun:
-        """Never called: this scenario plans no hardware."""
-        return no_dependents(task)
+    def run_on(self, task: Task, built: HwDesign | SwDesign, part: Part, workdir: Path) -> ModelRun:
+        """The riscv64 kernel verified earlier, checked again under QEMU at the task's VLEN."""
+        if not isinstance(built, SwDesign) or task.constraints.vlen is None:
+            return no_dependents(task)
+        target = get_target("riscv64", vlen=task.constraints.vlen)
+        spec = kernel_spec(built.kernel, built.dims, emulated=True)
+        verdict = check_kernel(built.source, spec, target, seed=1, workdir=workdir)
+        return built.model_copy(
+            update={
+                "origin": f"{built.origin}, re-checked at VLEN={task.constraints.vlen}",
+                "evidence": Evidence(checks=[verdict.check]),
+                "attempts": [],
+                "timing": None,
+                "why_not": verdict.reason,
+                "run_dir": "",
+            }
+        )
 
     def critique(
         self, part: Part, results: PartResults, history: list[Critique], rounds_left: int
     ) -> Critique:
         """Compare the latest kernel of each target; retune a slow native one, retry a failed one."""
         tries: dict[str, list[SwDesign]] = {}
+        rechecks: dict[int, SwDesign] = {}
         for s in results.sw:
-            if isinstance(s.design, SwDesign):
+            if isinstance(s.design, SwDesign) and "re-checked at VLEN=" in s.design.origin:
+                rechecks[int(s.design.origin.rsplit("VLEN=", 1)[1])] = s.design
+            elif isinstance(s.design, SwDesign):
                 tries.setdefault(s.design.target, []).append(s.design)
         latest = {t: _best(ds) for t, ds in tries.items()}
         attempts = {t: len(ds) for t, ds in tries.items()}
@@ -162,6 +195,36 @@ class KernelAcrossTargets:
                     f"{target}: re-plan: {frac:.0%} of its roofline, tune again with {RETUNING} candidates "
                     f"instead of {DEFAULT_TUNING}"
                 )
+        rvv = latest.get("riscv64")
+        if rvv is not None and rvv.status == "verified":
+            if not rechecks:
+                uses = next(s.task for s in results.sw if s.design is rvv).removeprefix(f"{part.id}-")
+                again += [_recheck(part.text, uses, v) for v in RVV_VLENS]
+                reasons.append(
+                    f"riscv64: re-plan: check the kernel at VLEN {', '.join(map(str, RVV_VLENS))} too"
+                )
+            for vlen, d in sorted(rechecks.items()):
+                rows.append(
+                    {
+                        "target": f"riscv64 VLEN={vlen}",
+                        "status": d.status,
+                        "how": "emulated",
+                        "params": ", ".join(f"{k}={v}" for k, v in sorted(d.params.items())) or "-",
+                        "gflops": "-",
+                        "roofline": "-",
+                        "limit": "the same source, correct at this vector length"
+                        if d.status == "verified"
+                        else f"fails at this vector length: {d.why_not[:160]}",
+                    }
+                )
+            if rechecks:
+                bad = [v for v, d in rechecks.items() if d.status != "verified"]
+                reasons.append(
+                    f"riscv64: the kernel is vector-length agnostic: verified at VLEN {', '.join(map(str, sorted(rechecks)))} "
+                    "and the default 256"
+                    if not bad
+                    else f"riscv64: the kernel fails at VLEN {bad}: not vector-length agnostic"
+                )
         measured = [r for r in rows if r["how"] == "measured" and r["status"] == "verified"]
         verified = [r for r in rows if r["status"] == "verified"]
         if measured:
@@ -172,12 +235,15 @@ class KernelAcrossTargets:
                 "emulated targets are compared by correctness only; their speed needs the native hardware "
                 "(a cluster node with that target)"
             )
-        done = len(verified) == len(part.details["targets"])
+        done = all(
+            any(r["target"] == t and r["status"] == "verified" for r in rows) for t in part.details["targets"]
+        )
+        done = done and all(d.status == "verified" for d in rechecks.values())
         stop = (
             ""
             if again
             else (
-                f"{len(verified)} of {len(part.details['targets'])} targets verified; "
+                f"{sum(r['target'] in part.details['targets'] for r in verified)} of {len(part.details['targets'])} targets verified; "
                 + "every native kernel under half its roofline was tuned again once, every failed target retried once"
             )
         )
@@ -185,7 +251,8 @@ class KernelAcrossTargets:
             part=part.id,
             round=len(history) + 1,
             done=done and not again,
-            chosen=", ".join(r["target"] for r in verified) or None,
+            chosen=", ".join(t for t in part.details["targets"] if t in {r["target"] for r in verified})
+            or None,
             reasons=reasons,
             next_tasks=again,
             stop=stop,

@@ -16,6 +16,7 @@ from langgraph.types import Send, interrupt
 from agents.codesign.kernel import KernelResult
 from agents.hw.design import HwDesign
 from agents.llm import LLMClient
+from agents.sw.design import SwDesign
 from agents.top.events import emit
 from agents.top.planner import llm_plan, offline_plan
 from agents.top.state import (
@@ -105,7 +106,9 @@ def _part(state: QimengState, task: dict[str, Any]) -> Part | None:
     return next((p for p in state.get("parts", []) if p.id == task.get("part")), None)
 
 
-def _worker_input(state: QimengState, task: dict[str, Any], hardware: HwDesign | None) -> WorkerInput:
+def _worker_input(
+    state: QimengState, task: dict[str, Any], hardware: HwDesign | None, software: SwDesign | None = None
+) -> WorkerInput:
     return {
         "task": task,
         "offline": state.get("offline", True),
@@ -114,6 +117,7 @@ def _worker_input(state: QimengState, task: dict[str, Any], hardware: HwDesign |
         "round": state.get("round", 1),
         "details": _details(state, task),
         "hardware": hardware,
+        "software": software,
         "part": _part(state, task),
     }
 
@@ -122,6 +126,12 @@ def dispatch(state: QimengState) -> list[Send] | str:
     """Fan out this round's independent tasks (``Send``); nothing to do goes straight to the report."""
     tasks = state["plan"]["tasks"]
     sends = [Send(t["kind"], _worker_input(state, t, None)) for t in tasks if t.get("uses") is None]
+    # a task that uses a kernel verified in an earlier round (a re-check on other hardware) runs now
+    earlier = {s.task: s.design for s in state.get("sw_results", []) if s.status == "verified"}
+    for t in tasks:
+        kernel = earlier.get(t.get("uses") or "")
+        if isinstance(kernel, SwDesign):
+            sends.append(Send("sw", _worker_input(state, t, None, kernel)))
     return sends or "report"
 
 

@@ -1,6 +1,7 @@
 """The offline scenarios through the top-level graph with the real agents and tools: a compound
 request served by both agents in one round, a refused part named in the report, the popcount unit
-whose width the critic re-plans, and one kernel compared across targets."""
+whose width the critic re-plans, and one kernel compared across targets (its riscv64 source then
+re-checked at the other vector lengths)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,12 @@ def test_one_kernel_across_targets_is_compared_and_explained(tmp_path: Path) -> 
     report, _ = _run(tmp_path, "sum n=4096 on x86_64 and riscv64")
     assert report["status"] == "done"
     rows = {r["target"]: r for r in report["targets"]}
-    assert set(rows) == {"x86_64", "riscv64"}
+    assert set(rows) == {"x86_64", "riscv64", "riscv64 VLEN=128", "riscv64 VLEN=512", "riscv64 VLEN=1024"}
+    assert all(rows[f"riscv64 VLEN={v}"]["status"] == "verified" for v in (128, 512, 1024))
+    assert any(
+        r.startswith("riscv64: the kernel is vector-length agnostic: verified at VLEN 128, 512, 1024")
+        for r in report["reasons"]
+    )
     assert rows["x86_64"]["how"] == "measured" and "roofline" in rows["x86_64"]["limit"]
     assert rows["riscv64"]["how"] == "emulated" and rows["riscv64"]["gflops"] == "-"
     assert report["reasons"][0].startswith("fastest measured: x86_64 at")
