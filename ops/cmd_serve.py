@@ -11,7 +11,10 @@ from rich.console import Console
 
 from tools.errors import UsageError
 
-app = typer.Typer(help="Services: the verifiable-reward service for RL.", no_args_is_help=True)
+app = typer.Typer(
+    help="Services: the web page for design sessions, the verifiable-reward service for RL.",
+    no_args_is_help=True,
+)
 err = Console(stderr=True)
 
 SHARED_VERILOG_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "verilog-eval-v2"
@@ -85,6 +88,48 @@ def reward_cmd(
         server.stop()
         pool.executor.close()
         pool.store.close()
+
+
+@app.command("web")
+def web_cmd(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8765, min=0, max=65535, help="Port (0: any free port)."),
+    offline: bool = typer.Option(False, "--offline", help="Deterministic planner and designers, no LLM."),
+    run_dir: Path | None = typer.Option(None, "--run-dir", help="Where sessions.sqlite and runs go."),
+    open_page: bool = typer.Option(False, "--open", help="Also open the page in this machine's browser."),
+) -> None:
+    """A local web page for design sessions: type a request, watch the agents, answer approvals and
+    questions, see each result (RTL or kernel, checks, PPA or timing, plots, waveforms) and resume
+    earlier threads. Same session database as qimeng chat. Runs until Ctrl-C.
+
+    Example: qimeng serve web --offline --port 8765
+    """
+    from ops.cmd_design import _client
+    from ops.web.server import Designer, DesignServer
+    from tools.settings import get_settings
+
+    offline, llm = _client(offline)
+    designer = Designer(run_dir or get_settings().run_dir, offline=offline, llm=llm, executor=None)
+    try:
+        server = DesignServer(designer, host, port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    signal.signal(signal.SIGTERM, _interrupt)
+    err.print(
+        f"design sessions on {server.url} ({'offline' if offline else 'LLM'} planner; "
+        f"sessions in {designer.root}); Ctrl-C stops it"
+    )
+    if open_page:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        designer.index.close()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
