@@ -9,25 +9,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from agents.hw.library import catalog
-from agents.llm import LLMClient, is_configured
-from agents.roles import AgentRoles, build_roles
-from graphs.hw import design_block
 from ops.cluster_option import ClusterOption, session_executor
-from tools.errors import QimengError, UsageError
-from tools.executor import use_executor
-from tools.hdl import waves
+from tools.errors import UsageError
 from tools.userfile import read_at_arg
+
+if TYPE_CHECKING:
+    from agents.hw.design import HwDesign
+    from agents.roles import AgentRoles
 
 app = typer.Typer(
     help="Hardware design: RTL with its reference model, lint, differential check and synthesis."
 )
 _err = Console(stderr=True, soft_wrap=True)
+_out = Console()
 
 
 @app.callback()
@@ -60,6 +61,9 @@ def _read_spec(spec: str) -> str:
 
 
 def _roles(offline: bool) -> AgentRoles:
+    from agents.llm import LLMClient, is_configured
+    from agents.roles import build_roles
+
     return build_roles(None if offline or not is_configured() else LLMClient())
 
 
@@ -81,9 +85,12 @@ def design(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
     cluster: ClusterOption = None,
 ) -> None:
+    text = _read_spec(spec)  # a bad argument is refused before the design libraries load
+    from graphs.hw import design_block
+    from tools.executor import use_executor
+
     executor = None
     try:
-        text = _read_spec(spec)
         roles = _roles(offline)
         executor = session_executor(cluster)
         with _err.status("designing ...") as status, use_executor(executor):
@@ -101,38 +108,57 @@ def design(
                 max_repairs=max_repairs,
                 progress=progress,
             )
-    except UsageError as exc:
-        _err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except QimengError as exc:
-        _err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
     finally:
         if executor is not None:
             executor.close()
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json", exclude={"log"}), indent=2, default=str))
     else:
-        colour = "green" if result.status == "verified" else "red"
-        _err.print(f"[{colour}]{result.status}[/{colour}] {result.top}")
-        interp = result.evidence.interpretation
-        if interp is not None and interp.readings:
-            _err.print(f"  {interp.summary()}", markup=False)
-        if interp is not None and interp.unread:
-            _err.print(f"  not used by that reading: {'; '.join(interp.unread)}", markup=False)
-        for c in result.evidence.checks:
-            _err.print(f"  {c.name:<7} {c.status:<8} {c.summary}")
-        if result.attempts:
-            _err.print(f"  ({len(result.attempts)} other attempt(s) not kept; see --json)")
-        if result.synth:
-            _err.print(f"  PPA: {result.synth}")
-        _err.print(f"files: {result.run_dir}")
-        tried = [(c.name, c.details) for c in result.evidence.checks]
-        tried += [
-            (f"attempt{i}-{c.name}", c.details) for i, a in enumerate(result.attempts, 1) for c in a.checks
-        ]
-        saved = waves.save_windows(tried, Path(result.run_dir) / "waves") if result.run_dir else []
-        for vcd, png in saved:
-            _err.print(f"waveform around the first mismatch: {vcd}  picture: {png}")
+        _print(result)
     if result.status != "verified":
         raise typer.Exit(1)
+
+
+def _print(result: HwDesign) -> None:
+    """The human summary on stdout: verdict, interpretation, checks, PPA, where the files are."""
+    colour = "green" if result.status == "verified" else "red"
+    _out.print(f"[{colour}]{result.status}[/{colour}] {result.top}")
+    interp = result.evidence.interpretation
+    if interp is not None and interp.readings:
+        _out.print(f"  {interp.summary()}", markup=False)
+    if interp is not None and interp.unread:
+        _out.print(f"  not used by that reading: {'; '.join(interp.unread)}", markup=False)
+    for c in result.evidence.checks:
+        _out.print(f"  {c.name:<7} {c.status:<8} {c.summary}", markup=False)
+    if result.attempts:
+        _out.print(f"  ({len(result.attempts)} other attempt(s) not kept; see --json)")
+    if result.synth:
+        _out.print(ppa_table(result.synth))
+    _out.print(f"files: {result.run_dir}", markup=False, soft_wrap=True)
+    tried = [(c.name, c.details) for c in result.evidence.checks]
+    tried += [(f"attempt{i}-{c.name}", c.details) for i, a in enumerate(result.attempts, 1) for c in a.checks]
+    from tools.hdl import waves
+
+    saved = waves.save_windows(tried, Path(result.run_dir) / "waves") if result.run_dir else []
+    for vcd, png in saved:
+        _out.print(f"waveform around the first mismatch: {vcd}  picture: {png}", markup=False, soft_wrap=True)
+
+
+def ppa_table(synth: dict[str, Any]) -> Table:
+    """Yosys figures as a table (cells, transistor estimate, flip-flops, logic depth, synthesis time)."""
+    table = Table(title="PPA (Yosys, generic gates)", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("cells", str(synth.get("cell_count", 0))),
+        (
+            "transistors (estimate)",
+            f"{'>=' if synth.get('transistors_partial') else '~'}{synth.get('transistors', 0)}",
+        ),
+        ("flip-flops", str(synth.get("flip_flops", 0))),
+        ("logic depth (gates)", str(synth.get("logic_depth", 0))),
+        ("synthesis time", f"{float(synth.get('duration_s', 0.0)):.2f} s"),
+    ]
+    for figure, value in rows:
+        table.add_row(figure, value)
+    return table
