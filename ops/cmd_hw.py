@@ -16,7 +16,10 @@ from tools.errors import UsageError
 from tools.evidence import Check
 from tools.hdl import DiffReport, PythonRef, VerilogRef, diff_check, formal_check, synth, waves
 from tools.hdl.cocotb_run import COCOTB_SIMULATORS, CocotbReport, run_cocotb
+from tools.hdl.lint import name_sources
+from tools.hdl.synth import SynthError
 from tools.runstore import new_run
+from tools.settings import get_settings
 from tools.userfile import read_user_text
 
 app = typer.Typer(help="Check and measure hardware designs (Verilog).", no_args_is_help=True)
@@ -74,6 +77,9 @@ def check(
     if simulator is None:
         raise UsageError(f"--sim must be one of {', '.join(COCOTB_SIMULATORS)}, got '{sim}'")
     cand_src = _read(candidate, "candidate")
+    # the tools read copies (candidate.sv, design.sv, gate.sv, ...): messages name the user's files
+    names = {"candidate.sv": str(candidate), "design.sv": str(candidate), "gate.sv": str(candidate)}
+    names |= {"reference.sv": str(ref), "gold.sv": str(ref)} if ref is not None else {}
     report: DiffReport | None = None
     checks: list[Check] = []
     if ref is not None:
@@ -90,8 +96,12 @@ def check(
                 cycles=cycles,
                 sequences=sequences,
                 # a long check gets time in proportion (a generous 5k samples a second; ~30k measured)
-                timeout_s=max(20.0, len(seed_list) * cycles * sequences / 5000),
+                timeout_s=max(
+                    min(20.0, get_settings().sandbox.wall_s), len(seed_list) * cycles * sequences / 5000
+                ),
                 progress=_progress(status, len(seed_list) * cycles * sequences),
+                candidate_name=str(candidate),
+                reference_name=str(ref),
             )
         checks.append(report.to_check())
         if formal:
@@ -99,7 +109,8 @@ def check(
                 _err.print("--formal needs a Verilog reference; skipped")
             else:
                 with _err.status("proving equivalence with yosys ..."):
-                    checks.append(formal_check(cand_src, ref_src, top=top))
+                    proof = formal_check(cand_src, ref_src, top=top)
+                    checks.append(proof.model_copy(update={"summary": name_sources(proof.summary, names)}))
     cocotb: CocotbReport | None = None
     if tests is not None:
         module, test_src, support = _test_module(tests)
@@ -107,6 +118,10 @@ def check(
             cocotb = run_cocotb(
                 cand_src, test_src, module=module, top=top, support=support, simulator=simulator
             )
+        log_tail = [name_sources(line, names) for line in cocotb.log_tail]
+        cocotb = cocotb.model_copy(
+            update={"reason": name_sources(cocotb.reason, names), "log_tail": log_tail}
+        )
         checks.append(cocotb.to_check())
     ok = all(c.status == "pass" for c in checks)
     if as_json:
@@ -195,7 +210,10 @@ def synth_cmd(
     """
     source = _read(file, "design")
     with _err.status("synthesising with yosys ..."):
-        report = synth(source, top=top)
+        try:
+            report = synth(source, top=top)
+        except SynthError as exc:
+            raise SynthError(name_sources(str(exc), {"design.sv": str(file)})) from None
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -51,7 +51,9 @@ _MEMORY_HINTS = re.compile(
 _NPROC_HINTS = re.compile(
     r"Resource temporarily unavailable|fork: retry|BlockingIOError|can(?:no|')t fork", re.I
 )
-_FSIZE_HINTS = re.compile(r"File too large", re.I)
+# A shell running the program reports its SIGXFSZ/SIGXCPU death in words, its own exit plain.
+_FSIZE_HINTS = re.compile(r"File too large|File size limit exceeded", re.I)
+_CPU_HINTS = re.compile(r"CPU time limit exceeded", re.I)
 
 
 class SandboxError(QimengError):
@@ -383,7 +385,11 @@ def _limits_hit(
     hits: list[LimitName] = []
     if timed_out:
         hits.append("wall")
-    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and not timed_out and cpu >= lim.cpu_s - 0.5):
+    if (
+        sig == signal.SIGXCPU
+        or (sig == signal.SIGKILL and not timed_out and cpu >= lim.cpu_s - 0.5)
+        or _CPU_HINTS.search(text)
+    ):
         hits.append("cpu")
     if sig == signal.SIGXFSZ or _FSIZE_HINTS.search(text):
         hits.append("fsize")

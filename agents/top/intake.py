@@ -52,12 +52,26 @@ class Unclear(QimengError):
 def _why_not(text: str) -> str:
     """What the hardware and software readers said about ``text`` (both refused it)."""
     why = []
-    for label, read in (("as hardware", read_request), ("as software", parse_request)):
+    readers = (
+        ("as hardware", read_request, "qimeng hw design --help says what each builds"),
+        ("as software", parse_request, "qimeng sw design --help lists the kernels"),
+    )
+    for label, read, more in readers:
         try:
             read(text)
         except UsageError as exc:
-            why.append(f"{label}: {str(exc).splitlines()[0]}")
+            why.append(f"{label}: {_one_line(str(exc), more)}")
     return "; ".join(why) or "no scenario serves it (both readers accept it, no scenario claims it)"
+
+
+def _one_line(message: str, more: str) -> str:
+    """``message`` in one line: a list that follows a line ending in ':' (one item a line, the
+    item's name first, e.g. the generator catalog) becomes its names, with where to read more."""
+    first, *rest = message.splitlines() or [""]
+    names = [line.split()[0] for line in rest if line.strip()]
+    if first.endswith(":") and names:
+        return f"{first} {', '.join(names)} ({more})"
+    return first
 
 
 def _part(idx: int, text: str, free_form: bool) -> Part:

@@ -7,6 +7,7 @@ import pytest
 from tests.tools._hdl_fixtures import fixture
 from tools.errors import UsageError
 from tools.hdl import lint, parse_iverilog, parse_verilator
+from tools.hdl.lint import name_sources
 
 
 def test_clean_design_has_no_errors_and_records_tool_versions() -> None:
@@ -47,3 +48,17 @@ def test_parsers_read_the_tools_formats() -> None:
 def test_empty_source_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="the design source is empty"):
         lint("   \n")
+
+
+def test_diagnostics_name_the_users_file_not_the_internal_copy() -> None:
+    report = lint("module m(input a, output y);\n  assign y = a +;\nendmodule\n", name="rtl/my_adder.v")
+    assert report.errors
+    assert all(d.file in ("", "rtl/my_adder.v") for d in report.diagnostics)
+    assert any(d.file == "rtl/my_adder.v" and d.line == 2 for d in report.errors)
+    assert "design.sv" not in " ".join(d.render() for d in report.diagnostics)
+
+
+def test_name_sources_replaces_whole_names_only() -> None:
+    text = "design.sv:2: error; gate.sv, xdesign.sv a/design.sv design.svh"
+    mapped = name_sources(text, {"design.sv": "top.v", "gate.sv": "cand.v"})
+    assert mapped == "top.v:2: error; cand.v, xdesign.sv a/design.sv design.svh"

@@ -26,7 +26,7 @@ from tools.errors import UsageError
 from tools.hdl import _toolchain as tc
 from tools.hdl import testbench
 from tools.hdl.compare import compare, enough_compared, short_of
-from tools.hdl.lint import parse_iverilog
+from tools.hdl.lint import DESIGN_FILE, name_sources, parse_iverilog
 from tools.hdl.ports import DesignInfo, DesignReadError, Port, Reset, module_names, read_design
 from tools.hdl.report import DiffReport, ReasonKind
 from tools.hdl.steering import Steering
@@ -86,6 +86,8 @@ def diff_check(
     timeout_s: float = 20.0,
     soak_cycles: int = SOAK_CYCLES,
     progress: Callable[[str], None] | None = None,
+    candidate_name: str | None = None,
+    reference_name: str | None = None,
 ) -> DiffReport:
     """Check ``candidate`` against ``reference`` by simulation; never raises for bad designs.
 
@@ -100,6 +102,8 @@ def diff_check(
         soak_cycles: length of one extra long run (reset once, inputs held for stretches) for
             clocked designs with state; 0 leaves it out.
         progress: told each stage as it starts (one line, e.g. 'simulating 4 runs'), for long checks.
+        candidate_name, reference_name: what the user calls them (e.g. their file paths), used in
+            messages and diagnostics instead of the internal copies' names.
 
     Returns:
         a :class:`DiffReport`: ``pass`` only when every defined reference bit matched on every
@@ -126,6 +130,10 @@ def diff_check(
     except _Stop as stop:
         report.verdict, report.reason_kind, report.reason = stop.verdict, stop.kind, stop.reason  # type: ignore[assignment]
         report.diagnostics = stop.diagnostics
+    names = {"candidate.sv": candidate_name, "reference.sv": reference_name}
+    shown = {internal: name for internal, name in names.items() if name}
+    report.reason = name_sources(report.reason, shown)
+    report.diagnostics = [name_sources(d, shown) for d in report.diagnostics]
     report.duration_s = time.monotonic() - start
     return report
 
@@ -157,7 +165,8 @@ def _read(source: str, top: str | None, who: str, verdict: str) -> DesignInfo:
         return read_design(source, top)
     except DesignReadError as exc:
         kind: ReasonKind = "top" if exc.reason == "top" else "syntax"
-        raise _Stop(verdict, kind, f"{who}: {exc.message}") from None
+        message = name_sources(exc.message, {DESIGN_FILE: f"{who}.sv"})  # as _compile names it
+        raise _Stop(verdict, kind, f"{who}: {message}") from None
 
 
 def _run(
@@ -421,6 +430,14 @@ def _simulate(work: Path, counts: list[int], timeout_s: float) -> list[list[list
             "timeout",
             f"the simulation did not finish within {timeout_s:g}s "
             "(a combinational loop, a zero-delay always block, or a design that never settles)",
+        )
+    if "fsize" in res.limits_hit:
+        limit = get_settings().sandbox.fsize_mb
+        raise _Stop(
+            "fail",
+            "crash",
+            f"the simulation wrote more than the file-size limit of {limit} MiB (setting sandbox.fsize_mb, "
+            "QIMENG_SANDBOX__FSIZE_MB): does the candidate write a file without end?",
         )
     rows: list[list[list[str]]] = []
     for k in range(runs):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -82,6 +83,19 @@ class LintReport(BaseModel):
         )
 
 
+def name_sources(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with each internal copy's file name replaced by the name the user knows it by.
+
+    The tools run on copies in a private directory (``design.sv``, ``candidate.sv``,
+    ``gate.sv``, ...); messages that quote them (``design.sv:2: syntax error``) should name the
+    user's file instead. Only whole names are replaced (``xdesign.sv`` and ``a/design.sv`` stay).
+    """
+    if not names:
+        return text
+    pattern = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, names)) + r")(?![\w.-])")
+    return pattern.sub(lambda m: names[m.group(1)], text)
+
+
 def parse_verilator(text: str) -> list[Diagnostic]:
     """Parse Verilator's ``%Warning-CODE: file:line:col: text`` lines (continuations dropped)."""
     found: list[Diagnostic] = []
@@ -126,13 +140,15 @@ def parse_iverilog(text: str) -> list[Diagnostic]:
 
 
 @tool_span("lint", lambda report: "pass" if report.ok else "fail")
-def lint(source: str, top: str | None = None, *, wall_s: float = 30.0) -> LintReport:
+def lint(source: str, top: str | None = None, *, wall_s: float = 30.0, name: str | None = None) -> LintReport:
     """Lint ``source`` with Verilator ``--lint-only -Wall`` and compile it with ``iverilog -g2012``.
 
     Args:
         source: Verilog/SystemVerilog text (untrusted; it runs only in the sandbox).
         top: top module name, passed to both tools when given.
         wall_s: time limit per tool.
+        name: the source's name for the user (e.g. its file path), used in the diagnostics
+            instead of the internal copy's name.
 
     Returns:
         a :class:`LintReport`; tool failures become error diagnostics, never exceptions.
@@ -166,4 +182,12 @@ def lint(source: str, top: str | None = None, *, wall_s: float = 30.0) -> LintRe
         if not res.ok and not any(d.severity == "error" for d in ivl_diags):
             ivl_diags.append(Diagnostic(tool="iverilog", severity="error", text=f"iverilog {res.describe()}"))
         diags += ivl_diags
+    if name:
+        mapping = {DESIGN_FILE: name}
+        diags = [
+            d.model_copy(
+                update={"file": name_sources(d.file, mapping), "text": name_sources(d.text, mapping)}
+            )
+            for d in diags
+        ]
     return LintReport(diagnostics=diags, tools=[ver.label, ivl.label], duration_s=time.monotonic() - start)
