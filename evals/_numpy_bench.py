@@ -1,10 +1,12 @@
-"""Time the kernel suite's NumPy baselines in this process; run as a subprocess by evals.kernels.
+"""Time the kernel suite's library baselines in this process; run as a subprocess by evals.kernels.
 
-Reads JSON from stdin: ``{"seed": int, "problems": [{"id", "kernel", "dims", "sets"}]}``; writes
-JSON to stdout: the OpenBLAS build threadpoolctl sees (kernel architecture, threads) and, per
-problem, the median seconds per call over samples cycling through ``sets`` input copies (the same
-rotation the C kernel was timed with). The parent chooses the environment (OPENBLAS_* variables),
-which is why this runs in its own process.
+Reads JSON from stdin: ``{"seed": int, "threads": int, "libs": ["numpy", "torch"], "problems":
+[{"id", "kernel", "dims", "sets"}]}``; writes JSON to stdout: the OpenBLAS build threadpoolctl sees
+(kernel architecture, threads), PyTorch's version and threads, and per problem and library the
+median seconds per call over samples cycling through ``sets`` input copies (the same rotation the C
+kernel was timed with). The libraries are timed one after the other on each problem. The parent
+chooses the environment (OPENBLAS_* and OMP_* variables, set before NumPy loads), which is why this
+runs in its own process; PyTorch's intra-op threads are set here to ``threads``.
 """
 
 from __future__ import annotations
@@ -48,21 +50,36 @@ def _time(calls: list[Any], samples: int = 15, min_sample_s: float = 0.02) -> fl
 def main() -> None:
     """Entry point: JSON in on stdin, JSON out on stdout."""
     request = json.load(sys.stdin)
+    libs = request.get("libs", ["numpy"])
+    samples = int(request.get("samples", 15))
+    makers: dict[str, Any] = {"numpy": numpy_baseline}
+    info: dict[str, Any] = {}
+    if "torch" in libs:
+        import torch
+
+        from evals._torch_baselines import torch_baseline
+
+        torch.set_num_threads(int(request.get("threads", 1)))
+        makers["torch"] = torch_baseline
+        info["torch"] = {"version": torch.__version__, "num_threads": torch.get_num_threads()}
     results: dict[str, Any] = {}
     for item in request["problems"]:
         spec = kernel_spec(item["kernel"], item["dims"])
         shape = spec.bench_shapes[0]
-        calls = []
-        for copy in range(max(1, int(item.get("sets", 1)))):
-            trial = make_trial(spec, shape, np.random.default_rng(request["seed"] + copy))
-            calls.append(numpy_baseline(item["kernel"], trial.arrays, trial.scalars))
-        results[item["id"]] = {"median_s": _time(calls)}
-    blas = [
-        {k: info.get(k) for k in ("internal_api", "architecture", "num_threads", "version")}
-        for info in threadpool_info()
-        if info.get("user_api") == "blas"
+        trials = [
+            make_trial(spec, shape, np.random.default_rng(request["seed"] + copy))
+            for copy in range(max(1, int(item.get("sets", 1))))
+        ]
+        results[item["id"]] = {
+            lib: _time([makers[lib](item["kernel"], tr.arrays, tr.scalars) for tr in trials], samples)
+            for lib in libs
+        }
+    info["blas"] = [
+        {k: b.get(k) for k in ("internal_api", "architecture", "num_threads", "version")}
+        for b in threadpool_info()
+        if b.get("user_api") == "blas"
     ]
-    json.dump({"blas": blas, "results": results}, sys.stdout)
+    json.dump({**info, "results": results}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,16 @@
 """The kernel-suite benchmark: design every problem with the offline designer on every CPU target,
-judge correctness with the evaluator's own references, and race x86_64 results against NumPy.
+judge correctness with the evaluator's own references, and race x86_64 results against the best
+library a user already has, NumPy/OpenBLAS and PyTorch's CPU backend, at one thread and at all
+threads.
 
-Speed baselines run in a subprocess with ``OPENBLAS_NUM_THREADS=1`` (single-thread comparison),
-twice: with the environment as given and with ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` removed
-(they can force a slower OpenBLAS kernel); threadpoolctl reports which kernel each run used, and
-every ratio is given against both. Only this benchmark's subprocess changes those variables.
+Each x86_64 kernel is rendered from its tuned parameters at every thread count (``threads`` of the
+template), checked again by the evaluator's reference, and timed in ``rounds`` rounds; each round
+times every kernel, then every baseline, so a change in the machine's load hits both sides. The
+figures are medians over rounds. Baselines run in a subprocess with ``OPENBLAS_NUM_THREADS``,
+``OMP_NUM_THREADS`` and PyTorch's intra-op threads set to the thread count, the OpenBLAS overrides
+(``OPENBLAS_CORETYPE``, ``OPENBLAS_L2_SIZE``, which can force a slower kernel) removed, and
+``OMP_WAIT_POLICY=PASSIVE`` as for our kernels' threads. The load average before and after is
+recorded: on a shared machine the all-threads figures say little.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field
 
 from agents.roles import build_roles
+from agents.sw.library import TEMPLATES
 from agents.sw.specs import kernel_spec
+from evals._kernel_lanes import Lane, finish_lane
 from evals._kernel_problems import PROBLEMS, Problem
 from graphs.sw import design_kernel
 from tools.errors import QimengError, UsageError
@@ -28,46 +36,46 @@ from tools.kernels.timing import time_kernel
 from tools.targets import CPU_TARGETS, get_target
 
 BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+LIBS = ("numpy", "torch")
 
 
 class KernelRow(BaseModel):
-    """One problem on one target."""
+    """One problem on one target: the designer's verdict, the evaluator's, and the timed lanes."""
 
     problem: str
     target: str
     status: str = Field(description="Designer verdict: verified or failed.")
     oracle: str = Field(description="The evaluator's own differential check: pass or what failed.")
-    oracle_seeds: list[int] = Field(default_factory=list)
-    params: dict[str, int] = Field(default_factory=dict)
-    median_s: float | None = Field(None, description="Kernel seconds per call (x86_64 only).")
-    gflops: float | None = None
-    gbs: float | None = None
-    roofline_fraction: float | None = None
-    numpy_env_s: float | None = Field(None, description="NumPy seconds per call, environment as given.")
-    numpy_clean_s: float | None = Field(
-        None, description="NumPy seconds per call, OPENBLAS overrides removed."
+    oracle_seeds: list[int] = Field(default_factory=list, description="Seeds of the evaluator's check.")
+    params: dict[str, int] = Field(default_factory=dict, description="Parameters the tuner chose.")
+    tried: list[dict[str, object]] = Field(
+        default_factory=list, description="The tuner's candidates: params, status, median seconds."
     )
-    error: str = ""
+    lanes: list[Lane] = Field(default_factory=list, description="Timed thread counts (x86_64 only).")
+    error: str = Field("", description="Why the row failed, when it did.")
 
-    @property
-    def speedup_env(self) -> float | None:
-        """NumPy (environment as given) time / kernel time."""
-        return self.numpy_env_s / self.median_s if self.numpy_env_s and self.median_s else None
-
-    @property
-    def speedup_clean(self) -> float | None:
-        """NumPy (overrides removed, best OpenBLAS kernel) time / kernel time."""
-        return self.numpy_clean_s / self.median_s if self.numpy_clean_s and self.median_s else None
+    def lane(self, threads: int) -> Lane | None:
+        """The lane timed at ``threads`` threads, if any."""
+        return next((lane for lane in self.lanes if lane.threads == threads), None)
 
 
 class SuiteReport(BaseModel):
-    """The whole suite: machine, BLAS builds used by the baselines, every row."""
+    """The whole suite: machine, peaks, library builds, load, every row."""
 
-    machine: str
-    peaks: MachinePeaks | None = None
-    blas_env: list[dict[str, object]] = Field(default_factory=list)
-    blas_clean: list[dict[str, object]] = Field(default_factory=list)
-    overrides_in_env: dict[str, str] = Field(default_factory=dict)
+    machine: str = Field(description="CPU model (or architecture when not measured).")
+    peaks: MachinePeaks | None = Field(None, description="Measured peaks of one core.")
+    thread_counts: list[int] = Field(default_factory=list, description="Thread counts timed.")
+    rounds: int = Field(1, description="Timing rounds (kernels then baselines, each round).")
+    libraries: dict[str, object] = Field(
+        default_factory=dict, description="Per thread count: the OpenBLAS build and PyTorch's version."
+    )
+    overrides_removed: dict[str, str] = Field(
+        default_factory=dict, description="OpenBLAS overrides the environment had (removed for baselines)."
+    )
+    load_before: list[float] = Field(
+        default_factory=list, description="Load average (1, 5, 15 min) at start."
+    )
+    load_after: list[float] = Field(default_factory=list, description="Load average after timing.")
     rows: list[KernelRow] = Field(default_factory=list)
 
 
@@ -85,38 +93,57 @@ def run_suite(
     on_row: Callable[[KernelRow], None] | None = None,
     problems: list[Problem] | None = None,
     roofline: bool = True,
+    rounds: int = 3,
+    threads: list[int] | None = None,
+    libs: tuple[str, ...] = LIBS,
 ) -> SuiteReport:
     """Design and judge every problem (default: the suite, or its quick subset) on ``targets``;
-    time x86_64 against NumPy. ``roofline`` measures the machine's peaks (cached in the run store).
+    time x86_64 at each of ``threads`` (default: 1 and all cores) against ``libs`` in ``rounds``
+    interleaved rounds. ``roofline`` measures the machine's peaks (cached in the run store).
 
     Raises:
-        UsageError: for a target that is not a CPU target.
+        UsageError: for a target that is not a CPU target, rounds < 1 or a thread count < 1.
+        QimengError: when a baseline subprocess fails.
     """
     for t in targets:
         if t not in CPU_TARGETS:
             raise UsageError(
                 f"the kernel suite runs on CPU targets; '{t}' is not one of {', '.join(CPU_TARGETS)}"
             )
+    counts = sorted(set(threads or [1, os.cpu_count() or 1]))
+    if rounds < 1 or counts[0] < 1:
+        raise UsageError(f"rounds and thread counts must be at least 1, got {rounds} and {counts}")
     problems = problems if problems is not None else pick_problems(quick)
     native = "x86_64" in targets
     peaks = machine_peaks() if native and roofline else None
     report = SuiteReport(
         machine=peaks.machine.cpu_model if peaks else os.uname().machine,
         peaks=peaks,
-        overrides_in_env={k: os.environ[k] for k in BLAS_OVERRIDES if k in os.environ},
+        thread_counts=counts if native else [],
+        rounds=rounds,
+        overrides_removed={k: os.environ[k] for k in BLAS_OVERRIDES if k in os.environ},
+        load_before=list(os.getloadavg()),
     )
     for target in targets:
         for problem in problems:
-            row = _run_one(problem, target, budget, seed, peaks)
+            row = _design_and_judge(problem, target, budget, seed, counts)
             report.rows.append(row)
             if on_row is not None:
                 on_row(row)
-    if native:
-        _add_baselines(report, problems, seed)
+    timed = {r.problem: r for r in report.rows if r.target == "x86_64" and r.lanes}
+    for _ in range(rounds):
+        _time_kernels(timed, problems, seed)
+        _time_baselines(report, timed, problems, seed, libs)
+    report.load_after = list(os.getloadavg())
+    by_id = {p.id: p for p in problems}
+    for pid, row in timed.items():
+        spec = kernel_spec(by_id[pid].kernel, by_id[pid].dims)
+        for lane in row.lanes:
+            finish_lane(lane, spec, peaks)
     return report
 
 
-def _run_one(problem: Problem, target: str, budget: int, seed: int, peaks: MachinePeaks | None) -> KernelRow:
+def _design_and_judge(problem: Problem, target: str, budget: int, seed: int, counts: list[int]) -> KernelRow:
     tgt = get_target(target)
     design = design_kernel(
         problem.request,
@@ -126,8 +153,22 @@ def _run_one(problem: Problem, target: str, budget: int, seed: int, peaks: Machi
         seed=seed,
         store=False,
     )
+    tune = next((c for c in design.evidence.checks if c.name == "tune"), None)
+    tried = [
+        {
+            "params": c.get("params"),
+            "status": c.get("status"),
+            "median_s": (c.get("timing") or {}).get("median_s"),
+        }
+        for c in (tune.details.get("candidates", []) if tune else [])
+    ]
     row = KernelRow(
-        problem=problem.id, target=target, status=design.status, oracle="not run", params=design.params
+        problem=problem.id,
+        target=target,
+        status=design.status,
+        oracle="not run",
+        params=design.params,
+        tried=tried,
     )
     if design.status != "verified":
         row.error = design.why_not
@@ -139,41 +180,63 @@ def _run_one(problem: Problem, target: str, budget: int, seed: int, peaks: Machi
     if not verdict.ok:
         row.error = verdict.reason
         return row
-    if not tgt.emulated:
-        bench = time_kernel(design.source, spec, tgt, peaks=peaks, samples=20, seed=seed)
-        t = bench.timings[0]
-        row.median_s, row.gflops, row.gbs, row.roofline_fraction = (
-            t.median_s,
-            t.gflops,
-            t.gbs,
-            t.fraction_of_roofline,
-        )
-        row.params = {**design.params, "rotating_sets": t.rotating_sets}
+    if tgt.emulated:
+        return row
+    template = TEMPLATES[problem.kernel]
+    threaded = "threads" in template.space(target) and design.origin.startswith("offline:template")
+    for n in counts if threaded else counts[:1]:
+        params = {**design.params, "threads": n} if threaded else dict(design.params)
+        source = template.render(target, params) if threaded else design.source
+        lane = Lane(threads=n, params=params, source=source)
+        if source != design.source:
+            again = check_kernel(source, oracle_spec, tgt, seed=seed + 7919)
+            lane.oracle = again.status
+            if not again.ok:
+                lane.error = again.reason
+        row.lanes.append(lane)
     return row
 
 
-def _add_baselines(report: SuiteReport, problems: list[Problem], seed: int) -> None:
-    rows = {r.problem: r for r in report.rows if r.target == "x86_64" and r.median_s is not None}
-    items = [
-        {
-            "id": p.id,
-            "kernel": p.kernel,
-            "dims": p.dims,
-            "sets": min(rows[p.id].params.get("rotating_sets", 1), 64),
-        }
-        for p in problems
-        if p.id in rows
-    ]
-    if not items:
-        return
-    for variant in ("env", "clean"):
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-        if variant == "clean":
-            for key in BLAS_OVERRIDES:
-                env.pop(key, None)
+def _time_kernels(rows: dict[str, KernelRow], problems: list[Problem], seed: int) -> None:
+    by_id = {p.id: p for p in problems}
+    for pid, row in rows.items():
+        spec = kernel_spec(by_id[pid].kernel, by_id[pid].dims)
+        for lane in row.lanes:
+            if lane.oracle != "pass":
+                continue
+            bench = time_kernel(lane.source, spec, "x86_64", samples=10, seed=seed, threads=lane.threads)
+            t = bench.timings[0]
+            if not bench.ok:
+                lane.error = bench.check.summary
+                lane.oracle = "timed check failed"
+                continue
+            lane.round_s.append(t.median_s)
+            lane.rotating_sets, lane.exceeds_llc = t.rotating_sets, t.exceeds_llc
+
+
+def _time_baselines(
+    report: SuiteReport, rows: dict[str, KernelRow], problems: list[Problem], seed: int, libs: tuple[str, ...]
+) -> None:
+    by_id = {p.id: p for p in problems}
+    for n in report.thread_counts:
+        items = [
+            {
+                "id": pid,
+                "kernel": by_id[pid].kernel,
+                "dims": by_id[pid].dims,
+                "sets": min(lane.rotating_sets, 64),
+            }
+            for pid, row in rows.items()
+            if (lane := row.lane(n)) is not None and lane.rotating_sets
+        ]
+        if not items:
+            continue
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(n), OMP_NUM_THREADS=str(n), OMP_WAIT_POLICY="PASSIVE")
+        for key in BLAS_OVERRIDES:
+            env.pop(key, None)
         proc = subprocess.run(
             [sys.executable, "-m", "evals._numpy_bench"],
-            input=json.dumps({"seed": seed, "problems": items}),
+            input=json.dumps({"seed": seed, "threads": n, "libs": list(libs), "problems": items}),
             capture_output=True,
             text=True,
             env=env,
@@ -181,8 +244,11 @@ def _add_baselines(report: SuiteReport, problems: list[Problem], seed: int) -> N
             timeout=1800,
         )
         if proc.returncode != 0:
-            raise QimengError(f"the NumPy baseline failed: {proc.stderr[-800:]}")
+            raise QimengError(f"the library baseline failed: {proc.stderr[-800:]}")
         data = json.loads(proc.stdout)
+        report.libraries[str(n)] = {k: v for k, v in data.items() if k != "results"}
         for pid, res in data["results"].items():
-            setattr(rows[pid], f"numpy_{variant}_s", res["median_s"])
-        setattr(report, f"blas_{variant}", data["blas"])
+            lane = rows[pid].lane(n)
+            if lane is not None:
+                for lib, seconds in res.items():
+                    lane.library_round_s.setdefault(lib, []).append(seconds)

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evals.kernels import KernelRow, SuiteReport, pick_problems, run_suite
+from evals._kernel_lanes import Lane
+from evals.kernels import SuiteReport, pick_problems, run_suite
 from tools.errors import QimengError, UsageError
 from tools.targets import CPU_TARGETS
 
@@ -35,14 +36,27 @@ def kernels_cmd(
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A smaller subset of the suite.")] = False,
     budget: Annotated[int, typer.Option("--budget", min=1, max=64, help="Tuner candidates per kernel.")] = 6,
-    seed: Annotated[int, typer.Option("--seed", help="Base seed of the checks.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed of the checks and the tuner.")] = 1,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=1, max=20, help="Timing rounds (kernels, then libraries).")
+    ] = 3,
+    threads: Annotated[
+        list[int] | None,
+        typer.Option("--threads", min=1, help="Thread count(s) to time; repeat. Default: 1 and all cores."),
+    ] = None,
+    tries: Annotated[
+        bool, typer.Option("--tries", help="Also print what the tuner tried per kernel.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
 ) -> None:
-    """Design every suite kernel offline, check it with the evaluator's references, race x86_64 against NumPy.
+    """Design every suite kernel offline, check it with the evaluator's references, race x86_64 against
+    the best of NumPy/OpenBLAS and PyTorch CPU at one thread and all threads.
 
     Examples:
 
-      qimeng eval kernels --target x86_64             # speed table against NumPy / OpenBLAS
+      qimeng eval kernels --target x86_64             # side-by-side table, 1 and all threads
+
+      qimeng eval kernels -t x86_64 --rounds 5 --tries
 
       qimeng eval kernels --quick                     # every CPU target, smaller suite
 
@@ -60,7 +74,13 @@ def kernels_cmd(
         with bar:
             task = bar.add_task("kernels", total=total)
             report = run_suite(
-                targets, quick=quick, budget=budget, seed=seed, on_row=lambda _r: bar.advance(task)
+                targets,
+                quick=quick,
+                budget=budget,
+                seed=seed,
+                rounds=rounds,
+                threads=threads,
+                on_row=lambda _r: bar.advance(task),
             )
     except UsageError as exc:
         _console.print(f"[red]error:[/red] {exc}")
@@ -71,15 +91,17 @@ def kernels_cmd(
     if as_json:
         typer.echo(json.dumps(_as_dict(report), indent=2))
     else:
-        _print(report)
-    if any(r.oracle != "pass" for r in report.rows):
+        _print(report, tries)
+    if any(r.oracle != "pass" or any(lane.oracle != "pass" for lane in r.lanes) for r in report.rows):
         raise typer.Exit(1)
 
 
 def _as_dict(report: SuiteReport) -> dict[str, object]:
     data = report.model_dump(mode="json")
     for row, out in zip(report.rows, data["rows"], strict=True):
-        out["speedup_env"], out["speedup_clean"] = row.speedup_env, row.speedup_clean
+        for lane, lane_out in zip(row.lanes, out["lanes"], strict=True):
+            lane_out.pop("source", None)
+            lane_out["speedup"], lane_out["best_library"] = lane.speedup, lane.best_library
     return data
 
 
@@ -87,50 +109,75 @@ def _fmt(value: float | None, pattern: str) -> str:
     return "-" if value is None else pattern.format(value)
 
 
-def _speed(row: KernelRow) -> str:
-    if row.gflops:
-        return f"{row.gflops:.1f} GFLOP/s"
-    return _fmt(row.gbs, "{:.1f} GB/s")
+def _speed(lane: Lane) -> str:
+    if lane.gflops:
+        return f"{lane.gflops:.1f} GFLOP/s"
+    return _fmt(lane.gbs, "{:.1f} GB/s")
 
 
-def _blas(rows: list[dict[str, object]]) -> str:
-    return ", ".join(f"{b.get('internal_api')} {b.get('architecture')}" for b in rows) or "-"
-
-
-def _print(report: SuiteReport) -> None:
+def _print(report: SuiteReport, tries: bool) -> None:
     out = Console()
     peaks = report.peaks
     out.print(
         f"machine: {report.machine}"
-        + (f"; peak {peaks.fma_gflops:.0f} GFLOP/s, copy {peaks.copy_gbs:.0f} GB/s" if peaks else "")
+        + (
+            f"; one core: FMA peak {peaks.fma_gflops:.0f} GFLOP/s, copy {peaks.copy_gbs:.0f} GB/s"
+            if peaks
+            else ""
+        )
     )
+    load = " / ".join(f"{a:.1f}" for a in report.load_before)
     out.print(
-        f"NumPy baseline (1 thread): as given {report.overrides_in_env or '{}'} -> {_blas(report.blas_env)}; "
-        f"overrides removed -> {_blas(report.blas_clean)}"
+        f"load average (1/5/15 min) before: {load}; after: {' / '.join(f'{a:.1f}' for a in report.load_after)}; "
+        f"{report.rounds} rounds, medians; libraries: {json.dumps(report.libraries)}"
     )
     table = Table()
     for col in (
         "target",
         "problem",
-        "design",
         "oracle",
-        "median",
+        "threads",
+        "ours",
         "speed",
         "roofline",
-        "x NumPy(env)",
-        "x NumPy(best)",
+        "bound",
+        "NumPy",
+        "PyTorch",
+        "x best",
     ):
         table.add_column(col)
     for r in report.rows:
-        table.add_row(
-            r.target,
-            r.problem,
-            r.status,
-            r.oracle,
-            _fmt(r.median_s and r.median_s * 1e3, "{:.3f} ms"),
-            _speed(r),
-            _fmt(r.roofline_fraction, "{:.0%}"),
-            _fmt(r.speedup_env, "{:.2f}x"),
-            _fmt(r.speedup_clean, "{:.2f}x"),
-        )
+        if not r.lanes:
+            table.add_row(r.target, r.problem, r.oracle, *["-"] * 8)
+            continue
+        for lane in r.lanes:
+            table.add_row(
+                r.target,
+                r.problem,
+                lane.oracle,
+                str(lane.threads),
+                _fmt(lane.median_s and lane.median_s * 1e3, "{:.3f} ms"),
+                _speed(lane),
+                _fmt(lane.roofline_fraction, "{:.0%}"),
+                lane.bound or "-",
+                _fmt(lane.library_s.get("numpy") and lane.library_s["numpy"] * 1e3, "{:.3f} ms"),
+                _fmt(lane.library_s.get("torch") and lane.library_s["torch"] * 1e3, "{:.3f} ms"),
+                _fmt(lane.speedup, "{:.2f}x"),
+            )
     out.print(table)
+    if tries:
+        for r in report.rows:
+            if not r.tried:
+                continue
+            tried = Table(title=f"tuner: {r.problem} on {r.target} (chosen {r.params})")
+            for col in ("#", "params", "verdict", "median"):
+                tried.add_column(col)
+            for i, c in enumerate(r.tried):
+                median = c.get("median_s")
+                tried.add_row(
+                    str(i),
+                    json.dumps(c.get("params")),
+                    str(c.get("status")),
+                    _fmt(median * 1e3 if isinstance(median, float) else None, "{:.3f} ms"),
+                )
+            out.print(tried)

@@ -40,7 +40,9 @@ def test_x86_gemm_uses_an_avx512_micro_kernel() -> None:
 
 def test_a_wrong_kernel_fails_the_check_so_the_check_can_fail() -> None:
     spec = kernel_spec("softmax", emulated=True)
-    broken = get_template("softmax").render("x86_64").replace("1.0f / s", "1.0f / (s + 1.0f)")
+    good = get_template("softmax").render("x86_64")
+    broken = good.replace("qm_scale_shift(yr, yr, 1.0f / ", "qm_scale_shift(yr, yr, 0.5f / ")
+    assert broken != good
     verdict = check_kernel(broken, spec, "x86_64", seed=3)
     assert verdict.status == "wrong"
 

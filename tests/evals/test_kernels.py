@@ -11,6 +11,7 @@ import pytest
 from agents.sw.specs import kernel_spec
 from evals._kernel_problems import PROBLEMS, Problem, _focal_split
 from evals.kernels import run_suite
+from tools.errors import UsageError
 from tools.kernels.inputs import make_trial
 
 
@@ -37,16 +38,31 @@ def test_evaluator_reference_agrees_with_the_designer_spec(problem: Problem) -> 
 
 def test_small_suite_runs_on_native_and_emulated_targets() -> None:
     small = [Problem("focal-20x30", "focal split 20x30", "focal_split", {"H": 20, "W": 30}, _focal_split)]
-    report = run_suite(["x86_64", "aarch64"], budget=1, problems=small, roofline=False)
+    report = run_suite(
+        ["x86_64", "aarch64"], budget=1, problems=small, roofline=False, threads=[1, 2], rounds=1
+    )
     assert [(r.target, r.status, r.oracle) for r in report.rows] == [
         ("x86_64", "verified", "pass"),
         ("aarch64", "verified", "pass"),
     ]
     native, emulated = report.rows
-    assert native.median_s and native.numpy_env_s and native.numpy_clean_s
-    assert native.speedup_clean is not None and native.speedup_clean > 0
-    assert report.blas_clean and report.blas_clean[0]["num_threads"] == 1
-    assert emulated.median_s is None and emulated.speedup_clean is None
+    # one lane per thread count, each rendered with that many threads and judged by the oracle again
+    assert [(lane.threads, lane.params["threads"], lane.oracle) for lane in native.lanes] == [
+        (1, 1, "pass"),
+        (2, 2, "pass"),
+    ]
+    for lane in native.lanes:
+        assert lane.median_s and set(lane.library_s) == {"numpy", "torch"}
+        assert lane.speedup is not None and lane.speedup > 0
+    assert report.libraries["1"]["blas"][0]["num_threads"] == 1  # type: ignore[index]
+    assert report.libraries["2"]["torch"]["num_threads"] == 2  # type: ignore[index]
+    assert native.tried and native.tried[0]["status"] == "pass"
+    assert emulated.lanes == []
+
+
+def test_suite_refuses_a_thread_count_below_one() -> None:
+    with pytest.raises(UsageError, match=r"rounds and thread counts must be at least 1, got 3 and \[0\]"):
+        run_suite(["aarch64"], problems=[], threads=[0])
 
 
 def test_a_kernel_the_evaluator_disagrees_with_is_reported_not_passed() -> None:

@@ -20,6 +20,7 @@ kernel that defines a C library function the harness calls (its clock, its compa
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import struct
 import tempfile
@@ -100,8 +101,13 @@ def time_kernel(
     warmup: int = 3,
     seed: int = 0,
     workdir: Path | None = None,
+    threads: int = 1,
 ) -> BenchResult:
     """Time ``source`` at ``shapes`` (default: ``spec.bench_shapes``, else the last test shape).
+
+    ``threads`` is how many cores the kernel may use: the compute roof is the one-core peak times
+    that (capped at the machine's cores), so a parallel kernel is not called suspicious for beating
+    one core.
 
     Check the kernel with :func:`check_kernel` first. This function also verifies what the timed
     calls wrote (module docstring); a wrong timed result fails the returned check.
@@ -119,9 +125,9 @@ def time_kernel(
         raise UsageError(f"samples must be at least 5 to give a median and IQR, got {samples}")
     cases = shapes or spec.bench_shapes or spec.shapes[-1:]
     if workdir is not None:
-        return _time_in(source, spec, tgt, cases, peaks, samples, warmup, seed, workdir)
+        return _time_in(source, spec, tgt, cases, peaks, samples, warmup, seed, workdir, threads)
     with tempfile.TemporaryDirectory(prefix="qimeng-ktime-") as tmp:
-        return _time_in(source, spec, tgt, cases, peaks, samples, warmup, seed, Path(tmp))
+        return _time_in(source, spec, tgt, cases, peaks, samples, warmup, seed, Path(tmp), threads)
 
 
 def _time_in(
@@ -134,6 +140,7 @@ def _time_in(
     warmup: int,
     seed: int,
     workdir: Path,
+    threads: int = 1,
 ) -> BenchResult:
     started = time.monotonic()
     built = build_kernel(source, spec, tgt, workdir)
@@ -167,7 +174,7 @@ def _time_in(
             )
         data = (workdir / "qm_time_out.bin").read_bytes()
         inner, per_call = decode_timing(data)
-        timing = _summarize(spec, trial.scalars, per_call, inner, sets, set_bytes, llc, peaks)
+        timing = _summarize(spec, trial.scalars, per_call, inner, sets, set_bytes, llc, peaks, threads)
         timing.timed_check = _check_timed_buffers(spec, [trial, fresh], data, 24 + 8 * len(per_call))
         timings.append(timing)
     wrong = [t for t in timings if t.timed_check]
@@ -246,6 +253,7 @@ def _summarize(
     set_bytes: int,
     llc: int,
     peaks: MachinePeaks | None,
+    threads: int = 1,
 ) -> Timing:
     q1, median, q3 = statistics.quantiles(per_call, n=4)
     median = statistics.median(per_call)
@@ -258,7 +266,9 @@ def _summarize(
     roof = frac = None
     suspicious, note = False, ""
     if peaks and flops and moved:
-        roof = peaks.roofline_gflops(flops / moved) if exceeds else peaks.fma_gflops
+        cores = max(1, min(threads, os.cpu_count() or 1))
+        compute = peaks.fma_gflops * cores
+        roof = min(compute, flops / moved * peaks.copy_gbs) if exceeds else compute
         frac = gflops / roof if gflops is not None and roof > 0 else None
         if frac is not None and frac > SUSPICIOUS_MARGIN:
             suspicious = True
