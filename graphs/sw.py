@@ -16,6 +16,7 @@ from langgraph.graph import END, START, StateGraph
 
 from agents.sw.design import SwDesign
 from agents.sw.nodes import SwNodes
+from agents.sw.progress import Progress, describe_step
 from agents.sw.roles import SwRoles
 from agents.sw.state import SwState
 from tools.errors import QimengError
@@ -57,11 +58,12 @@ def design_kernel(
     seed: int = 0,
     run_root: str | Path | None = None,
     store: bool = True,
+    progress: Progress | None = None,
 ) -> SwDesign:
     """Design one kernel for ``target`` from ``request`` with ``roles`` (offline or LLM, see
     :func:`agents.roles.build_roles`): checked against the spec's reference, timed and tuned on a
     native target. With ``store`` the source, evidence and design go to a run under ``run_root``
-    (default: the settings' run directory).
+    (default: the settings' run directory). ``progress`` hears one line per step.
 
     Raises:
         UsageError: for a request or target the library cannot serve (the message says why).
@@ -79,8 +81,13 @@ def design_kernel(
         }
         if run_root is not None:
             state["run_root"] = str(run_root)
-        final = build_sw_graph(roles).invoke(state, {"recursion_limit": 50})
-    design = final.get("design")
+        design: SwDesign | None = None
+        for update in build_sw_graph(roles).stream(state, {"recursion_limit": 50}, stream_mode="updates"):
+            for node, delta in update.items():
+                line = describe_step(node, delta)
+                if progress is not None and line:
+                    progress(node, line)
+                design = (delta or {}).get("design", design)
     if not isinstance(design, SwDesign):
         raise QimengError("the software subgraph ended without a design (its finish node did not run)")
     return design

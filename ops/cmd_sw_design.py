@@ -7,20 +7,18 @@ usage error (bad request, unknown target), 1 on another qimeng error or an unver
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.llm import LLMClient, is_configured
-from agents.roles import build_roles
-from agents.sw.design import SwDesign
-from graphs.sw import design_kernel
 from ops.cluster_option import ClusterOption, session_executor
-from tools.errors import QimengError, UsageError
-from tools.executor import use_executor
+from tools.targets import get_target
 from tools.userfile import read_at_arg
+
+if TYPE_CHECKING:
+    from agents.sw.design import SwDesign
 
 app = typer.Typer(help="Software kernels: design, verify and tune from the template library or an LLM.")
 _console = Console(stderr=True)
@@ -62,24 +60,32 @@ def design_cmd(
     With --cluster (or QIMENG_RAY_ADDRESS) every compile, test and timing runs on a node serving
     the target.
     """
+    text = _read_request(request)
+    get_target(target)  # an unknown target is refused before the design libraries load
+    from agents.llm import LLMClient, is_configured
+    from agents.roles import build_roles
+    from graphs.sw import design_kernel
+    from tools.executor import use_executor
+
+    use_offline = offline or not is_configured()
+    if not offline and use_offline:
+        _console.print(
+            "[yellow]no LLM configured (QIMENG_LLM_BASE_URL): using the offline template library[/]"
+        )
     executor = None
     try:
-        text = _read_request(request)
-        use_offline = offline or not is_configured()
-        if not offline and use_offline:
-            _console.print(
-                "[yellow]no LLM configured (QIMENG_LLM_BASE_URL): using the offline template library[/]"
-            )
         executor = session_executor(cluster)
-        with _console.status(f"designing on {target} ..."), use_executor(executor):
+        with _console.status(f"designing on {target} ...") as status, use_executor(executor):
+
+            def progress(node: str, line: str) -> None:
+                if not as_json:
+                    _console.print(f"[cyan]{node:>9}[/cyan] {line}", markup=True, highlight=False)
+                status.update(f"{node} done ...")
+
             roles = build_roles(None if use_offline else LLMClient())
-            result = design_kernel(text, target=target, roles=roles.sw, budget=budget, seed=seed)
-    except UsageError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except QimengError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+            result = design_kernel(
+                text, target=target, roles=roles.sw, budget=budget, seed=seed, progress=progress
+            )
     finally:
         if executor is not None:
             executor.close()
