@@ -3,6 +3,7 @@
 
 let current = null;   // thread id shown
 let source = null;    // EventSource of the current thread's run
+let nextSeq = 0;      // the next event of the current thread's log not yet shown
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,17 +61,22 @@ function addEvent(ev) {
   $("events").scrollTop = $("events").scrollHeight;
 }
 
+// Follow the thread's event log from nextSeq; the server closes the stream ("closed") once no run
+// of the thread is going on. Each run ends with "end" (then the page shows its outcome).
 function follow(thread) {
   if (source) source.close();
-  $("events").replaceChildren();
-  source = new EventSource(`/api/threads/${thread}/events`);
-  source.onmessage = async (msg) => {
+  const es = new EventSource(`/api/threads/${thread}/events?from=${nextSeq}`);
+  source = es;
+  es.onmessage = async (msg) => {
     const ev = JSON.parse(msg.data);
-    if (thread !== current) return;
+    if (thread !== current || es !== source) return;
+    if (ev.seq !== undefined) nextSeq = ev.seq + 1;
     addEvent(ev);
-    if (ev.type === "end" || ev.type === "closed") {
-      source.close();
+    if (ev.type === "closed") {
+      es.close();
       source = null;
+    }
+    if (ev.type === "end" || ev.type === "closed") {
       await refresh();
       await loadThreads();
     }
@@ -79,6 +85,8 @@ function follow(thread) {
 
 async function openThread(thread) {
   current = thread;
+  nextSeq = 0;
+  $("events").replaceChildren();
   $("thread").hidden = false;
   follow(thread);
   await refresh();

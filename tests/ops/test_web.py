@@ -1,0 +1,137 @@
+"""The design page in a real browser: Debian's headless Chromium, driven by Playwright (the PyPI
+package, pointed at /usr/bin/chromium; no browser download), through a session with an approval
+and a clarification. The LLM is the scripted server (the one stand-in); the graph, the checkers and
+the page are real. Screenshots go to ``<QIMENG_RUN_DIR>/web-screenshots/``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakes.llm_server import ScriptedLLMServer
+
+from agents.llm import LLMClient
+from ops.web.server import Designer, DesignServer
+from tools.settings import get_settings
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SPEC = "module top(input [3:0] a, input [3:0] b, output [3:0] y); y is the sum of a and b modulo 16."
+BUGGY = "```verilog\nmodule top(input [3:0] a, input [3:0] b, output [3:0] y);\n  assign y = a | b;\nendmodule\n```"
+FIXED = "```verilog\nmodule top(input [3:0] a, input [3:0] b, output [3:0] y);\n  assign y = a + b;\nendmodule\n```"
+MODEL = (
+    "```python\nclass Model:\n    def reset(self):\n        pass\n\n    def outputs(self, inputs):\n"
+    '        return {"y": (inputs["a"] + inputs["b"]) % 16}\n\n    def clock(self, inputs):\n        pass\n```'
+)
+
+
+@pytest.fixture
+def page_server(tmp_path: Path, llm_client: LLMClient) -> Iterator[DesignServer]:
+    designer = Designer(tmp_path / "sessions", offline=False, llm=llm_client, executor=None)
+    server = DesignServer(designer, "127.0.0.1", 0)
+    server.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    designer.index.close()
+
+
+@pytest.fixture
+def shots() -> Path:
+    folder = get_settings().run_dir / "web-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_the_page_serves_only_local_files(page_server: DesignServer) -> None:
+    html = urllib.request.urlopen(page_server.url).read().decode()
+    js = urllib.request.urlopen(page_server.url + "/static/app.js").read().decode()
+    # no CDN, no web fonts, nothing from outside this server
+    for text in (html, js):
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
+    for bad in ("/files/../../etc/passwd", "/files/sessions.sqlite"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(page_server.url + bad)
+        assert err.value.code in (403, 404)
+    req = urllib.request.Request(page_server.url + "/api/threads", data=b'{"request": "  "}', method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    assert err.value.code == 400 and "empty request" in json.loads(err.value.read())["error"]
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make setup)")
+def test_a_design_session_in_chromium(
+    page_server: DesignServer, llm_server: ScriptedLLMServer, tmp_path: Path, shots: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    llm_server.reply_json({"kind": "hw", "tasks": [{"id": "hw-1", "kind": "hw", "spec": SPEC}]})
+    for reply in (BUGGY, MODEL, "candidate", FIXED):  # designer, tester, judge, designer's repair
+        llm_server.reply_text(reply)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            page = browser.new_page()
+            outside: list[str] = []
+            page.on("request", lambda r: None if r.url.startswith(page_server.url) else outside.append(r.url))
+            page.goto(page_server.url)
+            page.fill("#request", SPEC)
+            expect(page.locator("#approve")).to_be_checked()
+            page.click("#send")
+            # the plan waits for approval: buttons, the task list, the agents' events so far
+            expect(page.locator("#pending")).to_be_visible(timeout=60_000)
+            expect(page.locator("#pending-question")).to_contain_text("run these 1 tasks?")
+            expect(page.locator("#pending-tasks li")).to_contain_text(["hw-1 (hw)"])
+            expect(page.locator("#approve-btn")).to_be_visible()
+            expect(page.locator("#events li[data-agent=planner]")).to_have_count(1)
+            page.screenshot(path=str(shots / "1-approval.png"), full_page=True)
+            page.click("#approve-btn")
+            expect(page.locator("#report h3")).to_contain_text("done", timeout=120_000)
+            agents = page.locator("#events li[data-agent]").evaluate_all(
+                "els => els.map(e => e.dataset.agent)"
+            )
+            for who in ("hardware", "critic", "report"):
+                assert who in agents, agents
+            result = page.locator(".result[data-task=hw-1]")
+            expect(result.locator("h3")).to_contain_text("verified")
+            expect(result.locator("pre.source")).to_contain_text("assign y = a + b;")
+            expect(result.locator("table.checks tr", has_text="diffsim").first).to_contain_text("pass")
+            expect(result.locator("h4", has_text="PPA")).to_be_visible()
+            # the designer's first (wrong) answer failed the differential check: its waveform is shown
+            wave = result.locator("img.wave").first
+            expect(wave).to_be_visible()
+            assert wave.evaluate("img => img.complete && img.naturalWidth > 200")
+            expect(result.locator("h4", has_text="Waveform around the first mismatch")).to_contain_text(
+                "attempt1"
+            )
+            page.screenshot(path=str(shots / "2-result.png"), full_page=True)
+            # the thread is in the list, and opens again from there after a reload
+            page.reload()
+            item = page.locator("#threads li").first
+            expect(item).to_contain_text("module top(input [3:0] a")
+            item.click()
+            expect(page.locator("#thread-status")).to_contain_text("done")
+            expect(page.locator(".result[data-task=hw-1] pre.source")).to_contain_text("a + b")
+            page.locator("#results").screenshot(path=str(shots / "3-results-panel.png"))
+            assert outside == [], f"the page fetched from outside: {outside}"
+        finally:
+            browser.close()
