@@ -151,7 +151,12 @@ class Designer:
         with self.lock:
             found = self.index.threads()
         return [
-            {"thread": t.thread_id, "request": t.request, "status": t.status, "rounds": t.rounds}
+            {
+                "thread": t.thread_id,
+                "request": t.request,
+                "status": t.status.replace("?", "new"),
+                "rounds": t.rounds,
+            }
             for t in reversed(found)
         ]
 

@@ -112,14 +112,15 @@ def thread_view(session: Session) -> dict[str, Any]:
     report = values.get("report") or None
     results = [result_view("hw", r, run_root, root) for r in values.get("hw_results", [])]
     results += [result_view("sw", r, run_root, root) for r in values.get("sw_results", [])]
+    pending = session.pending() if session.exists() else None
     view: dict[str, Any] = {
         "thread": session.thread_id,
         "request": values.get("request", ""),
-        "status": values.get("status", "new"),
+        "status": values.get("status") or ("waiting" if pending else "new"),
         "round": values.get("round", 0),
         "stop_reason": values.get("stop_reason", ""),
         "failure": session.failure(),
-        "pending": session.pending() if session.exists() else None,
+        "pending": pending,
         "results": results,
         "report": None,
     }

@@ -135,3 +135,57 @@ def test_a_design_session_in_chromium(
             assert outside == [], f"the page fetched from outside: {outside}"
         finally:
             browser.close()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make setup)")
+def test_a_clarification_answered_on_the_page(tmp_path: Path, shots: Path) -> None:
+    """Offline: a request that names nothing buildable is asked about; the typed answer replaces it,
+    then the plan is approved and the result shows its interpretation and the report's table."""
+    from playwright.sync_api import expect, sync_playwright
+
+    designer = Designer(tmp_path / "sessions", offline=True, llm=None, executor=None)
+    server = DesignServer(designer, "127.0.0.1", 0)
+    server.start()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch_persistent_context(
+                str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS
+            )
+            try:
+                page = browser.new_page()
+                page.goto(server.url)
+                page.fill("#request", "something nice for my garden")
+                page.click("#send")
+                expect(page.locator("#pending-question")).to_contain_text("could not tell", timeout=60_000)
+                expect(page.locator("#approve-btn")).to_be_hidden()  # a question, not an approval
+                page.fill("#answer", "4-bit adder")
+                page.screenshot(path=str(shots / "4-clarification.png"), full_page=True)
+                page.click("#answer-btn")
+                expect(page.locator("#approve-btn")).to_be_visible(timeout=60_000)
+                page.click("#approve-btn")
+                expect(page.locator("#report h3")).to_contain_text("done", timeout=120_000)
+                result = page.locator(".result[data-task=hw-1]")
+                expect(result.locator(".interpretation")).to_contain_text("width 4")
+                expect(page.locator("#thread-title")).to_contain_text("4-bit adder")
+                expect(page.locator("table.parts")).to_contain_text("block")
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        designer.index.close()
+
+
+def test_serve_web_refuses_a_busy_port(page_server: DesignServer) -> None:
+    import subprocess
+    import sys
+
+    port = page_server.server_address[1]
+    res = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "serve", "web", "--offline", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in res.stderr and "Traceback" not in res.stderr
