@@ -2,15 +2,21 @@
 
 On a native target each candidate is differential-tested, and only the ones that pass are timed on
 the requested shape; the fastest wins. The search is coordinate-wise from the static defaults:
-vary one parameter at a time over its range, keep the best value, move to the next parameter,
-within a budget of candidates. On an emulated target nothing is timed (QEMU's clock says nothing
+vary one parameter at a time over its range, keep the best value, move to the next parameter;
+candidates left in the budget after that pass are drawn at random from the whole space with
+``random.Random(seed)``. It stops at ``budget`` candidates or when ``time_budget_s`` has passed
+(checked before each candidate), whichever comes first. The order of candidates is a function of
+the template, the target, the seed and the timings seen so far (the coordinate pass keeps the
+fastest value), so the same seed on a quiet machine retraces the same search. On an emulated target nothing is timed (QEMU's clock says nothing
 about the hardware): the static default is chosen if it passes, else the first candidate that does.
 Every candidate, its verdict and its time go into the evidence.
 """
 
 from __future__ import annotations
 
+import random
 import tempfile
+import time
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -32,6 +38,10 @@ class Candidate(BaseModel):
     reason: str = Field("", description="Why it failed, when it did.")
     seeds: list[int] = Field(default_factory=list, description="Seeds the checker used.")
     timing: Timing | None = Field(None, description="Speed on the requested shape (native targets only).")
+    phase: str = Field(
+        "coordinate", description="'coordinate' (one parameter varied) or 'random' (seeded draw)."
+    )
+    elapsed_s: float = Field(0.0, description="Seconds since the search began, when this candidate finished.")
 
 
 class TuneResult(BaseModel):
@@ -51,6 +61,12 @@ class TuneResult(BaseModel):
         None, description="The winner's timing as its check recorded it (tool, node, versions)."
     )
     candidates: list[Candidate] = Field(default_factory=list)
+    seed: int = Field(0, description="Seed of the checks and of the random phase.")
+    stopped: str = Field(
+        "",
+        description="Why the search ended: budget, time, space (all tried) or passed (emulated: the "
+        "first correct one).",
+    )
 
     def check(self) -> Check:
         """The search as an evidence record: passes when a verified candidate was chosen."""
@@ -65,6 +81,8 @@ class TuneResult(BaseModel):
             details={
                 "candidates": [c.model_dump(mode="json") for c in self.candidates],
                 "strategy": self.strategy,
+                "seed": self.seed,
+                "stopped": self.stopped,
             },
         )
 
@@ -80,18 +98,21 @@ def tune(
     peaks: MachinePeaks | None = None,
     samples: int = 15,
     calls: KernelCalls | None = None,
+    time_budget_s: float | None = None,
 ) -> TuneResult:
     """Search ``template``'s parameters for ``spec`` on ``target`` within ``budget`` candidates.
 
     ``peaks`` adds the roofline to each timing. ``calls`` sends every check and timing through the
     executor seam (the agent's way, placed by target); without it they run here, which a spec that
     cannot travel (e.g. a hand-written reference) needs. Returns a TuneResult; ``chosen`` is None
-    when no candidate passed the checker.
+    when no candidate passed the checker. ``time_budget_s`` bounds the search's wall time (the
+    candidate in progress finishes; at least one candidate is always evaluated).
     """
     with tempfile.TemporaryDirectory(prefix="qimeng-tune-") as tmp:
         base = workdir or Path(tmp)
         search = _Search(template, spec, target, base, seed, max(budget, 1))
         search.peaks, search.samples, search.calls = peaks, samples, calls
+        search.deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
         return search.run()
 
 
@@ -104,6 +125,10 @@ class _Search:
         self.peaks: MachinePeaks | None = None
         self.samples = 15
         self.calls: KernelCalls | None = None
+        self.deadline: float | None = None
+        self.started = time.monotonic()
+        self.stopped = "space"
+        self.phase = "coordinate"
         self.timing_checks: dict[tuple[tuple[str, int], ...], Check] = {}
         self.tried: dict[tuple[tuple[str, int], ...], tuple[Candidate, str, KernelVerdict]] = {}
 
@@ -115,17 +140,37 @@ class _Search:
             for params in order[: self.budget]:
                 cand, _, _ = self._evaluate(params)
                 if cand.status == "pass":
+                    self.stopped = "passed"
                     break
             return self._result("static-default")
         best = defaults
         self._evaluate(best)
-        for pname, values in self.template.space(name).items():
+        space = self.template.space(name)
+        for pname, values in space.items():
             for value in values:
-                if len(self.tried) >= self.budget:
-                    break
+                if self._out_of_budget():
+                    return self._result("measured")
                 self._evaluate({**best, pname: value})
             best = self._best() or best
+        self.phase = "random"
+        rng = random.Random(self.seed)
+        size = 1
+        for values in space.values():
+            size *= len(values)
+        while len(self.tried) < size:
+            if self._out_of_budget():
+                break
+            self._evaluate({p: rng.choice(values) for p, values in space.items()})
         return self._result("measured")
+
+    def _out_of_budget(self) -> bool:
+        if len(self.tried) >= self.budget:
+            self.stopped = "budget"
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
+            self.stopped = "time"
+        else:
+            return False
+        return True
 
     def _neighbours(self, params: ParamValues) -> list[ParamValues]:
         out = []
@@ -144,7 +189,11 @@ class _Search:
         else:
             verdict = check_kernel(source, self.spec, self.target, seed=self.seed, workdir=workdir)
         cand = Candidate(
-            params=dict(params), status=verdict.status, reason=verdict.reason, seeds=verdict.seeds
+            params=dict(params),
+            status=verdict.status,
+            reason=verdict.reason,
+            seeds=verdict.seeds,
+            phase=self.phase,
         )
         if verdict.ok and not self.target.emulated:
             if self.calls is not None:
@@ -158,9 +207,11 @@ class _Search:
                     samples=self.samples,
                     seed=self.seed,
                     workdir=workdir,
+                    threads=params.get("threads", 1),
                 )
             cand.timing = bench.timings[0]
             self.timing_checks[key] = bench.check
+        cand.elapsed_s = time.monotonic() - self.started
         self.tried[key] = (cand, source, verdict)
         return self.tried[key]
 
@@ -186,4 +237,6 @@ class _Search:
             timing=winner[0].timing if winner else None,
             timing_check=self.timing_checks.get(tuple(sorted(winner[0].params.items()))) if winner else None,
             candidates=[c for c, _, _ in self.tried.values()],
+            seed=self.seed,
+            stopped=self.stopped,
         )

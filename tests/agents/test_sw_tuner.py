@@ -39,3 +39,22 @@ def test_no_candidate_is_chosen_when_none_passes_the_checker() -> None:
     assert {c.status for c in result.candidates} == {"wrong"}
     assert all(c.timing is None for c in result.candidates)
     assert result.check().status == "fail"
+
+
+def test_the_random_phase_is_drawn_from_the_seed_and_a_time_budget_stops_the_search() -> None:
+    template, target = get_template("focal_split"), get_target("x86_64")
+    spec = kernel_spec("focal_split", {"H": 12, "W": 40})
+    space = template.space("x86_64")
+    coordinate = (
+        sum(len(v) for v in space.values()) - len(space) + 1
+    )  # defaults, then one parameter at a time
+    runs = [tune(template, spec, target, budget=coordinate + 2, seed=11, samples=5) for _ in range(2)]
+    assert [r.stopped for r in runs] == ["budget", "budget"]
+    phases = [c.phase for c in runs[0].candidates]
+    assert phases == ["coordinate"] * coordinate + ["random"] * 2
+    walk = [[c.params for c in r.candidates if c.phase == "coordinate"] for r in runs]
+    if walk[0] == walk[1]:  # the coordinate walk follows timings; given the same walk, the same draws
+        assert [c.params for c in runs[0].candidates] == [c.params for c in runs[1].candidates]
+    stopped = tune(template, spec, target, budget=20, seed=11, samples=5, time_budget_s=0.0)
+    assert len(stopped.candidates) == 1 and stopped.stopped == "time"
+    assert stopped.check().details["stopped"] == "time"
