@@ -44,5 +44,6 @@ def main() -> int:
     print(f"{passed} passed, {failed} failed, {skipped} skipped on {simulator}")
     return 0 if passed and not failed else 1
 
+
 if __name__ == "__main__":
     sys.exit(main())
