@@ -9,6 +9,7 @@ from agents.sw.library import CPU_TARGETS, TEMPLATES, get_template
 from agents.sw.specs import kernel_spec
 from tools.errors import UsageError
 from tools.kernels import check_kernel
+from tools.targets.cpu import RiscV64
 
 
 @pytest.mark.parametrize("target", CPU_TARGETS)
@@ -69,3 +70,25 @@ def test_unknown_target_lists_the_known_ones() -> None:
         UsageError, match=r"unknown target 'mips'; known targets: aarch64, cuda, riscv64, x86_64"
     ):
         get_template("gemm").space("mips")
+
+
+THREADED = sorted(n for n, t in TEMPLATES.items() if "threads" in t.space("x86_64"))
+
+
+@pytest.mark.parametrize("target", ["x86_64", "aarch64"])
+def test_threaded_templates_stay_correct_on_two_threads(target: str) -> None:
+    assert {"gemm", "conv2d", "attention", "softmax", "layernorm"} <= set(THREADED)
+    for name in THREADED:
+        source = get_template(name).render(target, {"threads": 2})
+        assert "#define QM_THREADS 2" in source
+        verdict = check_kernel(source, kernel_spec(name, emulated=True), target, seed=13)
+        assert verdict.ok, f"{name} on {target} with 2 threads: {verdict.status}: {verdict.reason}"
+
+
+@pytest.mark.parametrize("vlen", [128, 512])
+def test_rewritten_templates_are_correct_at_other_riscv_vector_lengths(vlen: int) -> None:
+    target = RiscV64(vlen=vlen)
+    for name, params in (("gemm", {"lmul": 4}), ("conv2d", {"lmul": 1}), ("attention", {}), ("softmax", {})):
+        source = get_template(name).render("riscv64", {**params, "threads": 2})
+        verdict = check_kernel(source, kernel_spec(name, emulated=True), target, seed=13)
+        assert verdict.ok, f"{name} at VLEN {vlen}: {verdict.status}: {verdict.reason}"
