@@ -4,6 +4,7 @@
                  ^                                                                      |
                  '---------- critic (re-plan from bottom-up feedback) <- integrator <---'
                                  '--> report -> END
+    approve --a free-text answer (a refinement)--> intake (the plan is made again and asked again)
 
 ``graph`` (module level) is what ``langgraph.json`` serves to ``langgraph dev``.
 """
@@ -17,10 +18,10 @@ from langgraph.graph import END, START, StateGraph
 from agents.top import (
     QimengContext,
     QimengState,
+    after_approval,
     after_critic,
     approve_node,
     critic_node,
-    dispatch,
     dispatch_dependents,
     intake_node,
     integrator_node,
@@ -47,7 +48,7 @@ def build_qimeng_graph(checkpointer: Any = None) -> Any:
     g.add_edge(START, "intake")
     g.add_edge("intake", "planner")
     g.add_edge("planner", "approve")
-    g.add_conditional_edges("approve", dispatch, ["hw", "sw", "report"])
+    g.add_conditional_edges("approve", after_approval, ["hw", "sw", "report", "intake"])
     g.add_edge("hw", "join")
     g.add_edge("sw", "join")
     g.add_conditional_edges("join", dispatch_dependents, ["sw", "integrator"])

@@ -25,7 +25,7 @@ from agents.top import Budget, QimengContext
 from agents.top.state import CHECKPOINTED
 from graphs.cache import CachedExecutor, ToolCache
 from graphs.qimeng import build_qimeng_graph
-from tools.errors import QimengError, UsageError
+from tools.errors import UsageError
 from tools.executor import Executor, InProcessExecutor
 from tools.runstore import safe_id
 from tools.tracing import span
@@ -37,8 +37,9 @@ DEFAULT_DEMO = (
 )
 
 
-class SessionError(QimengError):
-    """The session database cannot be used, or the thread cannot be resumed."""
+class SessionError(UsageError):
+    """The session database cannot be used, or the thread cannot be resumed as asked (an unknown
+    thread, one waiting for an answer): the user picks another thread or run directory (exit 2)."""
 
 
 def open_checkpointer(path: Path) -> SqliteSaver:

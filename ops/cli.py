@@ -18,12 +18,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ops.cmd_bench_reward import bench_reward_cmd
+from ops.exits import QimengGroup, report
 from tools.errors import QimengError, UsageError
 from tools.sandbox import cancel_all
 from tools.settings import get_settings
 
 app = typer.Typer(
+    cls=QimengGroup,
     name="qimeng",
     help=(
         "Automated chip design: agents that design verified RTL and tuned kernels.\n\n"
@@ -126,6 +127,9 @@ GROUPS: dict[str, tuple[str | None, Callable[[], typer.Typer]]] = {
 
 def _mount(argv: list[str]) -> None:
     """Mount the group the command line asks for, or every group (for --help and unknown words)."""
+    if "--version" in argv:
+        return
+    _bench_reward(argv)
     word = next((a for a in argv if not a.startswith("-")), None)
     wanted = [GROUPS[word]] if word in GROUPS else list(dict.fromkeys(GROUPS.values()))
     if word in ("doctor", "demo", "bench", "ops"):
@@ -278,7 +282,12 @@ def bench_cluster(
         dispatch(session_ray, rounds=rounds, json_out=json_out)
 
 
-bench_app.command("reward")(bench_reward_cmd)
+def _bench_reward(argv: list[str]) -> None:
+    """Register ``bench reward`` only when it is asked for or help is listed (it imports the service)."""
+    if "bench" in argv and not {"sandbox", "cluster"} & set(argv):
+        from ops.cmd_bench_reward import bench_reward_cmd
+
+        bench_app.command("reward")(bench_reward_cmd)
 
 
 ops_app = typer.Typer(help="Operations: a local Prometheus to watch long runs.")
@@ -335,12 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted; finished work is in the run directory")
         return 130
-    except UsageError as exc:
-        err_console.print(f"error: {exc}")
-        return 2
-    except QimengError as exc:
-        err_console.print(f"error: {exc}")
-        return 1
+    except QimengError as exc:  # raised outside a command group (settings, mounting)
+        return report(exc)
     return 0
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ops.exits import QimengGroup
 from tools.errors import QimengError, UsageError
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from tools.runstore import Run
 
 app = typer.Typer(
+    cls=QimengGroup,
     help=(
         "Batch campaigns on Ray: many tasks x samples, results in a durable store.\n\n"
         "Examples:\n\n"

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from agents.llm import LLMClient, is_configured
-from agents.top import Budget
-from graphs.session import Session, SessionError
 from ops.cluster_option import ClusterOption, session_executor
+from ops.exits import QimengGroup
 from tools.errors import QimengError, UsageError
 from tools.settings import get_settings
 
-app = typer.Typer(help="The QiMeng hierarchy: plan, design hardware and software together, critique, report.")
+if TYPE_CHECKING:
+    from agents.llm import LLMClient
+
+app = typer.Typer(
+    cls=QimengGroup,
+    help="The QiMeng hierarchy: plan, design hardware and software together, critique, report.",
+)
 err = Console(stderr=True)
 out = Console()
 
@@ -57,6 +61,8 @@ def print_report(summary: dict[str, Any]) -> None:
 
 
 def _client(offline: bool) -> tuple[bool, LLMClient | None]:
+    from agents.llm import LLMClient, is_configured
+
     if offline or not is_configured():
         return True, None
     return False, LLMClient()
@@ -103,21 +109,23 @@ def design_cmd(
       and the GEMM kernel 8x20x8 that uses it" --offline --thread demo1
 
       qimeng design --thread demo1 --resume      # after Ctrl-C or a crash
+
+    With --approve each round's plan is shown first: answer yes, no, or say what to change
+    (e.g. 'make it 12 bits wide instead'); the plan is then made again with it and asked again.
     """
     root = run_dir or get_settings().run_dir
-    try:
-        if resume and not thread:
-            raise UsageError("--resume needs --thread ID (the thread to continue)")
-        if not resume and not request.strip():
-            raise UsageError(
-                'empty request; say what to design, e.g. qimeng design "8-bit counter with sync reset"'
-            )
-        offline, llm = _client(offline)
-        executor = session_executor(cluster)
-        session = Session(root, thread, llm=llm, executor=executor)
-    except QimengError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    if resume and not thread:
+        raise UsageError("--resume needs --thread ID (the thread to continue)")
+    if not resume and not request.strip():
+        raise UsageError(
+            'empty request; say what to design, e.g. qimeng design "8-bit counter with sync reset"'
+        )
+    from agents.top import Budget
+    from graphs.session import Session
+
+    offline, llm = _client(offline)
+    executor = session_executor(cluster)
+    session = Session(root, thread, llm=llm, executor=executor)
     err.print(f"thread [bold]{session.thread_id}[/] (resume with --thread {session.thread_id} --resume)")
     try:
         budget = Budget(max_rounds=max_rounds, tool_s=tool_s)
@@ -137,22 +145,18 @@ def design_cmd(
             if pending["kind"] == "clarify":
                 raise UsageError(pending["question"])
             err.print("\n".join(pending["tasks"]))
-            stream = session.resume(
-                "yes" if typer.confirm(pending["question"], default=True, err=True) else "no"
-            )
+            stream = session.resume(ask_approval(pending["question"]))
     except KeyboardInterrupt:
         err.print(
             f"\n[yellow]interrupted[/]; state saved. Resume with: qimeng design --thread {session.thread_id} --resume"
         )
         raise typer.Exit(130) from None
-    except (UsageError, SessionError) as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    except UsageError:
+        raise
     except QimengError as exc:
-        err.print(
-            f"[red]error:[/] {exc}\nthe thread is saved; fix the cause and resume with --thread {session.thread_id} --resume"
-        )
-        raise typer.Exit(1) from None
+        raise QimengError(
+            f"{exc}\nthe thread is saved; fix the cause and resume with --thread {session.thread_id} --resume"
+        ) from exc
     finally:
         session.close()
         if executor is not None:
@@ -165,8 +169,16 @@ def design_cmd(
     raise typer.Exit(0 if summary["status"] == "done" else 1)
 
 
+def ask_approval(question: str) -> str:
+    """The user's answer at an approval: yes (the default), no, or free text that refines the request
+    (the plan is made again with it and asked again)."""
+    return str(typer.prompt(question, default="yes", err=True))
+
+
 def session_result(root: Path, thread_id: str) -> dict[str, Any]:
     """The finished thread's report summary (read from its report.json)."""
+    from graphs.session import SessionError
+
     path = root / thread_id / "report.json"
     if not path.is_file():
         raise SessionError(f"thread {thread_id} has no report yet ({path} missing)")
@@ -196,9 +208,6 @@ def chat_cmd(
     executor = session_executor(cluster)
     try:
         Chat(run_dir or get_settings().run_dir, offline=offline, llm=llm, executor=executor).loop()
-    except SessionError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
     finally:
         if executor is not None:
             executor.close()

@@ -19,11 +19,13 @@ from rich.table import Table
 
 from evals.mutants import MutantReport, analyse, pick_problems
 from evals.verilog_eval import EvalReport, evaluate, get_agent, load_problems, save_report
-from tools.errors import QimengError, UsageError
+from ops.exits import QimengGroup
 from tools.runstore import new_run
 
 app = typer.Typer(
-    help="Hardware benchmarks: VerilogEval v2 and checker mutant analysis.", no_args_is_help=True
+    cls=QimengGroup,
+    help="Hardware benchmarks: VerilogEval v2 and checker mutant analysis.",
+    no_args_is_help=True,
 )
 _console = Console(stderr=True)
 
@@ -44,19 +46,6 @@ ProblemsOpt = Annotated[
 RunDirOpt = Annotated[
     Path | None, typer.Option("--run-dir", help="Run store root (default: settings.run_dir).")
 ]
-
-
-@contextmanager
-def _errors_exit() -> Iterator[None]:
-    """Turn qimeng errors into a one-line message and exit code (2 usage, 1 other)."""
-    try:
-        yield
-    except UsageError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except QimengError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
 
 
 @contextmanager
@@ -95,12 +84,11 @@ def verilog_eval_cmd(
 
       qimeng eval verilog-eval --data data/verilog-eval-v2 --agent reference --problems 'Prob00*' --json
     """
-    with _errors_exit():
-        chosen = load_problems(data, problems)
-        solver = get_agent(agent, chosen)
-        with _progress("judging", len(chosen) * max(samples, 1), as_json) as tick:
-            report = evaluate(chosen, solver, agent_name=agent, samples=samples, jobs=jobs, on_verdict=tick)
-        run = save_report(report, data, root=run_dir)
+    chosen = load_problems(data, problems)
+    solver = get_agent(agent, chosen)
+    with _progress("judging", len(chosen) * max(samples, 1), as_json) as tick:
+        report = evaluate(chosen, solver, agent_name=agent, samples=samples, jobs=jobs, on_verdict=tick)
+    run = save_report(report, data, root=run_dir)
     if as_json:
         print(json.dumps({"run": run.id, **report.model_dump(mode="json")}))
         return
@@ -162,13 +150,12 @@ def mutants_cmd(
 
       qimeng eval mutants --data data/verilog-eval-v2 --problems '*fsm*' --json
     """
-    with _errors_exit():
-        chosen = pick_problems(load_problems(data, problems), limit)
-        with _progress("mutating", len(chosen), as_json) as tick:
-            report = analyse(chosen, per_problem=per_problem, seed=seed, jobs=jobs, on_problem=tick)
-        run = new_run(f"eval mutants --limit {limit} --per-problem {per_problem} --seed {seed}", root=run_dir)
-        run.write_json("mutants.json", report, kind="report", data=str(data))
-        run.finish("done", kept=report.kept, scores=[s.model_dump() for s in report.scores])
+    chosen = pick_problems(load_problems(data, problems), limit)
+    with _progress("mutating", len(chosen), as_json) as tick:
+        report = analyse(chosen, per_problem=per_problem, seed=seed, jobs=jobs, on_problem=tick)
+    run = new_run(f"eval mutants --limit {limit} --per-problem {per_problem} --seed {seed}", root=run_dir)
+    run.write_json("mutants.json", report, kind="report", data=str(data))
+    run.finish("done", kept=report.kept, scores=[s.model_dump() for s in report.scores])
     if as_json:
         print(json.dumps({"run": run.id, **report.model_dump(mode="json")}))
         return

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Knowledge-base benchmarks.")
+from ops.exits import QimengGroup
+
+app = typer.Typer(cls=QimengGroup, help="Knowledge-base benchmarks.")
 
 
 @app.callback()

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from agents.hw.library import catalog
 from ops.cluster_option import ClusterOption, session_executor
+from ops.exits import QimengGroup
 from tools.errors import UsageError
 from tools.userfile import read_at_arg
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from agents.roles import AgentRoles
 
 app = typer.Typer(
-    help="Hardware design: RTL with its reference model, lint, differential check and synthesis."
+    cls=QimengGroup,
+    help="Hardware design: RTL with its reference model, lint, differential check and synthesis.",
 )
 _err = Console(stderr=True, soft_wrap=True)
 _out = Console()

@@ -16,20 +16,18 @@ from knowledge.ingest import FileOutcome, IngestReport, ingest_paths
 from knowledge.retrieval import search
 from knowledge.server import ChromaServer
 from knowledge.store import DOCS_COLLECTION, open_store
-from tools.errors import QimengError, UsageError
+from ops.exits import QimengGroup
+from tools.errors import UsageError
 from tools.settings import get_settings
 
-app = typer.Typer(help="The knowledge base: chip documents and verified designs, searchable by meaning.")
+app = typer.Typer(
+    cls=QimengGroup, help="The knowledge base: chip documents and verified designs, searchable by meaning."
+)
 console = Console()
 err = Console(stderr=True)
 
 CollectionOpt = Annotated[str, typer.Option("--collection", "-c", help="Collection to use.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _fail(exc: QimengError) -> typer.Exit:
-    err.print(f"[red]error:[/] {exc}")
-    return typer.Exit(2 if isinstance(exc, UsageError) else 1)
 
 
 @app.command()
@@ -50,36 +48,33 @@ def ingest(
 
       qimeng kb ingest spec.pdf notes.md --kind datasheet --collection vendor
     """
-    try:
-        store = open_store()
-        with Progress(
-            TextColumn("[bold]ingest"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=err,
-            disable=as_json,
-        ) as bar:
-            task = bar.add_task("", total=None)
+    store = open_store()
+    with Progress(
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("", total=None)
 
-            def started(total: int) -> None:
-                bar.update(task, total=total)
+        def started(total: int) -> None:
+            bar.update(task, total=total)
 
-            def done(path: Path, outcome: FileOutcome) -> None:
-                bar.update(task, advance=1, description=path.name[-40:])
+        def done(path: Path, outcome: FileOutcome) -> None:
+            bar.update(task, advance=1, description=path.name[-40:])
 
-            report = ingest_paths(
-                paths,
-                store,
-                collection=collection,
-                kind=kind,
-                source_root=root,
-                on_start=started,
-                on_file=done,
-            )
-    except QimengError as exc:
-        raise _fail(exc) from None
+        report = ingest_paths(
+            paths,
+            store,
+            collection=collection,
+            kind=kind,
+            source_root=root,
+            on_start=started,
+            on_file=done,
+        )
     if as_json:
         print(report.model_dump_json(indent=2))
     else:
@@ -119,10 +114,7 @@ def search_cmd(
 
       qimeng kb search "mstatus MPP" --source priv/machine.adoc --json
     """
-    try:
-        hits = search(query, k, store=open_store(), collection=collection, source=source, kind=kind)
-    except QimengError as exc:
-        raise _fail(exc) from None
+    hits = search(query, k, store=open_store(), collection=collection, source=source, kind=kind)
     if as_json:
         print(json.dumps([h.model_dump() for h in hits], indent=2))
         return
@@ -142,24 +134,21 @@ def stats(as_json: JsonOpt = False) -> None:
 
       qimeng kb stats --json
     """
-    try:
-        store = open_store()
-        rows = []
-        for name in store.collection_names():
-            raw = store.client.get_collection(name)
-            metas = raw.get(include=["metadatas"])["metadatas"] or []
-            sources = {m.get("source") for m in metas if m.get("source")}
-            meta = raw.metadata or {}
-            rows.append(
-                {
-                    "collection": name,
-                    "chunks": raw.count(),
-                    "sources": len(sources),
-                    "embedding_model": meta.get("embedding_model", "unknown"),
-                }
-            )
-    except QimengError as exc:
-        raise _fail(exc) from None
+    store = open_store()
+    rows = []
+    for name in store.collection_names():
+        raw = store.client.get_collection(name)
+        metas = raw.get(include=["metadatas"])["metadatas"] or []
+        sources = {m.get("source") for m in metas if m.get("source")}
+        meta = raw.metadata or {}
+        rows.append(
+            {
+                "collection": name,
+                "chunks": raw.count(),
+                "sources": len(sources),
+                "embedding_model": meta.get("embedding_model", "unknown"),
+            }
+        )
     if as_json:
         print(json.dumps({"store": store.location, "collections": rows}, indent=2))
         return
@@ -192,14 +181,11 @@ def serve(
       qimeng kb serve --port 8000 --path runs/chroma
     """
     if not 0 < port < 65536:
-        raise _fail(UsageError(f"port must be between 1 and 65535, got {port}"))
+        raise UsageError(f"port must be between 1 and 65535, got {port}")
     settings = get_settings()
     directory = path or settings.chroma_path or settings.run_dir / "chroma"
     server = ChromaServer(directory, port=port, host=host)
-    try:
-        server.start()
-    except QimengError as exc:
-        raise _fail(exc) from None
+    server.start()
     console.print(f"chroma serving {directory} on http://{host}:{port} (Ctrl-C stops it)")
     signal.signal(signal.SIGTERM, _interrupt)  # a terminated command must not leave its server behind
     try:

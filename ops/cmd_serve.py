@@ -9,9 +9,11 @@ from types import FrameType
 import typer
 from rich.console import Console
 
+from ops.exits import QimengGroup
 from tools.errors import UsageError
 
 app = typer.Typer(
+    cls=QimengGroup,
     help="Services: the web page for design sessions, the verifiable-reward service for RL.",
     no_args_is_help=True,
 )

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ops.exits import QimengGroup
 from tools.errors import QimengError, UsageError
 from tools.kernels.check import check_kernel
 from tools.kernels.machine import machine_peaks
@@ -18,7 +19,9 @@ from tools.targets import TARGETS, get_target
 from tools.userfile import read_user_text
 
 app = typer.Typer(
-    help="Software kernels: differential checks on every target, native timing.", no_args_is_help=True
+    cls=QimengGroup,
+    help="Software kernels: differential checks on every target, native timing.",
+    no_args_is_help=True,
 )
 _console = Console()
 
@@ -35,12 +38,6 @@ def _trusted(ref: Path, trusted: bool) -> Path:
             "the kernel); read it, then pass --trust-ref to confirm you trust it"
         )
     return ref
-
-
-def _fail(exc: QimengError) -> None:
-    _console.print("[red]error:[/red]", end=" ")
-    _console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
 
 
 @app.command(
@@ -72,15 +69,11 @@ def check(
     seed: int | None = typer.Option(None, "--seed", help="Base seed (random when unset; always reported)."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
 ) -> None:
-    try:
-        source = _read_source(kernel)
-        tgt = get_target(target, **({"vlen": vlen} if vlen is not None else {}))
-        spec = load_spec(_trusted(ref, trust_ref))
-        with _console.status(f"checking {spec.name} on {tgt.describe()}", spinner="dots"):
-            verdict = check_kernel(source, spec, tgt, seed=seed)
-    except QimengError as exc:
-        _fail(exc)
-        return
+    source = _read_source(kernel)
+    tgt = get_target(target, **({"vlen": vlen} if vlen is not None else {}))
+    spec = load_spec(_trusted(ref, trust_ref))
+    with _console.status(f"checking {spec.name} on {tgt.describe()}", spinner="dots"):
+        verdict = check_kernel(source, spec, tgt, seed=seed)
     if as_json:
         typer.echo(verdict.model_dump_json(indent=2))
     else:
@@ -117,20 +110,16 @@ def bench(
     samples: int = typer.Option(30, "--samples", help="Timing samples per shape (>= 5)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
-    try:
-        source = _read_source(kernel)
-        spec = load_spec(_trusted(ref, trust_ref))
-        with _console.status(f"checking {spec.name} on x86_64", spinner="dots"):
-            verdict = check_kernel(source, spec, "x86_64")
-        if not verdict.ok:
-            raise QimengError(f"not timed: the kernel is not correct ({verdict.status}): {verdict.reason}")
-        with _console.status("measuring machine peaks (cached after the first time)", spinner="dots"):
-            peaks = machine_peaks()
-        with _console.status(f"timing {spec.name}", spinner="dots"):
-            result = time_kernel(source, spec, "x86_64", peaks=peaks, samples=samples)
-    except QimengError as exc:
-        _fail(exc)
-        return
+    source = _read_source(kernel)
+    spec = load_spec(_trusted(ref, trust_ref))
+    with _console.status(f"checking {spec.name} on x86_64", spinner="dots"):
+        verdict = check_kernel(source, spec, "x86_64")
+    if not verdict.ok:
+        raise QimengError(f"not timed: the kernel is not correct ({verdict.status}): {verdict.reason}")
+    with _console.status("measuring machine peaks (cached after the first time)", spinner="dots"):
+        peaks = machine_peaks()
+    with _console.status(f"timing {spec.name}", spinner="dots"):
+        result = time_kernel(source, spec, "x86_64", peaks=peaks, samples=samples)
     if as_json:
         typer.echo(json.dumps({"check": verdict.check.model_dump(), "bench": result.model_dump()}, indent=2))
         raise typer.Exit(0 if result.ok else 1)

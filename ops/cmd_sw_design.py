@@ -14,13 +14,16 @@ from rich.console import Console
 from rich.table import Table
 
 from ops.cluster_option import ClusterOption, session_executor
+from ops.exits import QimengGroup
 from tools.targets import get_target
 from tools.userfile import read_at_arg
 
 if TYPE_CHECKING:
     from agents.sw.design import SwDesign
 
-app = typer.Typer(help="Software kernels: design, verify and tune from the template library or an LLM.")
+app = typer.Typer(
+    cls=QimengGroup, help="Software kernels: design, verify and tune from the template library or an LLM."
+)
 _console = Console(stderr=True)
 
 

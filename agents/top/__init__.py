@@ -5,6 +5,7 @@ from agents.top.critic import critic_node
 from agents.top.intake import Intake, Unclear, classify, intake_node
 from agents.top.nodes import (
     QimengContext,
+    after_approval,
     after_critic,
     approve_node,
     dispatch,
@@ -26,6 +27,7 @@ __all__ = [
     "QimengState",
     "Task",
     "Unclear",
+    "after_approval",
     "after_critic",
     "approve_node",
     "build_report",

@@ -77,22 +77,47 @@ def planner_node(state: QimengState, runtime: Runtime[QimengContext]) -> QimengS
     }
 
 
+APPROVALS = ("y", "yes", "true", "1", "ok", "approve")
+"""Answers that run the plan as shown."""
+DECLINES = ("n", "no", "false", "0", "decline", "stop", "cancel")
+"""Answers that decline it (the thread stops)."""
+
+
 def approve_node(state: QimengState) -> QimengState:
-    """When ``approve`` is set, pause (interrupt) for the user's yes/no before the costly tool work."""
+    """When ``approve`` is set, pause (interrupt) for the user's answer before the costly tool work.
+
+    Yes (:data:`APPROVALS`) runs the plan; no (:data:`DECLINES`) stops the thread; anything else is a
+    refinement of the request ("make it 12 bits wide instead"): it is added to the request, which
+    :func:`after_approval` sends back to intake, so the plan is made again and asked again.
+    """
     if not state.get("approve"):
-        return {}
+        return {"refinement": ""}
     tasks = state["plan"]["tasks"]
     answer = interrupt(
         {
             "kind": "approval",
             "round": state.get("round"),
             "tasks": [f"{t['id']} ({t['kind']}): {t['spec']}" for t in tasks],
-            "question": f"round {state.get('round')}: run these {len(tasks)} tasks? [y/n]",
+            "question": f"round {state.get('round')}: run these {len(tasks)} tasks? "
+            "[y/n, or say what to change]",
         }
     )
-    if str(answer).strip().lower() in ("y", "yes", "true", "1", "ok", "approve"):
-        return {}
-    return {"stop_reason": "the user declined the plan", "plan": {**state["plan"], "tasks": []}}
+    said = str(answer or "").strip()
+    if said.lower() in APPROVALS:
+        return {"refinement": ""}
+    if not said or said.lower() in DECLINES:
+        return {
+            "refinement": "",
+            "stop_reason": "the user declined the plan",
+            "plan": {**state["plan"], "tasks": []},
+        }
+    emit("approve", "refined", text=said)
+    return {"refinement": said, "request": f"{state.get('request', '')}\n{said}"}
+
+
+def after_approval(state: QimengState) -> list[Send] | str:
+    """Route after an approval: a refinement goes back to intake (planned again), else :func:`dispatch`."""
+    return "intake" if state.get("refinement") else dispatch(state)
 
 
 def _details(state: QimengState, task: dict[str, Any]) -> dict[str, Any]:

@@ -174,7 +174,9 @@ class QimengState(TypedDict, total=False):
 
     Inputs: ``request``, ``offline``, ``run_root`` (where artifacts go), ``cache_root`` (where the tool cache
     goes; default ``run_root``, shared by a session's threads), ``approve``
-    (ask before costly steps), ``budget`` (a :class:`Budget` dict). Then what the nodes fill in.
+    (ask before costly steps), ``budget`` (a :class:`Budget` dict). Then what the nodes fill in;
+    ``refinement`` is the user's free-text answer at the last approval (empty when they said yes or
+    no): the request is read and planned again with it.
     """
 
     request: str
@@ -182,6 +184,7 @@ class QimengState(TypedDict, total=False):
     run_root: str
     cache_root: str
     approve: bool
+    refinement: str
     budget: dict[str, Any]
     kind: Kind
     details: dict[str, Any]

@@ -1,0 +1,41 @@
+"""The one mapping from qimeng's errors to exit codes and a one-line message.
+
+:class:`tools.errors.UsageError` (a user mistake) exits 2, any other :class:`tools.errors.QimengError`
+(a failure the user can act on) exits 1, each printed as ``error: <message>`` on stderr without a
+traceback. Every command group is a :class:`QimengGroup`, so a command just raises, whether it runs
+under ``qimeng`` or alone (typer's test runner on one group).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from tools.errors import QimengError, UsageError
+
+_err = Console(stderr=True)
+
+
+def exit_code(exc: QimengError) -> int:
+    """2 for a usage error, 1 for any other qimeng error."""
+    return 2 if isinstance(exc, UsageError) else 1
+
+
+def report(exc: QimengError) -> int:
+    """Print ``exc`` as one line on stderr; return its exit code."""
+    _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    return exit_code(exc)
+
+
+class QimengGroup(TyperGroup):
+    """A command group whose commands' qimeng errors end in :func:`report` and its exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer's own click
+        try:
+            return super().invoke(ctx)
+        except QimengError as exc:
+            raise typer.Exit(report(exc)) from None
