@@ -398,3 +398,10 @@ def test_piso_needs_bit_order_and_fill() -> None:
     refused(
         "An 8-bit parallel-in serial-out shift register with a serial input; synchronous reset.", "bit order"
     )
+
+
+def test_a_gray_code_counter_is_read_as_gray_not_binary() -> None:
+    req = read_request("a 4-bit Gray-code counter with synchronous active-high reset")
+    assert req.generator == "counter" and req.params["code"] == "gray"
+    with pytest.raises(UsageError, match="full 2\\*\\*width range"):
+        design("a 4-bit Gray-code counter from 0 to 9 with synchronous active-high reset")

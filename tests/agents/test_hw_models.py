@@ -27,6 +27,7 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
     "gray2bin": [{"width": 1}, {"width": 11}],
     "counter": [
         {"width": 3, "direction": "down", "reset_async": True},
+        {"width": 4, "direction": "updown", "enable": True, "code": "gray"},
         {
             "width": 5,
             "direction": "updown",

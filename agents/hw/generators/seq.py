@@ -47,12 +47,18 @@ class CounterParams(SeqParams):
     )
     enable: bool = Field(False, description="Has an 'en' input; the counter holds while en is 0.")
     load: bool = Field(False, description="Has 'load' and 'd' inputs; load has priority over counting.")
+    code: Literal["binary", "gray"] = Field(
+        "binary",
+        description="Output code: the count itself, or its reflected Gray code (count ^ count >> 1).",
+    )
 
     @model_validator(mode="after")
     def _range(self) -> CounterParams:
         top = self.top
         if top >= 1 << self.width or self.lo > top:
             raise ValueError(f"need lo <= hi < 2**width, got lo={self.lo} hi={top} width={self.width}")
+        if self.code == "gray" and (self.lo != 0 or top != (1 << self.width) - 1 or self.load):
+            raise ValueError("a Gray-code counter runs over the full 2**width range, without a load")
         return self
 
     @property
@@ -91,6 +97,7 @@ def _counter_extract(text: str) -> Found:
         found.put("hi", mod.values["hi"] - 1, mod.words["hi"])
     found.search("enable", text, r"\benable\b|\ben\b", True)
     found.search("load", text, r"\bload\b|\bpreset\b|\bparallel[\s-]*load", True)
+    found.search("code", text, r"\bgray(?:[\s-]*code)?\b", "gray")
     if read_width(found, text) is None and "hi" in found:
         found.put("width", max(1, int(found.values["hi"]).bit_length()), found.words["hi"])
     _counter_facts(found, text)
@@ -130,17 +137,29 @@ def _counter_ports(p: CounterParams) -> list[Port]:
 
 def _counter_rtl(p: CounterParams, module: str) -> str:
     w = p.width
-    up_step = f"(q == {w}'d{p.top}) ? {w}'d{p.lo} : q + {w}'d1"
-    down_step = f"(q == {w}'d{p.lo}) ? {w}'d{p.top} : q - {w}'d1"
+    r = "q" if p.code == "binary" else "count"  # a Gray counter counts in binary and encodes its output
+    up_step = f"({r} == {w}'d{p.top}) ? {w}'d{p.lo} : {r} + {w}'d1"
+    down_step = f"({r} == {w}'d{p.lo}) ? {w}'d{p.top} : {r} - {w}'d1"
     step = {"up": up_step, "down": down_step, "updown": f"up ? ({up_step}) : ({down_step})"}[p.direction]
-    lines = [f"if ({reset_active(p)}) q <= {w}'d{p.start};"]
+    lines = [f"if ({reset_active(p)}) {r} <= {w}'d{p.start};"]
     if p.load:
-        lines.append("else if (load) q <= d;")
-    lines.append(f"else if ({'en' if p.enable else '1' + chr(39) + 'b1'}) q <= {step};")
+        lines.append(f"else if (load) {r} <= d;")
+    lines.append(f"else if ({'en' if p.enable else '1' + chr(39) + 'b1'}) {r} <= {step};")
     body = "\n        ".join(lines)
-    return f"""module {module} (
+    if p.code == "binary":
+        return f"""module {module} (
     {decls(_counter_ports(p), ("q",))}
 );
+    {always_ff(p)} begin
+        {body}
+    end
+endmodule
+"""
+    return f"""module {module} (
+    {decls(_counter_ports(p))}
+);
+    reg [{w - 1}:0] count;
+    assign q = count ^ (count >> 1);
     {always_ff(p)} begin
         {body}
     end
@@ -157,6 +176,8 @@ def _counter_model(p: CounterParams) -> str:
         self.value = {p.start}
 
     def outputs(self, ins: dict[str, int]) -> dict[str, int]:
+        if {p.code == "gray"}:
+            return {{"q": self.value ^ (self.value >> 1)}}
         return {{"q": self.value}}
 
     def clock(self, ins: dict[str, int]) -> None:
@@ -177,7 +198,7 @@ def _counter_model(p: CounterParams) -> str:
 
 COUNTER = Generator(
     name="counter",
-    summary="Counter: up/down/updown, range lo..hi or modulo, optional enable and load (width, direction, lo, hi, enable, load, reset)",
+    summary="Counter: up/down/updown, range lo..hi or modulo, optional enable and load, binary or Gray output (width, direction, lo, hi, enable, load, code, reset)",
     params=CounterParams,
     keywords=(r"\bcount(er|s|ing)?\b", r"\bdecade\b", r"\bincrement", r"\btimer\b"),
     extract=_counter_extract,
