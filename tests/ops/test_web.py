@@ -189,3 +189,21 @@ def test_serve_web_refuses_a_busy_port(page_server: DesignServer) -> None:
     )
     assert res.returncode == 2, res.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_kernel_result_shows_its_source_and_timing_table(tmp_path: Path) -> None:
+    from graphs.session import Session
+    from ops.web.view import thread_view
+
+    s = Session(tmp_path)
+    try:
+        list(s.start("softmax kernel rows=4 cols=8 for x86_64", offline=True))
+        view = thread_view(s)
+    finally:
+        s.close()
+    (kernel,) = view["results"]
+    assert kernel["status"] == "verified" and kernel["language"] == "c" and "softmax" in kernel["source"]
+    assert kernel["table"]["title"] == "Timing" and kernel["table"]["rows"]["median_s"] > 0
+    assert kernel["table"]["rows"]["shape"] == {"rows": 4, "cols": 8}
+    assert "rows 4" in kernel["interpretation"] and any(c["name"] == "difftest" for c in kernel["checks"])
+    assert view["report"]["status"] == "done" and view["report"]["markdown"].endswith("report.md")

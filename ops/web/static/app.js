@@ -102,9 +102,14 @@ async function refresh() {
   }
 }
 
+function cell(v) {
+  if (typeof v === "number" && !Number.isInteger(v)) return v.toPrecision(4);
+  return typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+}
+
 function table(rows) {
-  return el("table", {}, ...Object.entries(rows).map(([k, v]) =>
-    el("tr", {}, el("th", {}, k), el("td", {}, typeof v === "object" && v !== null ? JSON.stringify(v) : v))));
+  return el("table", { class: "figures" }, ...Object.entries(rows).map(([k, v]) =>
+    el("tr", {}, el("th", {}, k), el("td", {}, cell(v)))));
 }
 
 function checksTable(checks) {
