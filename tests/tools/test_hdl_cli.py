@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from ops.cmd_hw import app
-from tests.tools._hdl_fixtures import FIXTURES
+from tests.tools._hdl_fixtures import FIXTURES, fixture
 
 runner = CliRunner()
 
@@ -40,7 +41,13 @@ def test_synth_prints_the_report() -> None:
     assert json.loads(res.stdout)["flip_flops"] == 4
 
 
-def test_bad_reference_suffix_is_a_usage_error() -> None:
-    res = runner.invoke(app, ["check", str(FIXTURES / "adder.v"), "--ref", str(FIXTURES / "hang.v") + "x"])
-    assert res.exit_code != 0
-    assert "is not a file" in str(res.exception)
+def test_bad_reference_suffix_is_a_usage_error(tmp_path: Path) -> None:
+    missing = runner.invoke(
+        app, ["check", str(FIXTURES / "adder.v"), "--ref", str(FIXTURES / "hang.v") + "x"]
+    )
+    assert missing.exit_code != 0
+    assert "does not exist" in str(missing.exception)
+    text = tmp_path / "ref.txt"
+    text.write_text(fixture("adder.v"), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(FIXTURES / "adder.v"), "--ref", str(text)])
+    assert "must end in .v, .sv (Verilog) or .py (Python model)" in str(res.exception)
