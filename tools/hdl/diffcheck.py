@@ -444,11 +444,12 @@ def _simulate(work: Path, counts: list[int], timeout_s: float) -> list[list[list
         path = work / f"out{k}.txt"
         lines = path.read_text(errors="replace").splitlines() if path.is_file() else []
         if not lines or lines[-1] != "qimeng-done":
+            said = next((ln.strip() for ln in res.stderr.splitlines() if "error" in ln.lower()), "")
             raise _Stop(
                 "fail",
                 "crash",
                 f"the simulation stopped early ({res.describe()}, {len(lines)} of {counts[k]} samples): "
-                "does the candidate call $finish/$stop or crash the simulator?",
+                + (said or "does the candidate call $finish/$stop or crash the simulator?"),
             )
         rows.append([ln.split() for ln in lines[:-1]])
     return rows
