@@ -15,6 +15,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from agents.sw.design import SwDesign
+from agents.sw.gpu import design_gpu_kernel
 from agents.sw.nodes import SwNodes
 from agents.sw.progress import Progress, describe_step
 from agents.sw.roles import SwRoles
@@ -62,13 +63,19 @@ def design_kernel(
 ) -> SwDesign:
     """Design one kernel for ``target`` from ``request`` with ``roles`` (offline or LLM, see
     :func:`agents.roles.build_roles`): checked against the spec's reference, timed and tuned on a
-    native target. With ``store`` the source, evidence and design go to a run under ``run_root``
-    (default: the settings' run directory). ``progress`` hears one line per step.
+    native target. On ``cuda`` the request goes to :func:`agents.sw.gpu.design_gpu_kernel` (the GPU
+    kit's search, checks and timing on a node serving cuda; refused where none does). With
+    ``store`` the source, evidence and design go to a run under ``run_root`` (default: the
+    settings' run directory). ``progress`` hears one line per step.
 
     Raises:
         UsageError: for a request or target the library cannot serve (the message says why).
         QimengError: a tool or the LLM failed in a way the user can act on.
     """
+    if target == "cuda":
+        return design_gpu_kernel(
+            request, budget_s=10.0 * budget, run_root=run_root, store=store, progress=progress
+        )
     with tempfile.TemporaryDirectory(prefix="qimeng-sw-") as tmp:
         state: SwState = {
             "text": request,

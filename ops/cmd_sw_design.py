@@ -56,10 +56,14 @@ def design_cmd(
 
       qimeng sw design "focal split 360x480" --target aarch64 --offline
 
+      qimeng sw design "gemm 1024x1024x1024 bf16" --target cuda --json   # on a GPU machine
+
       qimeng sw design @request.txt --target x86_64          # LLM designer when QIMENG_LLM_BASE_URL is set
 
     Kernels: gemm gemv conv2d softmax layernorm reduce_sum transpose stencil2d attention
-    focal_split psf. Emulated targets (aarch64, riscv64 under QEMU) are checked, never timed.
+    focal_split psf; on cuda (bf16, the GPU kit: Triton against cuBLAS/cuDNN) gemm and attention,
+    searched for budget x 10 seconds. Emulated targets (aarch64, riscv64 under QEMU) are checked,
+    never timed.
     With --cluster (or QIMENG_RAY_ADDRESS) every compile, test and timing runs on a node serving
     the target.
     """

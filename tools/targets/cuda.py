@@ -15,8 +15,10 @@ from tools.targets.base import Availability, Target, tool_version
 
 
 def gpu_present() -> bool:
-    """True when an NVIDIA device node and driver are visible on this host."""
-    return Path("/dev/nvidia0").exists() and Path("/proc/driver/nvidia/version").exists()
+    """True when an NVIDIA device node and its driver (``/proc/driver/nvidia`` or the control
+    node ``/dev/nvidiactl``) are visible on this host."""
+    driver = Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
+    return Path("/dev/nvidia0").exists() and driver
 
 
 class Cuda(Target):
