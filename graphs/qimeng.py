@@ -6,6 +6,8 @@
                                  '--> report -> END
     approve --a free-text answer (a refinement)--> intake (the plan is made again and asked again)
 
+``inputs`` runs first: defaults (where artifacts go) for a run started with only a request.
+
 ``graph`` (module level) is what ``langgraph.json`` serves to ``langgraph dev``.
 """
 
@@ -29,6 +31,7 @@ from agents.top import (
     planner_node,
     report_node,
 )
+from agents.top.inputs import inputs_node
 from graphs.workers import hw_worker, sw_worker
 
 
@@ -36,6 +39,7 @@ def build_qimeng_graph(checkpointer: Any = None) -> Any:
     """The compiled top-level graph; invoke with ``{"request", "run_root", "offline", "approve", "budget"}``
     and ``context=QimengContext(llm=...)``, and a ``thread_id`` when a checkpointer is given."""
     g = StateGraph(QimengState, context_schema=QimengContext)
+    g.add_node("inputs", inputs_node)
     g.add_node("intake", intake_node)
     g.add_node("planner", planner_node)
     g.add_node("approve", approve_node)
@@ -45,7 +49,8 @@ def build_qimeng_graph(checkpointer: Any = None) -> Any:
     g.add_node("integrator", integrator_node)
     g.add_node("critic", critic_node)
     g.add_node("report", report_node)
-    g.add_edge(START, "intake")
+    g.add_edge(START, "inputs")
+    g.add_edge("inputs", "intake")
     g.add_edge("intake", "planner")
     g.add_edge("planner", "approve")
     g.add_conditional_edges("approve", after_approval, ["hw", "sw", "report", "intake"])

@@ -4,7 +4,9 @@ run, a clarification and an approval answered through interrupts, the final repo
 
 The server runs on loopback only, without a browser, tunnel, analytics or LangSmith tracing, in a
 temporary working folder (its in-memory runtime keeps ``.langgraph_api/`` there). No context is
-sent, so the graph runs on :class:`agents.top.QimengContext`'s defaults: offline, in this process.
+sent, so the graph runs on :class:`agents.top.QimengContext`'s defaults: offline, in this process;
+and the input is only the request and the approval flag, so the artifacts go where
+:mod:`agents.top.inputs` puts them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 
 import pytest
 from langgraph_sdk import get_client
+
+from tools.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGGRAPH = Path(sys.executable).with_name("langgraph")
@@ -77,12 +81,12 @@ async def _stream(client: Any, thread: str, **kwargs: Any) -> list[tuple[str, An
     return parts
 
 
-async def _session(url: str, run_root: Path) -> dict[str, Any]:
+async def _session(url: str) -> dict[str, Any]:
     client = get_client(url=url)
     assistants = await client.assistants.search(graph_id="qimeng")
     assert assistants, "langgraph.json's graph 'qimeng' is not served"
     thread = (await client.threads.create())["thread_id"]
-    inp = {"request": "", "offline": True, "approve": True, "run_root": str(run_root)}
+    inp = {"request": "", "approve": True}  # as a Studio user might: no run_root, no offline flag
     first = await _stream(client, thread, input=inp)
     state = await client.threads.get_state(thread)
     asked = [i["value"] for i in state["interrupts"]]
@@ -94,11 +98,16 @@ async def _session(url: str, run_root: Path) -> dict[str, Any]:
     assert [a["kind"] for a in asked] == ["approval"] and "4-bit adder" in asked[0]["tasks"][0]
     third = await _stream(client, thread, command={"resume": "yes"})
     final = await client.threads.get_state(thread)
-    return {"events": first + second + third, "values": final["values"], "next": final["next"]}
+    return {
+        "events": first + second + third,
+        "values": final["values"],
+        "next": final["next"],
+        "thread": thread,
+    }
 
 
-def test_a_session_through_the_langgraph_server(server: str, tmp_path: Path) -> None:
-    got = asyncio.run(_session(server, tmp_path / "thread"))
+def test_a_session_through_the_langgraph_server(server: str) -> None:
+    got = asyncio.run(_session(server))
     agents = [d["agent"] for e, d in got["events"] if e == "custom"]
     for who in ("intake", "planner", "hardware", "critic", "report"):
         assert who in agents, agents
@@ -106,7 +115,8 @@ def test_a_session_through_the_langgraph_server(server: str, tmp_path: Path) -> 
     assert got["next"] == [] and values["status"] == "done"
     report = values["report"]
     assert report["parts"][0]["status"] == "done" and Path(report["report"]).is_file()
-    assert Path(report["report"]).parent == tmp_path / "thread"
+    # no run_root given: the artifacts go to <run dir>/langgraph/<thread id>
+    assert Path(report["report"]).parent == get_settings().run_dir / "langgraph" / got["thread"]
     design = values["hw_results"][0]["design"]
     assert "module" in design["rtl"] and design["status"] == "verified"
     # no LLM context from the server: the planner and the designer ran offline
