@@ -72,6 +72,7 @@ def test_an_unaccepted_tuned_kernel_is_not_verified() -> None:
     assert "output left NaN" in checks[0].summary and checks[0].seeds == [3]
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(NO_KIT is not None, reason=f"needs a CUDA GPU with torch and Triton: {NO_KIT}")
 def test_designs_a_checked_and_timed_gemm_on_the_gpu(tmp_path: Path) -> None:
     design = design_gpu_kernel(
