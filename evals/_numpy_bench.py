@@ -4,7 +4,9 @@ Reads JSON from stdin: ``{"seed": int, "threads": int, "libs": ["numpy", "torch"
 [{"id", "kernel", "dims", "sets"}]}``; writes JSON to stdout: the OpenBLAS build threadpoolctl sees
 (kernel architecture, threads), PyTorch's version and threads, and per problem and library the
 median seconds per call over samples cycling through ``sets`` input copies (the same rotation the C
-kernel was timed with). The libraries are timed one after the other on each problem. The parent
+kernel was timed with), each sample lasting at least 1 ms like the C harness's (on a loaded
+machine longer samples would each include other processes' time slices, shorter ones can fall
+between them: the same length keeps the comparison fair). The libraries are timed one after the other on each problem. The parent
 chooses the environment (OPENBLAS_* and OMP_* variables, set before NumPy loads), which is why this
 runs in its own process; PyTorch's intra-op threads are set here to ``threads``.
 """
@@ -25,7 +27,7 @@ from evals._kernel_problems import numpy_baseline
 from tools.kernels.inputs import make_trial
 
 
-def _time(calls: list[Any], samples: int = 15, min_sample_s: float = 0.02) -> float:
+def _time(calls: list[Any], samples: int = 15, min_sample_s: float = 0.001) -> float:
     for call in calls[:3]:
         call()
     inner, k = 1, 0

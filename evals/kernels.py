@@ -204,7 +204,7 @@ def _time_kernels(rows: dict[str, KernelRow], problems: list[Problem], seed: int
         for lane in row.lanes:
             if lane.oracle != "pass":
                 continue
-            bench = time_kernel(lane.source, spec, "x86_64", samples=10, seed=seed, threads=lane.threads)
+            bench = time_kernel(lane.source, spec, "x86_64", samples=15, seed=seed, threads=lane.threads)
             t = bench.timings[0]
             if not bench.ok:
                 lane.error = bench.check.summary
