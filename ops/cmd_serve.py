@@ -9,6 +9,7 @@ from types import FrameType
 import typer
 from rich.console import Console
 
+from ops.cluster_option import ClusterOption
 from ops.exits import QimengGroup
 from tools.errors import UsageError
 
@@ -99,6 +100,7 @@ def web_cmd(
     offline: bool = typer.Option(False, "--offline", help="Deterministic planner and designers, no LLM."),
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Where sessions.sqlite and runs go."),
     open_page: bool = typer.Option(False, "--open", help="Also open the page in this machine's browser."),
+    cluster: ClusterOption = None,
 ) -> None:
     """A local web page for design sessions: type a request, watch the agents, answer approvals and
     questions, see each result (RTL or kernel, checks, PPA or timing, plots, waveforms) and resume
@@ -106,15 +108,19 @@ def web_cmd(
 
     Example: qimeng serve web --offline --port 8765
     """
+    from ops.cluster_option import session_executor
     from ops.cmd_design import _client
     from ops.web.server import Designer, DesignServer
     from tools.settings import get_settings
 
     offline, llm = _client(offline)
-    designer = Designer(run_dir or get_settings().run_dir, offline=offline, llm=llm, executor=None)
+    executor = session_executor(cluster)
+    designer = Designer(run_dir or get_settings().run_dir, offline=offline, llm=llm, executor=executor)
     try:
         server = DesignServer(designer, host, port)
     except OSError as exc:
+        if executor is not None:
+            executor.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     signal.signal(signal.SIGTERM, _interrupt)
     err.print(
@@ -132,6 +138,8 @@ def web_cmd(
     finally:
         server.server_close()
         designer.index.close()
+        if executor is not None:
+            executor.close()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

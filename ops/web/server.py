@@ -209,6 +209,14 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         designer = self.server.designer
         parts = [p for p in path.split("/") if p]
+        # another site's page in the user's browser must not drive the sessions: only this server's
+        # own host names (no DNS rebinding), and JSON posts (a cross-site JSON post needs CORS, never given)
+        if self.headers.get("Host", "") not in self.server.hosts:
+            self._error(403, f"unexpected Host header; use {self.server.url}")
+            return
+        if method == "POST" and not self.headers.get("Content-Type", "").startswith("application/json"):
+            self._error(415, "POST bodies must be JSON (Content-Type: application/json)")
+            return
         try:
             if method == "GET" and path in ("/", "/index.html"):
                 self._file(STATIC / "index.html")
@@ -304,6 +312,9 @@ class DesignServer(ThreadingHTTPServer):
     def __init__(self, designer: Designer, host: str = "127.0.0.1", port: int = 8765) -> None:
         super().__init__((host, port), _Handler)
         self.designer = designer
+        bound = self.server_address[1]
+        self.hosts = {f"{name}:{bound}" for name in (host, "127.0.0.1", "localhost", "[::1]")}
+        """Host headers accepted (this server's own names)."""
 
     @property
     def url(self) -> str:

@@ -66,10 +66,20 @@ def test_the_page_serves_only_local_files(page_server: DesignServer) -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(page_server.url + bad)
         assert err.value.code in (403, 404)
-    req = urllib.request.Request(page_server.url + "/api/threads", data=b'{"request": "  "}', method="POST")
-    with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(req)
-    assert err.value.code == 400 and "empty request" in json.loads(err.value.read())["error"]
+    api = page_server.url + "/api/threads"
+    json_type = {"Content-Type": "application/json"}
+    cases = [  # (body, headers, status, words of the error)
+        (b'{"request": "  "}', json_type, 400, "empty request"),
+        (b"[1]", json_type, 400, "must be a JSON object"),
+        # a cross-site form post (no CORS preflight) and a rebound host name are refused
+        (b'{"request": "4-bit adder"}', {"Content-Type": "text/plain"}, 415, "must be JSON"),
+        (b'{"request": "4-bit adder"}', {**json_type, "Host": "evil.example:80"}, 403, "unexpected Host"),
+    ]
+    for body, headers, status, words in cases:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(urllib.request.Request(api, data=body, headers=headers, method="POST"))
+        assert err.value.code == status and words in json.loads(err.value.read())["error"]
+    assert json.loads(urllib.request.urlopen(api).read()) == []  # nothing was started
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make setup)")

@@ -20,10 +20,11 @@ function el(tag, attrs, ...children) {
 }
 
 async function api(method, path, body) {
+  const post = method === "POST";
   const res = await fetch(path, {
     method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
+    headers: post ? { "Content-Type": "application/json" } : {},
+    body: post ? JSON.stringify(body || {}) : undefined,
   });
   const data = await res.json();
   if (!res.ok) throw new Error(data.error || res.statusText);
