@@ -3,12 +3,16 @@ every CPU target (aarch64 and riscv64 under QEMU); parameters are validated with
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from agents.sw.library import CPU_TARGETS, TEMPLATES, get_template
 from agents.sw.specs import kernel_spec
 from tools.errors import UsageError
 from tools.kernels import check_kernel
+from tools.kernels.inproc import load_in_process
 from tools.targets.cpu import RiscV64
 
 
@@ -92,3 +96,16 @@ def test_rewritten_templates_are_correct_at_other_riscv_vector_lengths(vlen: int
         source = get_template(name).render("riscv64", {**params, "threads": 2})
         verdict = check_kernel(source, kernel_spec(name, emulated=True), target, seed=13)
         assert verdict.ok, f"{name} at VLEN {vlen}: {verdict.status}: {verdict.reason}"
+
+
+def test_a_threaded_kernel_runs_in_process_through_cffi(tmp_path: Path) -> None:
+    spec = kernel_spec("softmax", {"rows": 64, "cols": 300})
+    source = get_template("softmax").render("x86_64", {"threads": 2})
+    verdict = check_kernel(source, spec, "x86_64", seed=5)
+    assert verdict.ok, verdict.reason
+    kernel = load_in_process(source, spec, verdict, cache=tmp_path)
+    x = np.random.default_rng(5).standard_normal((64, 300)).astype(np.float32)
+    y = np.full_like(x, np.nan)
+    kernel(x=x, y=y, rows=64, cols=300)
+    e = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
+    assert np.abs(y - e / e.sum(axis=1, keepdims=True)).max() < 1e-6

@@ -24,7 +24,7 @@ from tools.kernels.check import KernelVerdict
 from tools.kernels.spec import C_TYPES, KernelSpec
 from tools.settings import get_settings
 
-COMPILE_ARGS = ["-O3", "-march=native", "-fno-wrapv", "-fopenmp"]
+COMPILE_ARGS = ["-O3", "-march=native", "-fopenmp", "-fno-wrapv"]
 """Flags for the in-process build, in this order (the last -f[no-]wrapv wins)."""
 
 
