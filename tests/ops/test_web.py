@@ -217,3 +217,44 @@ def test_a_kernel_result_shows_its_source_and_timing_table(tmp_path: Path) -> No
     assert kernel["table"]["rows"]["shape"] == {"rows": 4, "cols": 8}
     assert "rows 4" in kernel["interpretation"] and any(c["name"] == "difftest" for c in kernel["checks"])
     assert view["report"]["status"] == "done" and view["report"]["markdown"].endswith("report.md")
+
+
+def test_a_failed_thread_is_listed_and_resumed_from_the_page_api(tmp_path: Path) -> None:
+    """A thread whose run failed (the LLM endpoint unreachable) is listed as failed; the page's resume
+    continues it (offline here) and its events stream until it is done."""
+    from agents.llm_errors import LLMUnreachable
+    from graphs.session import Session
+    from tools.settings import load_settings
+
+    settings = load_settings(llm_base_url="http://127.0.0.1:9/v1", llm_timeout_s=1.0, llm_max_retries=0)
+    s = Session(tmp_path, "t-fail", llm=LLMClient(settings, backoff_base_s=0.0, jitter=0.0))
+    with pytest.raises(LLMUnreachable):
+        list(s.start("4-bit adder", offline=False))
+    s.close()
+    designer = Designer(tmp_path, offline=True, llm=None, executor=None)
+    server = DesignServer(designer, "127.0.0.1", 0)
+    server.start()
+    try:
+        listed = json.loads(urllib.request.urlopen(server.url + "/api/threads").read())
+        assert [(t["thread"], t["status"].split(":")[0]) for t in listed] == [("t-fail", "failed")]
+        post = urllib.request.Request(
+            server.url + "/api/threads/t-fail/resume",
+            data=b"{}",
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        assert urllib.request.urlopen(post).status == 202
+        stream = (
+            urllib.request.urlopen(server.url + "/api/threads/t-fail/events", timeout=120).read().decode()
+        )
+        events = [json.loads(line[6:]) for line in stream.splitlines() if line.startswith("data: ")]
+        assert [e["type"] for e in events][-3:] == ["done", "end", "closed"] and events[-3][
+            "status"
+        ] == "done"
+        assert any(e.get("agent") == "hardware" for e in events)
+        view = json.loads(urllib.request.urlopen(server.url + "/api/threads/t-fail").read())
+        assert view["status"] == "done" and view["failure"] is None and not view["running"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        designer.index.close()
