@@ -77,6 +77,7 @@ function follow(thread) {
       es.close();
       source = null;
     }
+    if (ev.type === "agent" && ev.event === "done") await refresh();  // results as they come
     if (ev.type === "end" || ev.type === "closed") {
       await refresh();
       await loadThreads();
