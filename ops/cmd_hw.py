@@ -49,8 +49,13 @@ def check(
     formal: Annotated[
         bool, typer.Option("--formal", help="Also prove equivalence with Yosys (Verilog refs).")
     ] = False,
-    seeds: Annotated[str, typer.Option(help="Comma-separated random seeds.")] = "1,2,3",
-    cycles: Annotated[int, typer.Option(help="Cycles per sequence.")] = 64,
+    seeds: Annotated[
+        str, typer.Option(help="Comma-separated random seeds (at most the setting check_max_seeds).")
+    ] = "1,2,3",
+    cycles: Annotated[
+        int,
+        typer.Option(help="Cycles per sequence (cycles x sequences at most the setting check_max_cycles)."),
+    ] = 64,
     sequences: Annotated[int, typer.Option(help="Sequences per seed.")] = 6,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
