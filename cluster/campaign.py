@@ -41,7 +41,11 @@ class VerilogEvalBench(_Strict):
     """VerilogEval v2 problems from a dataset directory."""
 
     kind: Literal["verilog-eval"]
-    data: Path = Field(description="Dataset directory (relative paths are from the campaign file).")
+    data: Path | None = Field(
+        None,
+        description="Dataset directory (relative paths are from the campaign file); "
+        "default: the verilog_eval_dir setting.",
+    )
     problems: str = Field("*", description="Comma-separated globs of problem ids, e.g. 'Prob00*'.")
 
 
@@ -162,7 +166,7 @@ def parse_campaign(text: str, path: Path) -> Campaign:
             problems.append(f"{path}:{line}: {field}: {msg}")
         raise CampaignError("\n".join(problems)) from None
     bench = campaign.benchmark
-    if isinstance(bench, VerilogEvalBench) and not bench.data.is_absolute():
+    if isinstance(bench, VerilogEvalBench) and bench.data is not None and not bench.data.is_absolute():
         bench.data = (path.parent / bench.data).resolve()
     return campaign
 
@@ -199,13 +203,14 @@ def plan(campaign: Campaign) -> list[TaskSpec]:
     base: list[tuple[str, str, dict[str, Any]]] = []
     args: dict[str, Any]
     if isinstance(bench, VerilogEvalBench):
-        from evals.verilog_eval import AGENTS, load_problems
+        from evals.verilog_eval import AGENTS, load_problems, verilog_eval_dir
 
         agent = campaign.agent or "reference"
         if agent not in AGENTS:
             raise CampaignError(f"unknown agent '{agent}'; known agents: {', '.join(sorted(AGENTS))}")
-        for p in load_problems(bench.data, bench.problems):
-            args = {"data": str(bench.data), "problem": p.id, "agent": agent}
+        data = bench.data or verilog_eval_dir()
+        for p in load_problems(data, bench.problems):
+            args = {"data": str(data), "problem": p.id, "agent": agent}
             base.append((p.id, "verilog-eval-sample", args))
     elif isinstance(bench, HwDesignBench):
         if campaign.agent not in (None, "offline"):

@@ -197,7 +197,7 @@ def submit_campaign(
     """
     campaign, text = load_campaign(path)
     if isinstance(campaign.benchmark, VerilogEvalBench):
-        data = str(yaml.safe_load(text)["benchmark"]["data"])
+        data = str(yaml.safe_load(text)["benchmark"].get("data") or "/")  # none: the head's setting
         if not Path(data).is_absolute():
             raise UsageError(
                 f"{path}: benchmark.data '{data}' is relative; a job reads it on the cluster, so give an "

@@ -112,6 +112,25 @@ class TestbenchVerdict(BaseModel):
         )
 
 
+FETCH = (
+    "get VerilogEval v2 with 'git clone https://github.com/NVlabs/verilog-eval' and pass "
+    "--data verilog-eval/dataset_spec-to-rtl (or set QIMENG_VERILOG_EVAL_DIR, verilog_eval_dir in qimeng.toml)"
+)
+"""How to get the dataset, said wherever it is missing."""
+
+
+def verilog_eval_dir(data: Path | None = None) -> Path:
+    """``data`` when given, else the ``verilog_eval_dir`` setting.
+
+    Raises:
+        UsageError: when neither names a folder (the message says how to get the dataset).
+    """
+    chosen = data or get_settings().verilog_eval_dir
+    if chosen is None:
+        raise UsageError(f"no VerilogEval v2 folder given; {FETCH}")
+    return chosen
+
+
 def load_problems(data: Path, pattern: str = "*") -> list[Problem]:
     """Problems in ``data`` whose id matches one of the comma-separated globs in ``pattern``.
 
@@ -119,7 +138,9 @@ def load_problems(data: Path, pattern: str = "*") -> list[Problem]:
         UsageError: when ``data`` is not a VerilogEval v2 directory or nothing matches.
     """
     if not data.is_dir():
-        raise UsageError(f"--data {data} is not a directory; point it at the VerilogEval v2 dataset folder")
+        raise UsageError(
+            f"--data {data} is not a directory; point it at the VerilogEval v2 dataset folder ({FETCH})"
+        )
     problems = []
     for prompt_path in sorted(data.glob("*_prompt.txt")):
         pid = prompt_path.name.removesuffix("_prompt.txt")

@@ -24,6 +24,7 @@ from evals._ve_bench import (
     TestbenchVerdict,
     load_problems,
     run_testbench,
+    verilog_eval_dir,
 )
 from evals.passk import ks_for, mean_pass_at_k
 from tools.errors import QimengError, UsageError
@@ -47,6 +48,7 @@ __all__ = [
     "load_problems",
     "run_testbench",
     "save_report",
+    "verilog_eval_dir",
 ]
 
 Progress = Callable[[TestbenchVerdict], None]

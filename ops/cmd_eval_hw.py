@@ -18,7 +18,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evals.mutants import MutantReport, analyse, pick_problems
-from evals.verilog_eval import EvalReport, evaluate, get_agent, load_problems, save_report
+from evals.verilog_eval import (
+    AGENTS,
+    EvalReport,
+    evaluate,
+    get_agent,
+    load_problems,
+    save_report,
+    verilog_eval_dir,
+)
 from ops.exits import QimengGroup
 from tools.runstore import new_run
 
@@ -36,8 +44,13 @@ def _group() -> None:
 
 
 DataOpt = Annotated[
-    Path,
-    typer.Option("--data", help="VerilogEval v2 folder with <id>_prompt.txt, <id>_ref.sv, <id>_test.sv."),
+    Path | None,
+    typer.Option(
+        "--data",
+        help="VerilogEval v2 folder with <id>_prompt.txt, <id>_ref.sv, <id>_test.sv (default: the "
+        "verilog_eval_dir setting). Get it with 'git clone https://github.com/NVlabs/verilog-eval' "
+        "and pass verilog-eval/dataset_spec-to-rtl.",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (for scripts).")]
 ProblemsOpt = Annotated[
@@ -65,8 +78,16 @@ def _progress(label: str, total: int, quiet: bool) -> Iterator[Callable[[object]
 
 @app.command("verilog-eval")
 def verilog_eval_cmd(
-    data: DataOpt,
-    agent: Annotated[str, typer.Option("--agent", help="Who answers: 'reference' (sanity check), ...")],
+    agent: Annotated[
+        str,
+        typer.Option(
+            "--agent",
+            help=f"Who answers, one of {', '.join(sorted(AGENTS))}: 'reference' (the benchmark's own "
+            "golden RTL, a harness sanity check), 'offline' (the offline designer), 'llm' (the LLM "
+            "designer, needs QIMENG_LLM_BASE_URL).",
+        ),
+    ],
+    data: DataOpt = None,
     samples: Annotated[int, typer.Option("--samples", "-n", help="Samples per problem (n of pass@k).")] = 1,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Problems asked and judged in parallel.")] = 1,
     problems: ProblemsOpt = "*",
@@ -80,10 +101,11 @@ def verilog_eval_cmd(
 
     Examples:
 
-      qimeng eval verilog-eval --data data/verilog-eval-v2 --agent reference --jobs 2
+      qimeng eval verilog-eval --data verilog-eval/dataset_spec-to-rtl --agent reference --jobs 2
 
-      qimeng eval verilog-eval --data data/verilog-eval-v2 --agent reference --problems 'Prob00*' --json
+      QIMENG_VERILOG_EVAL_DIR=verilog-eval/dataset_spec-to-rtl qimeng eval verilog-eval --agent offline --problems 'Prob00*' --json
     """
+    data = verilog_eval_dir(data)
     chosen = load_problems(data, problems)
     solver = get_agent(agent, chosen)
     with _progress("judging", len(chosen) * max(samples, 1), as_json) as tick:
@@ -126,7 +148,7 @@ def _print_eval(report: EvalReport, run_id: str) -> None:
 
 @app.command("mutants")
 def mutants_cmd(
-    data: DataOpt,
+    data: DataOpt = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Problems to use, spread evenly (default all).")
     ] = None,
@@ -146,10 +168,11 @@ def mutants_cmd(
 
     Examples:
 
-      qimeng eval mutants --data data/verilog-eval-v2 --limit 20 --per-problem 3
+      qimeng eval mutants --data verilog-eval/dataset_spec-to-rtl --limit 20 --per-problem 3
 
-      qimeng eval mutants --data data/verilog-eval-v2 --problems '*fsm*' --json
+      qimeng eval mutants --data verilog-eval/dataset_spec-to-rtl --problems '*fsm*' --json
     """
+    data = verilog_eval_dir(data)
     chosen = pick_problems(load_problems(data, problems), limit)
     with _progress("mutating", len(chosen), as_json) as tick:
         report = analyse(chosen, per_problem=per_problem, seed=seed, jobs=jobs, on_problem=tick)

@@ -34,7 +34,12 @@ def retrieval(
     """Ingest CORPUS, ask the built-in question set (each question knows its answer's section), and
     report recall@k and MRR; then pad the collection to --scale-chunks and time ingest and queries.
 
-    Example: qimeng eval retrieval --corpus ../shared/data/corpus --scale-chunks 10000
+    The question set (evals/data/retrieval_questions.yaml) is about two documents; put both in one
+    folder: 'git clone https://github.com/riscv/riscv-isa-manual corpus/riscv-isa-manual' (commit
+    1d472b8) and 'git clone https://github.com/riscv-non-isa/rvv-intrinsic-doc corpus/rvv-intrinsic-doc'
+    (commit 2c6b341). Then:
+
+      qimeng eval retrieval --corpus corpus --scale-chunks 10000
     """
     from evals.retrieval import evaluate_retrieval, print_tables
     from tools.errors import UsageError

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         None, description="Embedded ChromaDB directory (default: <run_dir>/chroma)."
     )
     chroma_host: str | None = Field(None, description="Chroma server host; set to use a server instead.")
+    verilog_eval_dir: Path | None = Field(
+        None,
+        description="VerilogEval v2 dataset folder (dataset_spec-to-rtl of github.com/NVlabs/verilog-eval): "
+        "the default of --data for 'eval verilog-eval' and 'eval mutants', and of a verilog-eval "
+        "campaign that names no data.",
+    )
     chroma_port: int = Field(8000, gt=0, lt=65536, description="Chroma server port.")
     use_knowledge: bool = Field(
         True, description="Consult the knowledge base while designing and remember verified designs."
