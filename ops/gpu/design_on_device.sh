@@ -23,6 +23,7 @@ design() {  # name, timeout, request...
   [ -n "$run_dir" ] && cp "$run_dir/gpu_record.json" "$out/gpu_record_$name.json"
 }
 design gemm1024 170 "gemm 1024x1024x1024 bf16" --budget 3
+design gemm16x4096x14336 120 "gemm 16x4096x14336 bf16" --budget 2
 design attn_s4096_d128_causal 170 "attention batch=4 heads=16 seq=4096 dim=128 causal bf16" --budget 3
 echo "== pytest tests/agents/test_sw_gpu.py" >>"$log"
 timeout 150 python3 -m pytest -q -p no:cacheprovider tests/agents/test_sw_gpu.py >>"$log" 2>&1
