@@ -72,6 +72,26 @@ def test_an_unaccepted_tuned_kernel_is_not_verified() -> None:
     assert "output left NaN" in checks[0].summary and checks[0].seeds == [3]
 
 
+def test_an_accepted_tuned_kernel_passes_with_its_rounds_and_ratios() -> None:
+    rounds = [{"seed": s, "status": "pass", "rel_error": e} for s, e in ((1, 2e-3), (2, 4e-3))]
+    record = {
+        "name": "gemm_64x64x64",
+        "candidates": [
+            {"name": "cublas", "kind": "baseline", "accepted": False, "reason": "check wrong: off"},
+            {"name": "triton_tuned", "kind": "tuned", "accepted": True, "median_ms": 0.02, "tflops": 0.03,
+             "ratios": {"vs_cublas": 1.1}, "check": {"status": "pass", "reason": "", "rounds": rounds}},
+        ],
+    }  # fmt: skip
+    checks = record_checks(record)
+    assert [(c.name, c.status) for c in checks] == [
+        ("gpu-check", "pass"),
+        ("gpu-timing", "pass"),
+        ("gpu-baseline-cublas", "skipped"),
+    ]
+    assert "2 round(s)" in checks[0].summary and "4.00e-03" in checks[0].summary
+    assert "vs_cublas 1.10x" in checks[1].summary
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(NO_KIT is not None, reason=f"needs a CUDA GPU with torch and Triton: {NO_KIT}")
 def test_designs_a_checked_and_timed_gemm_on_the_gpu(tmp_path: Path) -> None:

@@ -139,12 +139,7 @@ def record_checks(record: dict[str, Any]) -> list[Check]:
             name="gpu-check",
             tool="qimeng gpu kit (fresh inputs, poisoned output, every element)",
             status="pass" if checked else "fail",
-            summary=f"{record['name']}: "
-            + (
-                f"matches the fp32 reference ({check.get('reason', '')})"
-                if checked
-                else reason or "not checked"
-            ),
+            summary=f"{record['name']}: " + (_matched(check) if checked else reason or "not checked"),
             seeds=[int(r["seed"]) for r in check.get("rounds", []) if "seed" in r],
             details={"check": check},
         )
