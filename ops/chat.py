@@ -18,7 +18,7 @@ from rich.table import Table
 from agents.llm import LLMClient
 from agents.top import by_agent
 from graphs.session import Session, SessionError
-from ops.cmd_design import describe_event
+from ops.cmd_design import describe_event, result_lines
 from tools.errors import QimengError
 from tools.executor import Executor
 from tools.sandbox import allow_runs
@@ -138,7 +138,12 @@ class Chat:
                     + (f", chose {what}" if what else "")
                     + (f" ({part['why']})" if part["status"] != "done" else "")
                 )
-            self.console.print(f"report: {report['report']}")
+            for line in result_lines(report):
+                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+            folder = Path(report["report"]).parent
+            self.console.print(
+                f"report: {report['report']}  (run {folder}: manifest.json, evidence.json)", soft_wrap=True
+            )
 
     def _resume(self, thread_id: str) -> None:
         if thread_id and thread_id != self.session.thread_id:

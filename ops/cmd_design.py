@@ -52,12 +52,56 @@ def print_report(summary: dict[str, Any]) -> None:
         out.print(f"{line} - {part['text']}")
         for reason in part.get("reasons", [])[:8] if part["status"] != "refused" else [part["why"]]:
             out.print(f"  - {reason}")
-    for r in summary.get("results", []):
-        out.print(f"  - {r['task']}: {r.get('status')}")
+    for line in result_lines(summary):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print(f"[bold]cost:[/] {summary['tool_s']} s tool time, {summary['tokens']} LLM tokens")
     out.print(
-        f"[bold]report:[/] {summary['report']}" + "".join(f"  plot: {p}" for p in summary.get("plots", []))
+        f"[bold]report:[/] {summary['report']}" + "".join(f"  plot: {p}" for p in summary.get("plots", [])),
+        soft_wrap=True,
     )
+    out.print(
+        f"[bold]run:[/] {Path(summary['report']).parent} (manifest.json, evidence.json)", soft_wrap=True
+    )
+
+
+def result_lines(summary: dict[str, Any]) -> list[str]:
+    """What a finished thread made, per result: what it is and its status, how the request was read,
+    each check with its verdict, area (hardware) or speed (software), and where its files are."""
+    from tools.evidence import Interpretation
+
+    lines: list[str] = []
+    for r in summary.get("results", []):
+        design = r.get("design") or {}
+        what = design.get("top") or " on ".join(x for x in (design.get("kernel"), design.get("target")) if x)
+        lines.append(f"{r['task']}: {what or 'result'} {r.get('status')}")
+        if r.get("skipped"):
+            lines.append(f"  skipped: {r['skipped']}")
+        evidence = design.get("evidence") or {}
+        if evidence.get("interpretation"):
+            reading = Interpretation.model_validate(evidence["interpretation"]).summary()
+            if reading:
+                lines.append(f"  {reading}")
+        for check in evidence.get("checks", []):
+            lines.append(f"  {check['name']:<10} {check['status']:<8} {check.get('summary', '')}")
+        synth = design.get("synth") or {}
+        if synth:
+            lines.append(
+                f"  area: {synth.get('cell_count', 0)} cells, ~{synth.get('transistors', 0)} transistors, "
+                f"{synth.get('flip_flops', 0)} flip-flops, logic depth {synth.get('logic_depth', 0)}"
+            )
+        timing = design.get("timing") or {}
+        if timing:
+            rate = (
+                f"{timing['gflops']:.2f} GFLOP/s"
+                if timing.get("gflops")
+                else f"{timing.get('gbs') or 0:.2f} GB/s"
+            )
+            lines.append(
+                f"  speed: median {timing['median_s'] * 1e3:.4f} ms ({rate}) at {timing.get('shape')}"
+            )
+        if design.get("run_dir"):
+            lines.append(f"  files: {design['run_dir']}")
+    return lines
 
 
 def _client(offline: bool) -> tuple[bool, LLMClient | None]:

@@ -121,6 +121,19 @@ def new_run(command: str, root: Path | None = None, run_id: str | None = None) -
     return run
 
 
+def record_run(path: Path, command: str) -> Run:
+    """The run at ``path``, a directory another part names (a design thread's folder): its manifest
+    when it has one, else a fresh manifest there (the directory is created when missing)."""
+    manifest_path = path / "manifest.json"
+    if manifest_path.is_file():
+        return Run(path, Manifest.model_validate_json(manifest_path.read_text()))
+    path.mkdir(parents=True, exist_ok=True)
+    now = _now()
+    run = Run(path, Manifest(id=path.name, command=command, created=now, updated=now))
+    run._save()
+    return run
+
+
 def open_run(run_id: str, root: Path | None = None) -> Run:
     """Open an existing run; FileNotFoundError names the directory that was looked for.
 

@@ -25,6 +25,7 @@ from agents.top.state import (
     total_tokens,
     total_tool_s,
 )
+from tools.runstore import record_run
 
 
 def _cost_lines(costs: list[Cost]) -> list[str]:
@@ -110,7 +111,8 @@ def build_report(state: QimengState) -> dict[str, Any]:
     done = bool(parts) and all(r["status"] == "done" for r in rows)
     md += ["", "## Feedback between agents", ""] + [f"- {x}" for x in state.get("feedback", [])]
     md += ["", "## Cost", "", *_cost_lines(costs), ""]
-    (root / "report.md").write_text("\n".join(md))
+    run = record_run(root, f"design {state.get('request', '')!r}")
+    run.write("report.md", "\n".join(md), kind="report")
     summary.update(
         status="done" if done else "failed",
         parts=rows,
@@ -123,8 +125,26 @@ def build_report(state: QimengState) -> dict[str, Any]:
         tokens=total_tokens(costs),
         cost=by_agent(costs),
     )
-    (root / "report.json").write_text(json.dumps(summary, indent=2, default=str))
+    run.write("report.json", json.dumps(summary, indent=2, default=str), kind="report")
+    run.write_json("evidence.json", thread_evidence(outcomes), kind="evidence")
+    run.finish("done" if done else "failed", parts=len(rows))
     return summary
+
+
+def thread_evidence(outcomes: list[HwOutcome | SwOutcome]) -> dict[str, Any]:
+    """Every result of the thread with its status, where its artifacts are and the evidence of its
+    final artifact (checks, tools and versions, seeds, findings); a skipped task says why."""
+    results: list[dict[str, Any]] = []
+    for r in outcomes:
+        design = r.design
+        entry: dict[str, Any] = {"task": r.task, "round": r.round, "status": r.status}
+        if design is None:
+            entry["skipped"] = getattr(r, "skipped", "")
+        else:
+            entry["run_dir"] = design.run_dir
+            entry["evidence"] = design.evidence.model_dump(mode="json")
+        results.append(entry)
+    return {"results": results}
 
 
 def report_node(state: QimengState) -> QimengState:
