@@ -6,7 +6,8 @@ one tool call, ``tools.targets.cuda_kit:design_task``, placed on a node serving 
 process when it has a GPU with torch and Triton, or a cluster's GPU worker). That task runs the
 device suite's own code for the one problem, so a design session's kernel passes the same checks
 and is timed the same way as the suite's. Where nothing serves ``cuda`` the request is refused
-before any work: "no CUDA device here ...; targets served: ...".
+before any work: "no CUDA device here ...; targets served: ..." (on a cluster, the executor's
+"no node in the Ray cluster serves target(s) cuda ...; targets served: ...").
 """
 
 from __future__ import annotations
@@ -28,17 +29,19 @@ DESIGN_TASK = "tools.targets.cuda_kit:design_task"
 
 
 def refusal() -> str | None:
-    """Why the current executor cannot run a CUDA design, or None when it can."""
-    served = current_executor().targets()
-    if served is None:  # in-process: this host itself
-        why = kit_unavailable()
-        if why is None:
-            return None
-        have = ", ".join(sorted(local_targets() - {"cuda"})) or "none"
-        return f"no CUDA device here ({why}); targets served: {have}. Run on a GPU machine, or pass --cluster ADDRESS of a cluster with a target_cuda worker"
-    if "cuda" in served:
+    """Why this process cannot run a CUDA design itself, or None when it can or when a cluster
+    executor places the call (which fails at once, naming the targets served, when no node
+    declares ``target_cuda``)."""
+    if current_executor().targets() is not None:
         return None
-    return f"no CUDA device on the cluster (no node declares target_cuda); targets served: {', '.join(sorted(served)) or 'none'}"
+    why = kit_unavailable()
+    if why is None:
+        return None
+    have = ", ".join(sorted(local_targets() - {"cuda"})) or "none"
+    return (
+        f"no CUDA device here ({why}); targets served: {have}. Run on a GPU machine, or pass "
+        "--cluster ADDRESS of a cluster with a target_cuda worker"
+    )
 
 
 def design_gpu_kernel(

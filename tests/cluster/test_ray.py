@@ -165,7 +165,7 @@ def test_a_call_for_a_target_no_node_serves_fails_at_once(cluster: Cluster, tmp_
     )
     result = CliRunner().invoke(
         app,
-        ["design", "reduce_sum n=64", "--target", "cuda", "--offline", "--cluster", cluster.address],
+        ["design", "gemm 64 bf16", "--target", "cuda", "--offline", "--cluster", cluster.address],
         env={"QIMENG_RUN_DIR": str(tmp_path)},
     )
     assert result.exit_code == 1, result.output
