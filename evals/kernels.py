@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -33,6 +34,7 @@ from tools.errors import QimengError, UsageError
 from tools.kernels import check_kernel
 from tools.kernels.machine import MachinePeaks, machine_peaks
 from tools.kernels.timing import time_kernel
+from tools.runstore import Run, new_run
 from tools.targets import CPU_TARGETS, get_target
 
 BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -252,3 +254,33 @@ def _time_baselines(
             if lane is not None:
                 for lib, seconds in res.items():
                     lane.library_round_s.setdefault(lib, []).append(seconds)
+
+
+def save_suite(report: SuiteReport, command: str, root: Path | None = None) -> Run:
+    """Write the suite to a new run: ``report.json`` (every row, lane and timed source) and
+    ``evidence.json`` (per problem and target: the designer's verdict, the evaluator's check with its
+    seeds, each timed rendering's re-check); the run is 'done' only when every check passed."""
+    run = new_run(command, root=root)
+    run.write_json("report.json", report, kind="report")
+    evidence = [
+        {
+            "problem": r.problem,
+            "target": r.target,
+            "designer": r.status,
+            "oracle": r.oracle,
+            "oracle_seeds": r.oracle_seeds,
+            "lanes": [
+                {"threads": lane.threads, "oracle": lane.oracle, "error": lane.error} for lane in r.lanes
+            ],
+            "error": r.error,
+        }
+        for r in report.rows
+    ]
+    run.write_json(
+        "evidence.json",
+        {"checker": "evals.kernels (evaluator-only references)", "rows": evidence},
+        kind="evidence",
+    )
+    passed = all(r.oracle == "pass" and all(lane.oracle == "pass" for lane in r.lanes) for r in report.rows)
+    run.finish("done" if passed else "failed", rows=len(report.rows), machine=report.machine)
+    return run

@@ -15,11 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evals._kernel_lanes import Lane
-from evals.kernels import SuiteReport, pick_problems, run_suite
-from tools.errors import QimengError, UsageError
+from evals.kernels import SuiteReport, pick_problems, run_suite, save_suite
+from ops.exits import QimengGroup
 from tools.targets import CPU_TARGETS
 
-app = typer.Typer(help="Software benchmarks: the kernel suite.")
+app = typer.Typer(cls=QimengGroup, help="Software benchmarks: the kernel suite.")
 _console = Console(stderr=True)
 
 
@@ -67,27 +67,25 @@ def kernels_cmd(
     """
     targets = target or list(CPU_TARGETS)
     total = len(pick_problems(quick)) * len(targets)
-    try:
-        bar = Progress(
-            TextColumn("kernels"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=_console
+    bar = Progress(
+        TextColumn("kernels"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=_console
+    )
+    with bar:
+        task = bar.add_task("kernels", total=total)
+        report = run_suite(
+            targets,
+            quick=quick,
+            budget=budget,
+            seed=seed,
+            rounds=rounds,
+            threads=threads,
+            on_row=lambda _r: bar.advance(task),
         )
-        with bar:
-            task = bar.add_task("kernels", total=total)
-            report = run_suite(
-                targets,
-                quick=quick,
-                budget=budget,
-                seed=seed,
-                rounds=rounds,
-                threads=threads,
-                on_row=lambda _r: bar.advance(task),
-            )
-    except UsageError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except QimengError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+    command = f"eval kernels --target {','.join(targets)} --rounds {rounds} --seed {seed}" + (
+        " --quick" if quick else ""
+    )
+    run = save_suite(report, command)
+    _console.print(f"run: {run.path} (report.json, evidence.json, manifest.json)", soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(_as_dict(report), indent=2))
     else:
