@@ -209,9 +209,12 @@ def _report(agent: str, samples: int, results: list[ProblemResult], wall: float)
 
 
 def save_report(report: EvalReport, data: Path, root: Path | None = None) -> Run:
-    """Write ``report.json`` and a finished manifest to a new run; returns the run."""
+    """Write ``report.json``, ``evidence.json`` (per problem, one testbench check per sample) and a
+    finished manifest to a new run; returns the run."""
     run = new_run(f"eval verilog-eval --agent {report.agent} --samples {report.samples}", root=root)
     run.write_json("report.json", report, kind="report", data=str(data))
+    evidence = {p.problem: p.evidence.model_dump(mode="json") for p in report.problems}
+    run.write_json("evidence.json", evidence, kind="evidence", checker="the benchmark's testbench per sample")
     run.finish(
         "done",
         agent=report.agent,

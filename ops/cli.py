@@ -200,20 +200,20 @@ def demo(json_out: bool = typer.Option(False, "--json", help="Print the summary 
         )
     else:
         table = Table(title="qimeng demo")
-        for col in ("step", "verdict", "detail", "s", "where"):
+        for col in ("step", "verdict", "detail", "s"):
             table.add_column(col)
         for step in report.steps:
             colour = "green" if step.verdict == "verified" else "red"
             table.add_row(
-                step.what,
-                f"[{colour}]{step.verdict}[/{colour}]",
-                step.detail,
-                f"{step.seconds:.1f}",
-                step.where,
+                step.what, f"[{colour}]{step.verdict}[/{colour}]", step.detail, f"{step.seconds:.1f}"
             )
         console.print(table)
         for line in report.codesign.get("reasons", []):
             console.print(f"  critic: {line}")
+        console.print("where each step's files are (run directories, full paths):")
+        for step in report.steps:  # whole paths on lines of their own: a table cell would cut them
+            if step.where:
+                console.print(f"  {step.what}: {step.where}", markup=False, highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(1)
 
