@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ops.exits import QimengGroup
 from tools.errors import QimengError, UsageError
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from tools.runstore import Run
 
 app = typer.Typer(
-    cls=QimengGroup,
     help=(
         "Batch campaigns on Ray: many tasks x samples, results in a durable store.\n\n"
         "Examples:\n\n"
