@@ -7,17 +7,19 @@ exits 2 on usage errors, 1 on other qimeng errors or when any kernel fails its c
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evals._kernel_lanes import Lane
-from evals.kernels import SuiteReport, pick_problems, run_suite, save_suite
 from ops.exits import QimengGroup
 from tools.targets import CPU_TARGETS
+
+if TYPE_CHECKING:
+    from evals._kernel_lanes import Lane
+    from evals.kernels import SuiteReport
 
 app = typer.Typer(cls=QimengGroup, help="Software benchmarks: the kernel suite.")
 _console = Console(stderr=True)
@@ -65,6 +67,8 @@ def kernels_cmd(
     Suite: GEMM (256^3, 513x257x129, 1024^3), softmax, layernorm, conv2d, attention, Focal Split
     480x360, wavefront PSF 128. Emulated targets are checked for correctness only.
     """
+    from evals.kernels import pick_problems, run_suite, save_suite
+
     targets = target or list(CPU_TARGETS)
     total = len(pick_problems(quick)) * len(targets)
     bar = Progress(

@@ -5,20 +5,19 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from knowledge.ingest import FileOutcome, IngestReport, ingest_paths
-from knowledge.retrieval import search
-from knowledge.server import ChromaServer
-from knowledge.store import DOCS_COLLECTION, open_store
 from ops.exits import QimengGroup
 from tools.errors import UsageError
 from tools.settings import get_settings
+
+if TYPE_CHECKING:
+    from knowledge.ingest import FileOutcome, IngestReport
 
 app = typer.Typer(
     cls=QimengGroup, help="The knowledge base: chip documents and verified designs, searchable by meaning."
@@ -26,14 +25,17 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
-CollectionOpt = Annotated[str, typer.Option("--collection", "-c", help="Collection to use.")]
+CollectionOpt = Annotated[
+    str | None,
+    typer.Option("--collection", "-c", help="Collection to use (default: the documents' collection)."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (searched recursively).")],
-    collection: CollectionOpt = DOCS_COLLECTION,
+    collection: CollectionOpt = None,
     kind: Annotated[
         str, typer.Option(help="Label stored with every chunk, usable as a search filter.")
     ] = "doc",
@@ -48,6 +50,9 @@ def ingest(
 
       qimeng kb ingest spec.pdf notes.md --kind datasheet --collection vendor
     """
+    from knowledge.ingest import ingest_paths
+    from knowledge.store import DOCS_COLLECTION, open_store
+
     store = open_store()
     with Progress(
         TextColumn("[bold]ingest"),
@@ -69,7 +74,7 @@ def ingest(
         report = ingest_paths(
             paths,
             store,
-            collection=collection,
+            collection=collection or DOCS_COLLECTION,
             kind=kind,
             source_root=root,
             on_start=started,
@@ -101,7 +106,7 @@ def _summary(report: IngestReport) -> None:
 def search_cmd(
     query: Annotated[str, typer.Argument(help="A question or keywords.")],
     k: Annotated[int, typer.Option("-k", help="How many passages (1-100).")] = 5,
-    collection: CollectionOpt = DOCS_COLLECTION,
+    collection: CollectionOpt = None,
     source: Annotated[str | None, typer.Option(help="Only this source document.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only chunks with this ingest label.")] = None,
     as_json: JsonOpt = False,
@@ -114,7 +119,12 @@ def search_cmd(
 
       qimeng kb search "mstatus MPP" --source priv/machine.adoc --json
     """
-    hits = search(query, k, store=open_store(), collection=collection, source=source, kind=kind)
+    from knowledge.retrieval import search
+    from knowledge.store import DOCS_COLLECTION, open_store
+
+    hits = search(
+        query, k, store=open_store(), collection=collection or DOCS_COLLECTION, source=source, kind=kind
+    )
     if as_json:
         print(json.dumps([h.model_dump() for h in hits], indent=2))
         return
@@ -134,6 +144,8 @@ def stats(as_json: JsonOpt = False) -> None:
 
       qimeng kb stats --json
     """
+    from knowledge.store import open_store
+
     store = open_store()
     rows = []
     for name in store.collection_names():
@@ -184,6 +196,8 @@ def serve(
         raise UsageError(f"port must be between 1 and 65535, got {port}")
     settings = get_settings()
     directory = path or settings.chroma_path or settings.run_dir / "chroma"
+    from knowledge.server import ChromaServer
+
     server = ChromaServer(directory, port=port, host=host)
     server.start()
     console.print(f"chroma serving {directory} on http://{host}:{port} (Ctrl-C stops it)")
