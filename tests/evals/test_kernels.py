@@ -33,7 +33,7 @@ def test_evaluator_reference_agrees_with_the_designer_spec(problem: Problem) -> 
     for out in spec.outputs:
         want = np.asarray(theirs[out.name]).reshape(-1)
         got = np.asarray(ours[out.name]).reshape(-1)
-        assert np.linalg.norm(got - want) <= 1e-9 * max(np.linalg.norm(want), 1.0), out.name
+        assert np.linalg.norm(got - want) <= 1e-9 * max(float(np.linalg.norm(want)), 1.0), out.name
 
 
 def test_small_suite_runs_on_native_and_emulated_targets() -> None:
