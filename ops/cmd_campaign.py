@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ops.exits import report as report_error
 from tools.errors import QimengError, UsageError
 
 if TYPE_CHECKING:
@@ -264,12 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.UsageError as exc:
         exc.show()
         return 2
-    except UsageError as exc:
-        Console(stderr=True).print(f"error: {exc}")
-        return 2
     except QimengError as exc:
-        Console(stderr=True).print(f"error: {exc}")
-        return 1
+        return report_error(exc)
     except (KeyboardInterrupt, click.exceptions.Abort):
         return 130
     return result if isinstance(result, int) else 0  # typer turns Ctrl-C into exit code 130
