@@ -20,8 +20,9 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from knowledge.embedding import embed
+from knowledge.hit import Hit
 from knowledge.ingest import IngestReport, ingest_paths
-from knowledge.retrieval import Hit, search
+from knowledge.retrieval import search
 from knowledge.store import KnowledgeStore, open_store
 from tools.errors import UsageError
 

@@ -10,33 +10,13 @@ import html
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from knowledge.embedding import embed
+from knowledge.hit import Hit
 from knowledge.rerank import CANDIDATES, rerank
 from knowledge.store import DOCS_COLLECTION, KnowledgeStore, open_store
 from tools.errors import UsageError
 
 MAX_K = 100
-
-
-class Hit(BaseModel):
-    """One retrieved chunk with its citation."""
-
-    id: str = Field(description="The chunk id in its collection.")
-    text: str = Field(description="The chunk text (untrusted data).")
-    source: str = Field(description="The document it came from.")
-    section: str = Field(description="Heading path inside the document, outermost first, ' > ' separated.")
-    page: int | None = Field(None, description="1-based page for paged formats (PDF).")
-    kind: str = Field("doc", description="The label given at ingest.")
-    score: float = Field(
-        description="Cosine similarity to the query plus the lexical bonus (see knowledge.rerank)."
-    )
-
-    def citation(self) -> str:
-        """``source § section`` (and page), for a human or a prompt."""
-        where = f"{self.source} § {self.section}" if self.section else self.source
-        return f"{where} (page {self.page})" if self.page is not None else where
 
 
 @lru_cache(maxsize=1)

@@ -13,10 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ops.exits import QimengGroup
-from tools.errors import UsageError
+from tools.errors import QimengError, UsageError
 from tools.settings import get_settings
 
 if TYPE_CHECKING:
+    from knowledge.hit import Hit
     from knowledge.ingest import FileOutcome, IngestReport
 
 app = typer.Typer(
@@ -119,12 +120,16 @@ def search_cmd(
 
       qimeng kb search "mstatus MPP" --source priv/machine.adoc --json
     """
-    from knowledge.retrieval import search
-    from knowledge.store import DOCS_COLLECTION, open_store
+    url = get_settings().kb_search_url
+    if url:
+        hits = _ask_service(url, query, k, collection=collection, source=source, kind=kind)
+    else:
+        from knowledge.retrieval import search
+        from knowledge.store import DOCS_COLLECTION, open_store
 
-    hits = search(
-        query, k, store=open_store(), collection=collection or DOCS_COLLECTION, source=source, kind=kind
-    )
+        hits = search(
+            query, k, store=open_store(), collection=collection or DOCS_COLLECTION, source=source, kind=kind
+        )
     if as_json:
         print(json.dumps([h.model_dump() for h in hits], indent=2))
         return
@@ -172,6 +177,28 @@ def stats(as_json: JsonOpt = False) -> None:
     console.print(table)
 
 
+def _ask_service(url: str, query: str, k: int, **filters: str | None) -> list[Hit]:
+    """The hits of a running search service (``kb serve``); its errors come back as ours."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from knowledge.hit import Hit
+
+    params = urllib.parse.urlencode({"q": query, "k": k, **{n: v for n, v in filters.items() if v}})
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/search?{params}", timeout=60) as answer:
+            return [Hit.model_validate(h) for h in json.loads(answer.read())]
+    except urllib.error.HTTPError as exc:
+        message = json.loads(exc.read() or b"{}").get("error", exc.reason)
+        raise (UsageError if exc.code == 400 else QimengError)(message) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise QimengError(
+            f"the search service at {url} (kb_search_url) does not answer: {exc}; start it with "
+            "'qimeng kb serve' or unset QIMENG_KB_SEARCH_URL"
+        ) from None
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -185,15 +212,26 @@ def serve(
     host: Annotated[
         str, typer.Option(help="Address to bind; loopback unless workers are remote.")
     ] = "127.0.0.1",
+    search_port: Annotated[
+        int,
+        typer.Option(
+            "--search-port", help="Port of the search service for 'kb search' (kb_search_url); 0: none."
+        ),
+    ] = 8001,
 ) -> None:
     """Run a Chroma server over the store until Ctrl-C; workers set QIMENG_CHROMA_HOST/PORT to use it.
 
     Example:
 
       qimeng kb serve --port 8000 --path runs/chroma
+
+    It also serves searches on --search-port from a process that keeps the embedding model loaded:
+    with QIMENG_KB_SEARCH_URL=http://127.0.0.1:8001 each 'qimeng kb search' is a request to it.
     """
     if not 0 < port < 65536:
         raise UsageError(f"port must be between 1 and 65535, got {port}")
+    if not 0 <= search_port < 65536 or search_port == port:
+        raise UsageError(f"--search-port must be 0 (none) or a port other than {port}, got {search_port}")
     settings = get_settings()
     directory = path or settings.chroma_path or settings.run_dir / "chroma"
     from knowledge.server import ChromaServer
@@ -201,6 +239,17 @@ def serve(
     server = ChromaServer(directory, port=port, host=host)
     server.start()
     console.print(f"chroma serving {directory} on http://{host}:{port} (Ctrl-C stops it)")
+    service = None
+    if search_port:
+        from knowledge.search_service import SearchService
+        from knowledge.store import open_store
+
+        near = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # the server above owns the directory
+        service = SearchService(open_store(host=near, port=port), host=host, port=search_port)
+        service.start()
+        console.print(
+            f"search service on {service.url}; 'qimeng kb search' uses it with QIMENG_KB_SEARCH_URL={service.url}"
+        )
     signal.signal(signal.SIGTERM, _interrupt)  # a terminated command must not leave its server behind
     try:
         assert server.process is not None
@@ -208,4 +257,6 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        if service is not None:
+            service.stop()
         server.stop()

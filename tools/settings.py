@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         "campaign that names no data.",
     )
     chroma_port: int = Field(8000, gt=0, lt=65536, description="Chroma server port.")
+    kb_search_url: str | None = Field(
+        None,
+        description="A running 'qimeng kb serve' search service (http://HOST:PORT); set, 'qimeng kb "
+        "search' asks it instead of loading the embedding model and the store in every call.",
+    )
     use_knowledge: bool = Field(
         True, description="Consult the knowledge base while designing and remember verified designs."
     )
