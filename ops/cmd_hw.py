@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.status import Status
 
 from tools.errors import UsageError
-from tools.evidence import Check
+from tools.evidence import Check, Evidence
 from tools.hdl import DiffReport, PythonRef, VerilogRef, diff_check, formal_check, synth, waves
 from tools.hdl.cocotb_run import COCOTB_SIMULATORS, CocotbReport, run_cocotb
 from tools.hdl.lint import name_sources
@@ -129,10 +129,17 @@ def check(
         )
         checks.append(cocotb.to_check())
     ok = all(c.status == "pass" for c in checks)
+    run = new_run(
+        f"hw check {candidate}" + (f" --ref {ref}" if ref else "") + (f" --tests {tests}" if tests else "")
+    )
+    run.write(candidate.name, cand_src, kind="rtl", role="candidate")
+    run.write_json("evidence.json", Evidence(checks=checks), kind="evidence")
+    run.finish("done" if ok else "failed", passed=ok)
     if as_json:
         typer.echo(
             json.dumps(
                 {
+                    "run": str(run.path),
                     "passed": ok,
                     "equivalent": report.verdict == "pass" if report else None,
                     "report": report.model_dump() if report else None,
@@ -146,7 +153,6 @@ def check(
     if report is not None:
         typer.echo(report.feedback())
         if report.window is not None:
-            run = new_run("hw check")
             vcd, png = waves.write(report.window, run.path)
             typer.echo(f"waveform around the first mismatch: {vcd}  picture: {png}")
     for c in checks:
@@ -160,6 +166,7 @@ def check(
             )
         if checks[-1].status != "pass" and not cocotb.tests:
             typer.echo("\n".join(f"  {line}" for line in cocotb.log_tail[-10:]))
+    typer.echo(f"run: {run.path} (evidence.json, manifest.json)")
     raise typer.Exit(0 if ok else 1)
 
 
