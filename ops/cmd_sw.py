@@ -11,10 +11,12 @@ from rich.table import Table
 
 from ops.exits import QimengGroup
 from tools.errors import QimengError, UsageError
+from tools.evidence import Evidence
 from tools.kernels.check import check_kernel
 from tools.kernels.machine import machine_peaks
 from tools.kernels.refload import REF_FORMAT, load_spec
 from tools.kernels.timing import time_kernel
+from tools.runstore import new_run
 from tools.targets import TARGETS, get_target
 from tools.userfile import read_user_text
 
@@ -74,6 +76,10 @@ def check(
     spec = load_spec(_trusted(ref, trust_ref))
     with _console.status(f"checking {spec.name} on {tgt.describe()}", spinner="dots"):
         verdict = check_kernel(source, spec, tgt, seed=seed)
+    run = new_run(f"sw check {kernel} --ref {ref} --target {target}")
+    run.write(kernel.name, source, kind="kernel", target=target)
+    run.write_json("evidence.json", Evidence(checks=[verdict.check]), kind="evidence")
+    run.finish("done" if verdict.ok else "failed", passed=verdict.ok)
     if as_json:
         typer.echo(verdict.model_dump_json(indent=2))
     else:
@@ -82,6 +88,7 @@ def check(
         if verdict.reason:
             _console.print(verdict.reason, highlight=False, markup=False)
         _console.print(f"{len(verdict.trials)} calls, seeds {verdict.seeds[:3]}...", highlight=False)
+        _console.print(f"run: {run.path} (evidence.json, manifest.json)", highlight=False, soft_wrap=True)
     raise typer.Exit(0 if verdict.ok else 1)
 
 
