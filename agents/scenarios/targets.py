@@ -18,11 +18,10 @@ from agents.hw.design import HwDesign
 from agents.scenarios.base import ModelRun, PartResults, Section, no_dependents, results_lines
 from agents.sw.design import SwDesign
 from agents.sw.request import parse_request
-from agents.sw.specs import kernel_spec
+from agents.sw.tool_calls import KernelCalls, SpecRecipe
 from agents.top.state import Constraints, Critique, Kind, Part, Task
 from tools.errors import UsageError
 from tools.evidence import Evidence
-from tools.kernels.check import check_kernel
 from tools.kernels.machine import MachinePeaks, machine_peaks
 from tools.kernels.timing import Timing
 from tools.targets import CPU_TARGETS, get_target
@@ -133,9 +132,9 @@ class KernelAcrossTargets:
         """The riscv64 kernel verified earlier, checked again under QEMU at the task's VLEN."""
         if not isinstance(built, SwDesign) or task.constraints.vlen is None:
             return no_dependents(task)
-        target = get_target("riscv64", vlen=task.constraints.vlen)
-        spec = kernel_spec(built.kernel, built.dims, emulated=True)
-        verdict = check_kernel(built.source, spec, target, seed=1, workdir=workdir)
+        recipe = SpecRecipe(kernel=built.kernel, dims=built.dims, emulated=True)
+        calls = KernelCalls(recipe, "riscv64", vlen=task.constraints.vlen)
+        verdict = calls.check(built.source, seed=1)
         return built.model_copy(
             update={
                 "origin": f"{built.origin}, re-checked at VLEN={task.constraints.vlen}",

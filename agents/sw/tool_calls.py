@@ -52,9 +52,15 @@ def _versions(target: Target) -> dict[str, str]:
     return dict(target.availability().tools)
 
 
+def _target(args: dict[str, Any]) -> Target:
+    """The call's target, with its vector length when the call names one (riscv64)."""
+    vlen = args.get("vlen")
+    return get_target(str(args["target"]), **({"vlen": int(vlen)} if vlen else {}))
+
+
 def compile_call(args: dict[str, Any]) -> dict[str, Any]:
     """``{source, recipe, target}`` -> :class:`tools.targets.CompileResult` JSON (no binary path)."""
-    target = get_target(str(args["target"]))
+    target = _target(args)
     spec = SpecRecipe.model_validate(args["recipe"]).build()
     with tempfile.TemporaryDirectory(prefix="qimeng-kbuild-") as tmp:
         built = build_kernel(str(args["source"]), spec, target, Path(tmp))
@@ -63,7 +69,7 @@ def compile_call(args: dict[str, Any]) -> dict[str, Any]:
 
 def check_call(args: dict[str, Any]) -> dict[str, Any]:
     """``{source, recipe, target, seed}`` -> :class:`tools.kernels.KernelVerdict` JSON."""
-    target = get_target(str(args["target"]))
+    target = _target(args)
     spec = SpecRecipe.model_validate(args["recipe"]).build()
     verdict = check_kernel(str(args["source"]), spec, target, seed=args.get("seed"))
     return verdict.model_dump(mode="json") | {VERSIONS_KEY: _versions(target)}
@@ -71,7 +77,7 @@ def check_call(args: dict[str, Any]) -> dict[str, Any]:
 
 def time_call(args: dict[str, Any]) -> dict[str, Any]:
     """``{source, recipe, target, shapes?, samples, seed, peaks?}`` -> :class:`BenchResult` JSON."""
-    target = get_target(str(args["target"]))
+    target = _target(args)
     spec = SpecRecipe.model_validate(args["recipe"]).build()
     peaks = MachinePeaks.model_validate(args["peaks"]) if args.get("peaks") else None
     bench = time_kernel(
@@ -92,15 +98,15 @@ class KernelCalls:
     The checks in the verdicts and timings that come back are stamped with where they ran.
     """
 
-    def __init__(self, recipe: SpecRecipe, target: str) -> None:
+    def __init__(self, recipe: SpecRecipe, target: str, *, vlen: int | None = None) -> None:
         self.recipe = recipe
         self.target = target
+        self.vlen = vlen
 
     def _call(self, task: str, key: str, args: dict[str, Any]) -> CallResult:
-        base = {"recipe": self.recipe.model_dump(mode="json"), "target": self.target}
-        return call_tool(
-            task, base | args, key=f"{key}:{self.recipe.kernel}@{self.target}", target=self.target
-        )
+        base = {"recipe": self.recipe.model_dump(mode="json"), "target": self.target, "vlen": self.vlen}
+        where = self.target + (f"-vlen{self.vlen}" if self.vlen else "")
+        return call_tool(task, base | args, key=f"{key}:{self.recipe.kernel}@{where}", target=self.target)
 
     def build(self, source: str) -> tuple[CompileResult, CallResult]:
         """Compile ``source`` with the harness: the result and the call (to stamp a check with)."""

@@ -92,6 +92,7 @@ def run_request(root: Path, executor: RayExecutor | None) -> dict[str, Any]:
         out[data["task"]] = {
             "round": data["round"],
             "status": design["status"],
+            "target": design.get("target"),  # a kernel's target; None for a hardware block
             "checks": design["evidence"]["checks"],
         }
     return out
@@ -117,7 +118,7 @@ def test_each_tool_call_runs_on_a_node_serving_what_it_needs(cluster: Cluster, t
     assert len(first) == 1 + len(TARGETS) and {r["status"] for r in first.values()} == {"verified"}
     used: set[str] = set()
     for task, result in on_cluster.items():
-        target = next((t for t in TARGETS if f"sw-{t}" in task), None)
+        target = result["target"]
         resource = "tools_hdl" if target is None else f"target_{target}"
         label = "qimeng.dev/tools-hdl" if target is None else f"qimeng.dev/target-{target}"
         for check in result["checks"]:
