@@ -70,6 +70,7 @@ def measure(
         raise UsageError(f"worker counts must be positive integers, got {workers}")
     if samples < max(workers):
         raise UsageError(f"--samples ({samples}) must be at least the largest worker count ({max(workers)})")
+
     def calls(tag: str, n: int) -> list[Call]:
         return [
             Call(
@@ -136,4 +137,3 @@ def main(
     else:
         render(result)
     return result
-

@@ -105,7 +105,9 @@ def test_codesign_loop_replans_from_kernel_feedback_and_reports(codesign_root: P
     assert rows[4]["utilization"] == pytest.approx(0.75) and rows[3]["utilization"] == 1.0
     assert rows[3]["cycles"] == 2 * 2 * 2 and rows[2]["cycles"] == 2 * 2 * 3
     assert report["reasons"][0].startswith("chose 3 lanes: fastest measured within budget")
-    assert report["stop_reason"].startswith("converged: no untried lane count predicted to fit can beat 3 lanes")
+    assert report["stop_reason"].startswith(
+        "converged: no untried lane count predicted to fit can beat 3 lanes"
+    )
     md = Path(report["report"]).read_text()
     assert "| 3 **(chosen)** |" in md and "asks for: lane counts that divide K=6" in md
     assert Path(report["plot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
