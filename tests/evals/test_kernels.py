@@ -10,6 +10,7 @@ import pytest
 
 from agents.sw.specs import kernel_spec
 from evals._kernel_problems import PROBLEMS, Problem, _focal_split
+from evals.kernel_configs import emulated_targets, reachable_configs
 from evals.kernels import run_suite
 from tools.errors import UsageError
 from tools.kernels.inputs import make_trial
@@ -75,3 +76,15 @@ def test_a_kernel_the_evaluator_disagrees_with_is_reported_not_passed() -> None:
     report = run_suite(["aarch64"], budget=1, problems=bad, roofline=False)
     assert report.rows[0].status == "verified"  # the designer's own check passed ...
     assert report.rows[0].oracle == "wrong"  # ... but the evaluator's reference decides
+
+
+def test_the_emulated_sweep_covers_the_defaults_and_every_neighbour() -> None:
+    configs = reachable_configs("softmax", "riscv64")
+    assert configs[0] == {"lmul": 2, "threads": 1}
+    assert sorted((c["lmul"], c["threads"]) for c in configs[1:]) == [(1, 1), (2, 2), (2, 4), (4, 1), (8, 1)]
+    assert [label for label, _ in emulated_targets()] == [
+        "aarch64",
+        "riscv64/vlen128",
+        "riscv64/vlen256",
+        "riscv64/vlen512",
+    ]
