@@ -36,7 +36,7 @@ def test_offline_native_design_is_verified_timed_tuned_and_stored(tmp_path: Path
     else:
         assert names == ["compile", "difftest", "timing", "tune"]
     assert result.timing is not None and (result.timing.gflops or 0) > 0
-    assert set(result.params) == {"mr", "kc", "mc", "nc", "ku"}
+    assert set(result.params) == {"mr", "kc", "mc", "nc", "ku", "threads"}
     run = Path(result.run_dir)
     assert run.parent == tmp_path / "runs"
     assert "void gemm(" in (run / "gemm_x86_64.c").read_text()
@@ -50,7 +50,7 @@ def test_offline_emulated_design_is_verified_but_not_timed() -> None:
     timing = [c for c in result.evidence.checks if c.name == "timing"]
     assert timing and timing[0].status == "skipped"
     assert result.timing is None
-    assert result.params == {"lmul": 2}
+    assert result.params == {"lmul": 2, "threads": 1}
 
 
 def test_llm_designer_repairs_from_compiler_feedback(
