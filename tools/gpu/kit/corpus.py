@@ -138,7 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     rows = run_corpus(args.manifest, device, args.reps)
     args.outdir.mkdir(parents=True, exist_ok=True)
-    report = {"manifest": str(args.manifest), "device": device, "wall_s": time.time() - t0, "rows": rows}
+    report = {
+        "manifest": str(args.manifest),
+        "device": device,
+        "wall_s": time.time() - t0,
+        "rows": rows,
+        "tampered": integrity.tampered(),
+    }
     if device == "cuda":
         report["device_name"] = torch.cuda.get_device_name(0)
     (args.outdir / "corpus.json").write_text(json.dumps(report, indent=1))
