@@ -91,6 +91,7 @@ def run_suite(
     *,
     quick: bool = False,
     budget: int = 6,
+    time_budget_s: float | None = None,
     seed: int = 1,
     on_row: Callable[[KernelRow], None] | None = None,
     problems: list[Problem] | None = None,
@@ -101,7 +102,8 @@ def run_suite(
 ) -> SuiteReport:
     """Design and judge every problem (default: the suite, or its quick subset) on ``targets``;
     time x86_64 at each of ``threads`` (default: 1 and all cores) against ``libs`` in ``rounds``
-    interleaved rounds. ``roofline`` measures the machine's peaks (cached in the run store).
+    interleaved rounds; the tuner tries ``budget`` candidates per kernel within ``time_budget_s``
+    seconds (None: no limit). ``roofline`` measures the machine's peaks (cached in the run store).
 
     Raises:
         UsageError: for a target that is not a CPU target, rounds < 1 or a thread count < 1.
@@ -128,7 +130,7 @@ def run_suite(
     )
     for target in targets:
         for problem in problems:
-            row = _design_and_judge(problem, target, budget, seed, counts)
+            row = _design_and_judge(problem, target, budget, seed, counts, time_budget_s)
             report.rows.append(row)
             if on_row is not None:
                 on_row(row)
@@ -145,13 +147,21 @@ def run_suite(
     return report
 
 
-def _design_and_judge(problem: Problem, target: str, budget: int, seed: int, counts: list[int]) -> KernelRow:
+def _design_and_judge(
+    problem: Problem,
+    target: str,
+    budget: int,
+    seed: int,
+    counts: list[int],
+    time_budget_s: float | None = None,
+) -> KernelRow:
     tgt = get_target(target)
     design = design_kernel(
         problem.request,
         target=target,
         roles=build_roles(None).sw,
         budget=budget if not tgt.emulated else 2,
+        time_budget_s=time_budget_s,
         seed=seed,
         store=False,
     )

@@ -55,6 +55,7 @@ def design_kernel(
     target: str,
     roles: SwRoles,
     budget: int = 6,
+    time_budget_s: float | None = None,
     max_repairs: int = 2,
     seed: int = 0,
     run_root: str | Path | None = None,
@@ -63,7 +64,8 @@ def design_kernel(
 ) -> SwDesign:
     """Design one kernel for ``target`` from ``request`` with ``roles`` (offline or LLM, see
     :func:`agents.roles.build_roles`): checked against the spec's reference, timed and tuned on a
-    native target. On ``cuda`` the request goes to :func:`agents.sw.gpu.design_gpu_kernel` (the GPU
+    native target. The tuner tries at most ``budget`` candidates and, with ``time_budget_s``, stops
+    starting new ones once that many seconds have passed. On ``cuda`` the request goes to :func:`agents.sw.gpu.design_gpu_kernel` (the GPU
     kit's search, checks and timing on a node serving cuda; refused where none does). With
     ``store`` the source, evidence and design go to a run under ``run_root`` (default: the
     settings' run directory). ``progress`` hears one line per step.
@@ -74,7 +76,11 @@ def design_kernel(
     """
     if target == "cuda":
         return design_gpu_kernel(
-            request, budget_s=10.0 * budget, run_root=run_root, store=store, progress=progress
+            request,
+            budget_s=time_budget_s if time_budget_s is not None else 10.0 * budget,
+            run_root=run_root,
+            store=store,
+            progress=progress,
         )
     with tempfile.TemporaryDirectory(prefix="qimeng-sw-") as tmp:
         state: SwState = {
@@ -86,6 +92,8 @@ def design_kernel(
             "workdir": tmp,
             "store": store,
         }
+        if time_budget_s is not None:
+            state["time_budget_s"] = time_budget_s
         if run_root is not None:
             state["run_root"] = str(run_root)
         design: SwDesign | None = None

@@ -38,6 +38,12 @@ def kernels_cmd(
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A smaller subset of the suite.")] = False,
     budget: Annotated[int, typer.Option("--budget", min=1, max=64, help="Tuner candidates per kernel.")] = 6,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--time-budget", min=0.1, help="Seconds the tuner may search per kernel (default: no limit)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Base seed of the checks and the tuner.")] = 1,
     rounds: Annotated[
         int, typer.Option("--rounds", min=1, max=20, help="Timing rounds (kernels, then libraries).")
@@ -60,6 +66,8 @@ def kernels_cmd(
 
       qimeng eval kernels -t x86_64 --rounds 5 --tries
 
+      qimeng eval kernels -t x86_64 --budget 20 --time-budget 30   # tuner: 20 candidates or 30 s
+
       qimeng eval kernels --quick                     # every CPU target, smaller suite
 
       qimeng eval kernels -t riscv64 -t aarch64 --json
@@ -80,14 +88,14 @@ def kernels_cmd(
             targets,
             quick=quick,
             budget=budget,
+            time_budget_s=time_budget,
             seed=seed,
             rounds=rounds,
             threads=threads,
             on_row=lambda _r: bar.advance(task),
         )
-    command = f"eval kernels --target {','.join(targets)} --rounds {rounds} --seed {seed}" + (
-        " --quick" if quick else ""
-    )
+    command = f"eval kernels --target {','.join(targets)} --rounds {rounds} --seed {seed} --budget {budget}"
+    command += (" --quick" if quick else "") + (f" --time-budget {time_budget:g}" if time_budget else "")
     run = save_suite(report, command)
     _console.print(f"run: {run.path} (report.json, evidence.json, manifest.json)", soft_wrap=True)
     if as_json:

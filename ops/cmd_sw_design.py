@@ -42,6 +42,15 @@ def design_cmd(
     ] = "x86_64",
     offline: Annotated[bool, typer.Option("--offline", help="Use the template library, no LLM.")] = False,
     budget: Annotated[int, typer.Option("--budget", min=1, max=64, help="Tuner candidates to try.")] = 6,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--time-budget",
+            min=0.1,
+            help="Seconds the tuner may search (it stops starting candidates after this). "
+            "Default: --budget candidates, no time limit (cuda: budget x 10 s).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Base seed of the differential test.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
     cluster: ClusterOption = None,
@@ -55,6 +64,8 @@ def design_cmd(
       qimeng sw design "softmax rows=64 cols=1000" --target riscv64 --offline --json
 
       qimeng sw design "focal split 360x480" --target aarch64 --offline
+
+      qimeng sw design "gemm 1024x1024x1024 fp32" --offline --budget 20 --time-budget 60
 
       qimeng sw design "gemm 1024x1024x1024 bf16" --target cuda --json   # on a GPU machine
 
@@ -91,7 +102,13 @@ def design_cmd(
 
             roles = build_roles(None if use_offline else LLMClient())
             result = design_kernel(
-                text, target=target, roles=roles.sw, budget=budget, seed=seed, progress=progress
+                text,
+                target=target,
+                roles=roles.sw,
+                budget=budget,
+                time_budget_s=time_budget,
+                seed=seed,
+                progress=progress,
             )
     finally:
         if executor is not None:

@@ -147,6 +147,7 @@ class SwNodes:
             target,
             budget=state.get("budget", 6),
             seed=state.get("seed", 0),
+            time_budget_s=state.get("time_budget_s"),
             workdir=_workdir(state, "tune"),
             calls=_calls(state),
         )

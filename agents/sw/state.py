@@ -10,7 +10,8 @@ from agents.sw.design import SwDesign
 class SwState(TypedDict, total=False):
     """State of one software design request (every key optional; nodes return partial updates).
 
-    Inputs: ``text`` the request; ``target`` the ISA; ``budget`` tuner candidates; ``max_repairs``
+    Inputs: ``text`` the request; ``target`` the ISA; ``budget`` tuner candidates;
+    ``time_budget_s`` the tuner's wall-time limit (absent: none); ``max_repairs``
     repair rounds for designer candidates; ``seed``; ``workdir`` where candidates are built;
     ``store`` whether ``finish`` writes a run, under ``run_root`` (default: the settings' run
     directory). Then what the nodes fill in: ``checks`` are the current candidate's checks only,
@@ -20,6 +21,7 @@ class SwState(TypedDict, total=False):
     text: str
     target: str
     budget: int
+    time_budget_s: float
     max_repairs: int
     seed: int
     workdir: str
