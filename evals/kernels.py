@@ -53,6 +53,7 @@ class KernelRow(BaseModel):
     tried: list[dict[str, object]] = Field(
         default_factory=list, description="The tuner's candidates: params, status, median seconds."
     )
+    tuner_stopped: str = Field("", description="Why the tuner stopped: budget, time, space or passed.")
     lanes: list[Lane] = Field(default_factory=list, description="Timed thread counts (x86_64 only).")
     error: str = Field("", description="Why the row failed, when it did.")
 
@@ -181,6 +182,7 @@ def _design_and_judge(
         oracle="not run",
         params=design.params,
         tried=tried,
+        tuner_stopped=str(tune.details.get("stopped", "")) if tune else "",
     )
     if design.status != "verified":
         row.error = design.why_not

@@ -179,7 +179,8 @@ def _print(report: SuiteReport, tries: bool) -> None:
         for r in report.rows:
             if not r.tried:
                 continue
-            tried = Table(title=f"tuner: {r.problem} on {r.target} (chosen {r.params})")
+            why = f"; stopped on {r.tuner_stopped}" if r.tuner_stopped else ""
+            tried = Table(title=f"tuner: {r.problem} on {r.target} (chosen {r.params}{why})")
             for col in ("#", "params", "verdict", "median"):
                 tried.add_column(col)
             for i, c in enumerate(r.tried):
