@@ -56,6 +56,21 @@ class HwDesignBench(_Strict):
     requests: list[str] = Field(min_length=1, description="Design requests in plain words.")
 
 
+class SwDesignBench(_Strict):
+    """A list of kernel requests for the software agent, designed for each of the campaign's targets."""
+
+    kind: Literal["sw-design"]
+    requests: list[str] = Field(
+        min_length=1, description="Kernel requests in plain words, e.g. 'gemm 1024x1024x1024 bf16'."
+    )
+    budget: int = Field(
+        2,
+        gt=0,
+        le=20,
+        description="The agent's budget per sample (tuner candidates; on cuda 10 s of search each).",
+    )
+
+
 class SyntheticBench(_Strict):
     """Problems of known cost and odds, for scaling runs and drills."""
 
@@ -66,7 +81,10 @@ class SyntheticBench(_Strict):
     always_raise: bool = Field(False, description="Fault injection: every attempt raises.")
 
 
-Benchmark = Annotated[VerilogEvalBench | HwDesignBench | SyntheticBench, Field(discriminator="kind")]
+Benchmark = Annotated[
+    VerilogEvalBench | HwDesignBench | SwDesignBench | SyntheticBench, Field(discriminator="kind")
+]
+KNOWN_KINDS = ("hw-design", "sw-design", "synthetic", "verilog-eval")
 
 
 class Budget(_Strict):
@@ -89,7 +107,8 @@ class Campaign(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Short name (id prefix).")
     benchmark: Benchmark = Field(description="What the tasks are.")
     agent: str | None = Field(
-        None, description="Agent: VerilogEval registry name (default reference); hw-design: offline."
+        None,
+        description="Agent: VerilogEval registry name (default reference); hw-design, sw-design: offline.",
     )
     model: str | None = Field(None, description="LLM model name for LLM agents; None offline.")
     samples: int = Field(1, gt=0, le=1000, description="Samples per task (per round under CDAS).")
@@ -151,24 +170,43 @@ def parse_campaign(text: str, path: Path) -> Campaign:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = [
-                p
-                for p in err["loc"]
-                if not (isinstance(p, str) and p in ("verilog-eval", "hw-design", "synthetic"))
-            ]
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p in KNOWN_KINDS)]
             line = _line_of(node, loc)
             field = ".".join(str(p) for p in loc) or "(top)"
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "union_tag_invalid":
-                msg = "unknown benchmark kind; known kinds: hw-design, synthetic, verilog-eval"
+                msg = f"unknown benchmark kind; known kinds: {', '.join(KNOWN_KINDS)}"
             elif err["type"] == "extra_forbidden":
                 msg = "unknown field"
             problems.append(f"{path}:{line}: {field}: {msg}")
         raise CampaignError("\n".join(problems)) from None
     bench = campaign.benchmark
+    if isinstance(bench, SwDesignBench) and not campaign.targets:
+        line = _line_of(node, ["targets"] if "targets" in data else ["benchmark", "kind"])
+        raise CampaignError(
+            f"{path}:{line}: targets: a sw-design campaign names the targets its kernels are designed "
+            f"for; known targets: {', '.join(KNOWN_TARGETS)}"
+        )
+    if isinstance(bench, SwDesignBench):
+        _check_kernel_requests(bench, campaign.targets, node, path)
     if isinstance(bench, VerilogEvalBench) and bench.data is not None and not bench.data.is_absolute():
         bench.data = (path.parent / bench.data).resolve()
     return campaign
+
+
+def _check_kernel_requests(bench: SwDesignBench, targets: list[str], node: yaml.Node, path: Path) -> None:
+    """Read every request as the software agent will on each target, so a request it would refuse
+    fails here, naming its line, rather than as an error in every sample."""
+    from agents.sw.gpu_request import parse_gpu_request
+    from agents.sw.request import parse_request
+
+    for i, text in enumerate(bench.requests):
+        for target in targets:
+            try:
+                parse_gpu_request(text) if target == "cuda" else parse_request(text)
+            except UsageError as exc:
+                line = _line_of(node, ["benchmark", "requests", i])
+                raise CampaignError(f"{path}:{line}: benchmark.requests.{i} on {target}: {exc}") from None
 
 
 def _line_of(node: yaml.Node | None, loc: list[str | int]) -> int:
@@ -219,6 +257,13 @@ def plan(campaign: Campaign) -> list[TaskSpec]:
             )
         for i, req in enumerate(bench.requests):
             base.append((f"req{i:03d}", "hw-design-sample", {"request": req}))
+    elif isinstance(bench, SwDesignBench):
+        if campaign.agent not in (None, "offline"):
+            raise CampaignError(
+                f"sw-design campaigns use agent 'offline'; got unknown agent '{campaign.agent}'"
+            )
+        for i, req in enumerate(bench.requests):
+            base.append((f"req{i:03d}", "sw-design-sample", {"request": req, "budget": bench.budget}))
     else:
         for i in range(bench.problems):
             args = {

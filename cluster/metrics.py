@@ -19,6 +19,7 @@ from tools.settings import get_settings
 TASK_KINDS = {
     "verilog-eval-sample": "verilog_eval",
     "hw-design-sample": "hw_design",
+    "sw-design-sample": "sw_design",
     "synthetic-sample": "other",
 }
 

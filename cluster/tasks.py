@@ -8,6 +8,7 @@ in :data:`TASKS`.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 from pathlib import Path
@@ -62,6 +63,63 @@ def hw_design_sample(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def sw_design_sample(args: dict[str, Any]) -> dict[str, Any]:
+    """One kernel request through the software agent's front door (offline roles) for one target.
+
+    Args (JSON): ``request`` (the text), ``target`` (x86_64, aarch64, riscv64 or cuda: the node
+    serving it runs this), ``budget`` (the agent's budget), ``sample`` (the tuner's seed). Returns
+    the status, the kernel, its origin and parameters, the timing on the requested shape, the
+    ratios against the vendor baselines measured beside it (cuda: ``vs_cublas``, ``vs_cudnn``, ...;
+    empty on CPU targets, where none is timed), the final source's hash and evidence, and the run
+    directory; ``passed`` is true only when the design was verified (checked and timed).
+
+    Raises:
+        UsageError: a request the agent refuses on this target, or no target given.
+    """
+    from agents.roles import build_roles
+    from graphs.sw import design_kernel
+
+    target = args.get("target")
+    if not target:
+        raise UsageError("a sw-design sample needs a target (the campaign's targets name them)")
+    sample = int(args.get("sample", 0))
+    design = design_kernel(
+        str(args["request"]),
+        target=str(target),
+        roles=build_roles(None).sw,
+        budget=int(args.get("budget", 2)),
+        seed=sample,
+    )
+    timing = design.timing
+    return {
+        "passed": design.status == "verified",
+        "status": design.status,
+        "kernel": design.kernel,
+        "target": design.target,
+        "origin": design.origin,
+        "params": design.params,
+        "dims": design.dims,
+        "median_s": timing.median_s if timing is not None else None,
+        "gflops": timing.gflops if timing is not None else None,
+        "ratios": _gpu_ratios(design.run_dir) if design.target == "cuda" else {},
+        "timing": timing.model_dump(mode="json") if timing is not None else None,
+        "why_not": design.why_not,
+        "source_sha256": hashlib.sha256(design.source.encode()).hexdigest() if design.source else None,
+        "evidence": design.evidence.model_dump(mode="json"),
+        "run_dir": design.run_dir,
+    }
+
+
+def _gpu_ratios(run_dir: str) -> dict[str, float]:
+    """The tuned kernel's speed ratios against the baselines, from a cuda design's GPU record."""
+    record_file = Path(run_dir) / "gpu_record.json" if run_dir else None
+    if record_file is None or not record_file.is_file():
+        return {}
+    record = json.loads(record_file.read_text(encoding="utf-8")).get("record", {})
+    tuned: dict[str, Any] = next((c for c in record.get("candidates", []) if c.get("kind") == "tuned"), {})
+    return {str(k): float(v) for k, v in (tuned.get("ratios") or {}).items()}
+
+
 def synthetic_sample(args: dict[str, Any]) -> dict[str, Any]:
     """A sample of known cost and known odds, for scaling runs and resilience drills.
 
@@ -89,5 +147,6 @@ def synthetic_sample(args: dict[str, Any]) -> dict[str, Any]:
 TASKS: dict[str, TaskFn] = {
     "verilog-eval-sample": verilog_eval_sample,
     "hw-design-sample": hw_design_sample,
+    "sw-design-sample": sw_design_sample,
     "synthetic-sample": synthetic_sample,
 }

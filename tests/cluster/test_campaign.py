@@ -41,7 +41,7 @@ def write(tmp_path: Path, text: str, name: str = "c.yaml") -> Path:
         ),
         (
             "name: x\nbenchmark:\n  kind: humaneval\n",
-            "c.yaml:3: benchmark: unknown benchmark kind; known kinds: hw-design, synthetic, verilog-eval",
+            "c.yaml:3: benchmark: unknown benchmark kind; known kinds: hw-design, sw-design, synthetic, verilog-eval",
         ),
         (
             "name: x\nbenchmark: {kind: synthetic, problems: 2}\n\nsampels: 3\n",
