@@ -194,7 +194,9 @@ def parse_campaign(text: str, path: Path) -> Campaign:
     return campaign
 
 
-def _check_kernel_requests(bench: SwDesignBench, targets: list[str], node: yaml.Node, path: Path) -> None:
+def _check_kernel_requests(
+    bench: SwDesignBench, targets: list[str], node: yaml.Node | None, path: Path
+) -> None:
     """Read every request as the software agent will on each target, so a request it would refuse
     fails here, naming its line, rather than as an error in every sample."""
     from agents.sw.gpu_request import parse_gpu_request
