@@ -56,12 +56,22 @@ class HwDesignBench(_Strict):
     requests: list[str] = Field(min_length=1, description="Design requests in plain words.")
 
 
+class SwRequest(_Strict):
+    """A kernel request designed for some of the campaign's targets only (e.g. a GPU-only kernel)."""
+
+    request: str = Field(description="The kernel request in plain words.")
+    targets: list[str] = Field(min_length=1, description="Campaign targets it is designed for.")
+
+
 class SwDesignBench(_Strict):
-    """A list of kernel requests for the software agent, designed for each of the campaign's targets."""
+    """Kernel requests for the software agent, each designed for every campaign target (or the
+    targets it names)."""
 
     kind: Literal["sw-design"]
-    requests: list[str] = Field(
-        min_length=1, description="Kernel requests in plain words, e.g. 'gemm 1024x1024x1024 bf16'."
+    requests: list[str | SwRequest] = Field(
+        min_length=1,
+        description="Kernel requests in plain words, e.g. 'gemm 1024x1024x1024 bf16', or "
+        "{request: ..., targets: [cuda]} for some targets only.",
     )
     budget: int = Field(
         2,
@@ -85,6 +95,7 @@ Benchmark = Annotated[
     VerilogEvalBench | HwDesignBench | SwDesignBench | SyntheticBench, Field(discriminator="kind")
 ]
 KNOWN_KINDS = ("hw-design", "sw-design", "synthetic", "verilog-eval")
+_REQUEST_FORMS = ("str", "SwRequest")  # pydantic's names for the two forms of a sw-design request
 
 
 class Budget(_Strict):
@@ -170,10 +181,17 @@ def parse_campaign(text: str, path: Path) -> Campaign:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p in KNOWN_KINDS)]
+            member = next((p for p in err["loc"] if p in _REQUEST_FORMS), None)
+            if (member == "str" and isinstance(err["input"], dict)) or (
+                member == "SwRequest" and err["type"] == "model_type"
+            ):
+                continue  # a sw-design request is text or a mapping: report the form that was given
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p in (*KNOWN_KINDS, *_REQUEST_FORMS))]
             line = _line_of(node, loc)
             field = ".".join(str(p) for p in loc) or "(top)"
             msg = err["msg"].removeprefix("Value error, ")
+            if member == "str":
+                msg = "a request is text or a mapping {request: TEXT, targets: [TARGET, ...]}"
             if err["type"] == "union_tag_invalid":
                 msg = f"unknown benchmark kind; known kinds: {', '.join(KNOWN_KINDS)}"
             elif err["type"] == "extra_forbidden":
@@ -202,8 +220,15 @@ def _check_kernel_requests(
     from agents.sw.gpu_request import parse_gpu_request
     from agents.sw.request import parse_request
 
-    for i, text in enumerate(bench.requests):
-        for target in targets:
+    for i, item in enumerate(bench.requests):
+        text, only = (item, targets) if isinstance(item, str) else (item.request, item.targets)
+        for target in only:
+            if target not in targets:
+                line = _line_of(node, ["benchmark", "requests", i, "targets"])
+                raise CampaignError(
+                    f"{path}:{line}: benchmark.requests.{i}.targets: '{target}' is not one of the "
+                    f"campaign's targets ({', '.join(targets)})"
+                )
             try:
                 parse_gpu_request(text) if target == "cuda" else parse_request(text)
             except UsageError as exc:
@@ -241,6 +266,7 @@ def plan(campaign: Campaign) -> list[TaskSpec]:
     """
     bench = campaign.benchmark
     base: list[tuple[str, str, dict[str, Any]]] = []
+    only: dict[str, set[str]] = {}  # tasks designed for some of the campaign's targets only
     args: dict[str, Any]
     if isinstance(bench, VerilogEvalBench):
         from evals.verilog_eval import AGENTS, load_problems, verilog_eval_dir
@@ -264,8 +290,11 @@ def plan(campaign: Campaign) -> list[TaskSpec]:
             raise CampaignError(
                 f"sw-design campaigns use agent 'offline'; got unknown agent '{campaign.agent}'"
             )
-        for i, req in enumerate(bench.requests):
-            base.append((f"req{i:03d}", "sw-design-sample", {"request": req, "budget": bench.budget}))
+        for i, item in enumerate(bench.requests):
+            text = item if isinstance(item, str) else item.request
+            base.append((f"req{i:03d}", "sw-design-sample", {"request": text, "budget": bench.budget}))
+            if not isinstance(item, str):
+                only[f"req{i:03d}"] = set(item.targets)
     else:
         for i in range(bench.problems):
             args = {
@@ -286,4 +315,5 @@ def plan(campaign: Campaign) -> list[TaskSpec]:
         TaskSpec(key if t is None else f"{key}@{t}", task, args | ({"target": t} if t else {}), t)
         for key, task, args in base
         for t in targets
+        if t is None or key not in only or t in only[key]
     ]

@@ -62,6 +62,15 @@ def write(tmp_path: Path, text: str) -> Path:
             "sw.yaml:2: benchmark.budget: Input should be greater than 0",
         ),
         (
+            "name: s\nbenchmark:\n  kind: sw-design\n  requests:\n    - gemm 64x64x64\n"
+            "    - {request: gemm 64x64x64, targets: [riscv64]}\ntargets: [cuda, x86_64]\n",
+            "sw.yaml:6: benchmark.requests.1.targets: 'riscv64' is not one of the campaign's targets",
+        ),
+        (
+            "name: s\nbenchmark:\n  kind: sw-design\n  requests:\n    - 5\ntargets: [x86_64]\n",
+            "sw.yaml:5: benchmark.requests.0: a request is text or a mapping {request: TEXT, targets:",
+        ),
+        (
             "name: s\nbenchmark: {kind: sw-desing, requests: [x]}\n",
             "unknown benchmark kind; known kinds: hw-design, sw-design, synthetic, verilog-eval",
         ),
@@ -76,13 +85,14 @@ def test_bad_sw_design_campaigns_name_the_line(tmp_path: Path, text: str, messag
 def test_sw_design_plan_places_each_request_on_each_target(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "name: s\nbenchmark: {kind: sw-design, requests: [gemm 64x64x64], budget: 3}\n"
-        "targets: [x86_64, cuda]\n",
+        "name: s\nbenchmark:\n  kind: sw-design\n  budget: 3\n  requests:\n    - gemm 64x64x64\n"
+        "    - {request: attention seq=1024 dim=64 causal, targets: [cuda]}\ntargets: [x86_64, cuda]\n",
     )
     specs = plan(load_campaign(path)[0])
     assert [(s.key, s.task, s.target) for s in specs] == [
         ("req000@x86_64", "sw-design-sample", "x86_64"),
         ("req000@cuda", "sw-design-sample", "cuda"),
+        ("req001@cuda", "sw-design-sample", "cuda"),  # designed for the targets it names only
     ]
     assert specs[1].args == {"request": "gemm 64x64x64", "budget": 3, "target": "cuda"}
 
