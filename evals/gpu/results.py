@@ -43,7 +43,9 @@ class Peak(_Open):
 class CandidateResult(_Open):
     """One implementation of one problem: check, timing and verdict."""
 
-    name: str = Field(description="cublas, flash, cudnn, math or triton_tuned.")
+    name: str = Field(
+        description="cublas, cublas_pad8, scaled_mm, scaled_mm_fast, flash, cudnn, math or triton_tuned."
+    )
     kind: Literal["baseline", "tuned"] = Field(description="Vendor baseline or generated kernel.")
     accepted: bool = Field(description="Passed the check and the timing judgement.")
     reason: str = Field("", description="Why it was rejected; empty when accepted.")
@@ -60,7 +62,7 @@ class ProblemResult(_Open):
     """Every candidate of one problem, plus the tuner's search record."""
 
     name: str = Field(description="e.g. gemm_4096x4096x4096 or attn_b4h16s1024d64_causal.")
-    op: Literal["gemm", "attention"] = Field(description="Problem family.")
+    op: Literal["gemm", "gemm_fp8", "attention"] = Field(description="Problem family.")
     shape: dict[str, int | bool] = Field(description="Problem sizes.")
     flops: float = Field(description="Floating-point operations per call.")
     candidates: list[CandidateResult] = Field(description="Baselines and the tuned kernel.")
@@ -107,6 +109,7 @@ GOALS: dict[str, float] = {
     "skinny_fraction_of_copy_bw": 0.8,
     "attention_vs_flash": 1.0,
     "attention_vs_cudnn": 1.0,
+    "fp8_gemm_vs_best_baseline": 1.0,
 }
 """Issue 19's goal for each figure :func:`goals` reads (met when the figure is at least this)."""
 
@@ -117,8 +120,9 @@ def goals(results: GpuResults) -> dict[str, float | None]:
     GEMM ratios are against the problem's best baseline (for odd shapes the faster of plain
     cuBLAS and cublas_pad8): aligned large (every dim a multiple of 1024, M > 64), medium (1000^3,
     1024^3), odd (4097x4095x4099). Skinny GEMMs (M <= 64) count their fraction of the measured
-    copy bandwidth. Attention counts its ratio to SDPA's FLASH and cuDNN backends. Results files
-    written before a baseline or figure existed give None for it.
+    copy bandwidth. Attention counts its ratio to SDPA's FLASH and cuDNN backends; FP8 GEMM its
+    ratio to the faster ``torch._scaled_mm`` (exact or fast accumulation). Results files written
+    before a baseline or figure existed give None for it.
     """
     found: dict[str, list[float]] = {name: [] for name in GOALS}
     for prob in results.problems:
@@ -140,6 +144,8 @@ def goals(results: GpuResults) -> dict[str, float | None]:
                 found["gemm_medium_vs_best_baseline"].append(best)
             elif any(d % 8 for d in (m, n, k)):
                 found["gemm_odd_vs_best_baseline"].append(best)
+        if prob.op == "gemm_fp8" and "vs_best_baseline" in tuned.ratios:
+            found["fp8_gemm_vs_best_baseline"].append(tuned.ratios["vs_best_baseline"])
         if prob.op == "attention":
             for base in ("flash", "cudnn"):
                 if f"vs_{base}" in tuned.ratios:

@@ -25,6 +25,7 @@ def test_dry_run_writes_valid_results_and_a_markdown_table(tmp_path: Path) -> No
         "gemm_64x64x64",
         "gemm_33x65x47",
         "gemm_4x96x128",
+        "fp8gemm_64x48x256",
         "attn_b1h2s64d16_full",
         "attn_b1h2s80d32_causal",
     ]
@@ -37,6 +38,10 @@ def test_dry_run_writes_valid_results_and_a_markdown_table(tmp_path: Path) -> No
     odd = next(p for p in results.problems if p.name == "gemm_33x65x47")
     assert [c.name for c in odd.candidates[:2]] == ["cublas", "cublas_pad8"]
     assert all(c.accepted for c in odd.candidates[:2])
+    fp8 = next(p for p in results.problems if p.op == "gemm_fp8")
+    assert fp8.candidates[0].name == "dequant_fp32"  # a CPU path; torch._scaled_mm needs a GPU
+    rounds = fp8.candidates[0].check["rounds"] if fp8.candidates[0].check else []
+    assert all(r["rel_error"] < 2.0**-9 + (256 / 32) * 2.0**-14 for r in rounds) and rounds
     table = (tmp_path / "results.md").read_text()
     assert "| gemm_33x65x47 | cublas | ok |" in table
     assert "| gemm_33x65x47 | cublas_pad8 | ok |" in table

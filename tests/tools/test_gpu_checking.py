@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tools.gpu.kit.checking import check_runner, compare
-from tools.gpu.kit.problems import AttentionProblem, GemmProblem
+from tools.gpu.kit.problems import AttentionProblem, Fp8GemmProblem, GemmProblem, fp8_tolerance
 from tools.gpu.kit.timing import TimingRecord, judge, time_call
 
 SEEDS = [11, 22]
@@ -128,3 +128,56 @@ def test_time_call_on_cpu_reports_a_median_and_no_events() -> None:
     assert timing.min_ms <= timing.median_ms <= timing.p80_ms
     with pytest.raises(ValueError, match="reps must be >= 3"):
         time_call(lambda: None, "cpu", reps=2, warmup=0)
+
+
+FP8 = Fp8GemmProblem(96, 64, 256, "cpu")
+
+
+def _fp8_check(run: Any, tolerance: Any) -> Any:
+    return check_runner(run, FP8.make_inputs, FP8.reference, FP8.make_output, SEEDS, tolerance)
+
+
+def test_fp8_inputs_carry_scales_and_the_dequantized_path_meets_the_stated_bound() -> None:
+    a, bt, sa, _ = FP8.make_inputs(3)
+    assert a.dtype == bt.dtype == torch.float8_e4m3fn and (a.shape, bt.shape) == ((96, 256), (64, 256))
+    assert float(a.float().abs().max()) == 448.0 and sa.dim() == 0
+    assert float(sa) != float(FP8.make_inputs(4)[2]), "the scales change with the seed"
+    assert FP8.tolerance == fp8_tolerance(256) == (2.0**-9 + 8 * 2.0**-14, 2 * (2.0**-9 + 8 * 2.0**-14))
+    base = FP8.baselines()[0]
+    assert base.name == "dequant_fp32"
+    record = _fp8_check(base.run, FP8.tolerance)
+    assert record.ok, record.reason
+    assert all(r["rel_error"] < FP8.tolerance[0] for r in record.rounds)
+
+
+def test_fp8_kernels_beyond_the_stated_bound_are_rejected() -> None:
+    def bf16_accumulation(inputs: tuple[Any, ...], out: Any) -> None:
+        a, bt, sa, sb = inputs
+        acc = torch.zeros((a.shape[0], bt.shape[0]), dtype=torch.bfloat16)
+        for i in range(0, a.shape[1], 32):
+            acc += (a[:, i : i + 32].float() @ bt[:, i : i + 32].float().T).to(torch.bfloat16)
+        out.copy_(acc.float() * (sa * sb))
+
+    # within bf16's default bound, outside the FP8 problem's stated one
+    assert _fp8_check(bf16_accumulation, None).ok
+    record = _fp8_check(bf16_accumulation, FP8.tolerance)
+    assert record.status == "wrong" and "(tolerance 0.00244141)" in record.reason
+
+    def e5m2_operand(inputs: tuple[Any, ...], out: Any) -> None:
+        a, bt, sa, sb = inputs
+        out.copy_((a.float() @ bt.to(torch.float8_e5m2).float().T) * (sa * sb))
+
+    assert _fp8_check(e5m2_operand, FP8.tolerance).status == "wrong"
+
+    def ignores_scales(inputs: tuple[Any, ...], out: Any) -> None:
+        out.copy_(inputs[0].float() @ inputs[1].float().T)
+
+    assert _fp8_check(ignores_scales, FP8.tolerance).status == "wrong"
+
+
+def test_fp8_input_writes_are_caught_by_their_bits() -> None:
+    def scribble(inputs: tuple[Any, ...], out: Any) -> None:
+        FP8.baselines()[0].run(inputs, out)
+        inputs[1][0, 0] = -inputs[1][0, 0].float() if float(inputs[1][0, 0]) else 1.0
+
+    assert _fp8_check(scribble, FP8.tolerance).status == "input_modified"

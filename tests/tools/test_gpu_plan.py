@@ -16,6 +16,8 @@ from tools.gpu.kit import (
     lower_gemm,
     safe_attention,
 )
+from tools.gpu.kit.lower_fp8 import SAFE_FP8, fp8_gemm_space, lower_gemm_fp8
+from tools.gpu.kit.padcopy import lower_pad_copy
 
 GEMM_SHAPES = [(4096, 4096, 4096), (8192, 8192, 8192), (4097, 4095, 4099), (1000, 1000, 1000)]
 
@@ -142,3 +144,46 @@ def test_tma_plans_are_persistent_and_pad_only_k_and_n_of_odd_shapes() -> None:
     assert (
         "M: tl.constexpr, N: tl.constexpr, K: tl.constexpr" in lower_gemm(SAFE_GEMM, 1000, 1000, 1000).source
     )
+
+
+def test_odd_shapes_try_the_fused_pad_copy_first_and_it_stores_whole_aligned_rows() -> None:
+    plans = gemm_space(4097, 4095, 4099)
+    assert plans[0].fused_pad and plans[0].tma and plans[0].key().endswith("_tma_fp")
+    assert any(p.tma and not p.fused_pad for p in plans), "the two torch copies stay in the search"
+    with pytest.raises(PlanError, match="fused_pad needs edge='pad'"):
+        TilePlan("gemm", 128, 128, 64, 4, 8, fused_pad=True).validate()
+    copy = lower_pad_copy((4097, 4099), 4104, (4099, 4095), 4096, block=4096)
+    ast.parse(copy.source)
+    # the destination is walked flat (contiguous, aligned stores); sources by row and column
+    assert "tl.store(dst_a + d, x, mask=d < 16814088)" in copy.source  # 4097 x 4104
+    assert "tl.store(dst_b + d, x)" in copy.source  # 4099 x 4096 is whole blocks
+    assert "row = d // 4104" in copy.source and "src_a + row * 4099 + col" in copy.source
+    assert "mask=(col < 4095) & (d < 16789504)" in copy.source
+    a_progs = -(-4097 * 4104 // 4096)
+    assert f"if pid < {a_progs}:" in copy.source and copy.grid == a_progs + -(-4099 * 4096 // 4096)
+    with pytest.raises(PlanError, match="pitch 4098 must be >= cols 4099"):
+        lower_pad_copy((4097, 4099), 4098, (4099, 4095), 4096)
+
+
+def test_fp8_plans_lower_to_scaled_tensor_core_kernels_and_bf16_lowering_refuses_them() -> None:
+    plans = fp8_gemm_space(4096, 14336, 4096)
+    assert plans[0].tma and all(p.operand == "fp8e4m3" for p in plans)
+    assert TilePlan("gemm", 128, 256, 128, 3, 8, operand="fp8e4m3").smem_bytes() == 3 * 128 * 384
+    for plan in [*plans, SAFE_FP8]:
+        kernel = lower_gemm_fp8(plan, 4096, 14336, 4096)
+        ast.parse(kernel.source)
+        assert "acc = tl.dot(a, tl.trans(b), acc)" in kernel.source
+        assert (
+            "scale = tl.load(sa_ptr) * tl.load(sb_ptr)" in kernel.source and "(acc * scale)" in kernel.source
+        )
+    tma = lower_gemm_fp8(plans[0], 4096, 14336, 4096).source
+    assert "shape=[N, K], strides=[K, 1], block_shape=[BLOCK_N, BLOCK_K]" in tma
+    assert "c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N]" in tma
+    assert "mask=" in lower_gemm_fp8(SAFE_FP8, 100, 60, 72).source
+    assert not any(p.tma for p in fp8_gemm_space(100, 60, 72))
+    with pytest.raises(PlanError, match="K % 16 == 0 and N % 8 == 0"):
+        lower_gemm_fp8(plans[0], 4096, 4096, 4104)
+    with pytest.raises(PlanError, match="goes to lower_fp8.lower_gemm_fp8"):
+        lower_gemm(plans[0], 4096, 4096, 4096)
+    with pytest.raises(PlanError, match="operand='fp8e4m3' needs a gemm plan with split_k=1"):
+        TilePlan("gemm", 64, 64, 64, 3, 4, split_k=2, operand="fp8e4m3").validate()

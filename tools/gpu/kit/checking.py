@@ -56,8 +56,13 @@ def dtype_name(tensor: Any) -> str:
     return str(tensor.dtype).removeprefix("torch.")
 
 
-def compare(got: Any, want: Any) -> Comparison:
-    """Compare ``got`` (any float dtype) with the fp32 reference ``want``, every element."""
+Tolerance = tuple[float, float] | None
+"""A problem's own (norm, element) bound, or None for the output dtype's default."""
+
+
+def compare(got: Any, want: Any, tolerance: Tolerance = None) -> Comparison:
+    """Compare ``got`` (any float dtype) with the fp32 reference ``want``, every element, against
+    ``tolerance`` (norm, element) or, when None, the output dtype's default bound."""
     import torch
 
     name = dtype_name(got)
@@ -84,18 +89,17 @@ def compare(got: Any, want: Any) -> Comparison:
     diff = (got32 - want32).abs()
     rel = float(torch.linalg.vector_norm(diff)) / max(float(torch.linalg.vector_norm(want32)), 1e-30)
     rms = float(torch.sqrt(torch.mean(want32 * want32)))
-    limit = ELEMENT_TOLERANCE[name] * (want32.abs() + rms)
+    tol, element = tolerance or (NORM_TOLERANCE[name], ELEMENT_TOLERANCE[name])
+    limit = element * (want32.abs() + rms)
     bad = diff > limit
     count = int(bad.sum())
-    tol = NORM_TOLERANCE[name]
     if rel > tol or count:
         where = torch.nonzero(bad)
         first = [int(i) for i in where[0].tolist()] if count else []
         return Comparison(
             "wrong",
             f"relative error {rel:.3g} (tolerance {tol:g}); {count} of {got.numel()} elements "
-            f"off by more than {ELEMENT_TOLERANCE[name]:g} x (|want| + rms)"
-            + (f", first at {first}" if first else ""),
+            f"off by more than {element:g} x (|want| + rms)" + (f", first at {first}" if first else ""),
             rel,
             count,
         )
@@ -108,11 +112,13 @@ def check_runner(
     reference: Callable[[tuple[Any, ...]], Any],
     make_output: Callable[[], Any],
     seeds: list[int],
+    tolerance: Tolerance = None,
 ) -> CheckRecord:
     """Check ``run`` once per seed: fresh inputs, NaN-poisoned output, full comparison.
 
     ``make_inputs(seed)`` returns the input tensors, ``reference(inputs)`` the fp32 answer and
-    ``make_output()`` an empty output tensor. Never raises for a bad candidate.
+    ``make_output()`` an empty output tensor; ``tolerance`` as for :func:`compare`. Never raises
+    for a bad candidate.
     """
     import torch
 
@@ -133,11 +139,11 @@ def check_runner(
             record.rounds.append({"seed": seed, "status": "error", "reason": tail[:2000]})
             record.status, record.reason = "error", f"seed {seed}: {tail[:2000]}"
             return record
-        if any(not torch.equal(x, y) for x, y in zip(inputs, before, strict=True)):
+        if any(not same_bits(x, y) for x, y in zip(inputs, before, strict=True)):
             record.rounds.append({"seed": seed, "status": "input_modified"})
             record.status, record.reason = "input_modified", f"seed {seed}: the kernel wrote to an input"
             return record
-        result = compare(out, reference(inputs))
+        result = compare(out, reference(inputs), tolerance)
         record.rounds.append(
             {"seed": seed, "status": result.status, "rel_error": result.rel_error, "reason": result.reason}
         )
@@ -145,3 +151,14 @@ def check_runner(
             record.status, record.reason = result.status, f"seed {seed}: {result.reason}"
             return record
     return record
+
+
+def same_bits(x: Any, y: Any) -> bool:
+    """True when two tensors hold the same bits (FP8 tensors have no ``torch.equal``)."""
+    import torch
+
+    if x.dtype != y.dtype or x.shape != y.shape:
+        return False
+    if x.element_size() == 1 and x.is_floating_point():
+        return bool(torch.equal(x.view(torch.uint8), y.view(torch.uint8)))
+    return bool(torch.equal(x, y))

@@ -40,6 +40,8 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     plan.validate()
     if plan.op != "gemm":
         raise PlanError(f"lower_gemm needs a gemm plan, got op '{plan.op}'")
+    if plan.operand != "bf16":
+        raise PlanError(f"lower_gemm lowers bf16 plans; {plan.key()} goes to lower_fp8.lower_gemm_fp8")
     if min(m, n, k) < 1:
         raise PlanError(f"gemm shape must be positive, got m={m} n={n} k={k}")
     if plan.tma:

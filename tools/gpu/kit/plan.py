@@ -19,6 +19,8 @@ CausalMode = Literal["none", "split", "mask_all"]
 EdgeMode = Literal["mask", "pad"]
 """``mask``: masked loads/stores at ragged edges (none are emitted when the shape divides).
 ``pad``: copy ragged operands into tile-aligned buffers first (the copy is part of the timed work)."""
+Operand = Literal["bf16", "fp8e4m3"]
+"""GEMM operand type: ``bf16``, or ``fp8e4m3`` (per-tensor scales, fp32 accumulate, bf16 out)."""
 
 _POW2 = (16, 32, 64, 128, 256)
 
@@ -44,11 +46,16 @@ class TilePlan:
     """GEMM only: CTAs that share one output tile, each over 1/split_k of K, summed with fp32
     atomics into a workspace (for shapes with too few output tiles to fill the card)."""
     split_fused: bool = False
+    """split_k > 1 only: the last split of a tile casts the sum and clears the workspace itself
+    (one launch), instead of the runner zeroing and casting around the kernel (three)."""
     tma: bool = False
     """GEMM only: a persistent kernel (one program per SM walking the tiles) that moves tiles with
     Hopper's tensor memory accelerator (TMA descriptors; bounds are handled by the hardware)."""
-    """split_k > 1 only: the last split of a tile casts the sum and clears the workspace itself
-    (one launch), instead of the runner zeroing and casting around the kernel (three)."""
+    fused_pad: bool = False
+    """edge='pad' only: both operands are copied into their padded buffers by one Triton launch
+    (:mod:`.padcopy`) instead of two torch copies."""
+    operand: Operand = "bf16"
+    """GEMM only: the operand type; ``fp8e4m3`` plans are lowered by :mod:`.lower_fp8`."""
 
     def validate(self) -> TilePlan:
         """Return self when the plan is well formed, else raise :class:`PlanError`."""
@@ -76,6 +83,12 @@ class TilePlan:
             raise PlanError("split_fused needs split_k > 1")
         if self.tma and (self.op != "gemm" or self.split_k > 1):
             raise PlanError("tma needs a gemm plan with split_k=1")
+        if self.fused_pad and self.edge != "pad":
+            raise PlanError("fused_pad needs edge='pad'")
+        if self.operand not in ("bf16", "fp8e4m3"):
+            raise PlanError(f"operand='{self.operand}'; allowed: bf16, fp8e4m3")
+        if self.operand != "bf16" and (self.op != "gemm" or self.split_k > 1 or self.edge != "mask"):
+            raise PlanError("operand='fp8e4m3' needs a gemm plan with split_k=1 and edge='mask'")
         if self.op == "gemm" and self.causal != "none":
             raise PlanError("causal applies to attention only; a gemm plan needs causal='none'")
         if self.op == "attention":
@@ -95,7 +108,8 @@ class TilePlan:
     def smem_bytes(self) -> int:
         """Shared memory the pipelined bf16 operand tiles need (an estimate, without epilogue)."""
         if self.op == "gemm":
-            return 2 * self.num_stages * (self.block_m * self.block_k + self.block_k * self.block_n)
+            size = 1 if self.operand == "fp8e4m3" else 2
+            return size * self.num_stages * (self.block_m * self.block_k + self.block_k * self.block_n)
         # attention: Q tile once, K and V tiles per stage; block_k is the head dimension
         return 2 * (self.block_m * self.block_k + 2 * self.num_stages * self.block_n * self.block_k)
 
@@ -106,6 +120,8 @@ class TilePlan:
             split = f"_sk{self.split_k}" if self.split_k > 1 else ""
             split += "f" if self.split_fused else ""
             split += "_tma" if self.tma else ""
+            split += "_fp" if self.fused_pad else ""
+            split += "_fp8" if self.operand == "fp8e4m3" else ""
             return f"{base}g{self.group_m}_{self.edge}{split}"
         return f"{base}_{self.causal}"
 
@@ -158,9 +174,16 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
         shapes.insert(1, (64, 128, 64, 4, 4))
     plans: list[TilePlan] = []
     if n % 8 or k % 8:
-        # TMA needs 16-byte aligned rows: copy K and N up to multiples of 8 (M stays), then TMA
-        for bm, bn, bk, stages, warps, group in [(128, 256, 64, 3, 8, 16), (128, 128, 64, 4, 8, 8)]:
-            plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, group, edge="pad", tma=True).validate())
+        # TMA needs 16-byte aligned rows: copy K and N up to multiples of 8 (M stays), then TMA;
+        # the copies in one fused launch first, then as two torch copies
+        for bm, bn, bk, stages, warps, group, fused in [
+            (128, 256, 64, 3, 8, 16, True),
+            (128, 256, 64, 3, 8, 8, True),
+            (128, 128, 64, 4, 8, 8, True),
+            (128, 256, 64, 3, 8, 16, False),
+        ]:
+            plan = TilePlan("gemm", bm, bn, bk, stages, warps, group, edge="pad", tma=True, fused_pad=fused)
+            plans.append(plan.validate())
     elif low:
         for bm, bn, bk, stages, warps in [(64, 128, 64, 4, 4), (128, 64, 64, 4, 4)]:
             plans.append(TilePlan("gemm", bm, bn, bk, stages, warps, 8, tma=True).validate())
@@ -179,6 +202,11 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
                 plans.append(
                     TilePlan("gemm", bm, bn, bk, stages, warps, 8, split_k=split, split_fused=True).validate()
                 )
+    if ragged:
+        # pad to the tile with the fused copy, then the unmasked pointer kernel
+        for bm, bn, bk, stages, warps in [(128, 128, 64, 4, 8), (128, 256, 64, 3, 8)]:
+            plan = TilePlan("gemm", bm, bn, bk, stages, warps, 8, "none", "pad", fused_pad=True)
+            plans.append(plan.validate())
     for bm, bn, bk, stages, warps in shapes:
         edges: tuple[EdgeMode, ...] = ("mask", "pad") if ragged else ("mask",)
         for edge in edges:
@@ -190,6 +218,12 @@ def skinny_space(m: int, n: int, k: int) -> list[TilePlan]:
     """Plans for ``m <= 64``: memory bound on B, so many CTAs (split-K) with deep K blocks."""
     bm = 16 if m <= 16 else (32 if m <= 32 else 64)
     plans: list[TilePlan] = []
+    if m > 16:
+        # the fp32 atomics of split-K cost M x N x 4 bytes per split: at M = 64 narrow tiles
+        # without a split, or a split of 2, give the CTAs for less traffic
+        for bn, bk, stages, split in [(32, 128, 4, 1), (32, 256, 3, 1), (64, 128, 4, 2)]:
+            plan = TilePlan("gemm", bm, bn, bk, stages, 4, 1, split_k=split, split_fused=split > 1)
+            plans.append(plan.validate())
     for fused in (True, False):
         for bn, bk, stages, warps in [(64, 256, 3, 4), (128, 128, 3, 4), (64, 128, 4, 4)]:
             tiles = _cdiv(n, bn)

@@ -1,9 +1,12 @@
-"""The benchmark problems: bf16 GEMM and attention forward, with inputs, references and baselines.
+"""The benchmark problems: bf16 GEMM, FP8 GEMM and attention forward, with inputs, references and
+baselines.
 
 A problem makes fresh random inputs from a seed, an empty output, and the fp32 reference answer,
-and names its vendor baselines (cuBLAS through ``torch.matmul``; FlashAttention and cuDNN through
-``scaled_dot_product_attention`` with a forced backend). Baselines are checked and timed exactly
-like generated kernels. Device-agnostic torch (a CPU dry run uses the same code).
+and names its vendor baselines (cuBLAS through ``torch.matmul``; cuBLASLt FP8 through
+``torch._scaled_mm``; FlashAttention and cuDNN through ``scaled_dot_product_attention`` with a
+forced backend). Baselines are checked and timed exactly like generated kernels. A problem's
+``tolerance`` is None (the output dtype's default bound of :mod:`.checking`) or its own stated
+(norm, element) bound. Device-agnostic torch (a CPU dry run uses the same code).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class GemmProblem:
     n: int
     k: int
     device: str
+    tolerance = None
 
     @property
     def name(self) -> str:
@@ -152,6 +156,7 @@ class AttentionProblem:
         return 2.0 * 4 * self.batch * self.heads * self.seq * self.dim
 
     skinny = False
+    tolerance = None
 
     def shape(self) -> dict[str, int | bool]:
         return {"B": self.batch, "H": self.heads, "S": self.seq, "D": self.dim, "causal": self.causal}
@@ -219,4 +224,115 @@ class AttentionProblem:
         return Baseline(name, run, bench)
 
 
-Problem = GemmProblem | AttentionProblem
+def fp8_tolerance(k: int) -> tuple[float, float]:
+    """The stated FP8 GEMM error bound (norm, element) against the fp32 product of the dequantized
+    operands, for reduction depth ``k``.
+
+    Products of e4m3 values are exact in fp32, so the error comes from the accumulation and the
+    output: one bf16 rounding of the output (2^-9 relative), plus Hopper's fast FP8 accumulation,
+    taken as one truncation of the accumulator to 14 mantissa bits per 32-deep tensor-core step
+    (DeepSeek-V3 report, sec. 3.3.2; cuBLASLt with ``use_fast_accum`` and Triton's default on
+    sm_90 accumulate this way): norm <= 2^-9 + (k/32) 2^-14, and each element within twice that
+    times (|want| + rms(want)). At k = 4096 that is 0.98% in norm and 2.0% per element; a bf16
+    output rounded once from fp32 is at about 0.17%, an output stored in e4m3 at about 2.6%.
+    """
+    norm = 2.0**-9 + (k / 32) * 2.0**-14
+    return norm, 2 * norm
+
+
+@dataclass
+class Fp8GemmProblem:
+    """``C[m, n] = (sa A)[m, k] @ (sb Bt)[n, k]^T``: e4m3 operands with per-tensor fp32 scales,
+    fp32 accumulation, bf16 output. B is stored transposed (K contiguous), the layout Hopper's
+    FP8 tensor cores and ``torch._scaled_mm`` need."""
+
+    m: int
+    n: int
+    k: int
+    device: str
+
+    @property
+    def name(self) -> str:
+        return f"fp8gemm_{self.m}x{self.n}x{self.k}"
+
+    @property
+    def op(self) -> str:
+        return "gemm_fp8"
+
+    @property
+    def flops(self) -> float:
+        return 2.0 * self.m * self.n * self.k
+
+    @property
+    def bytes_moved(self) -> float:
+        """A and B once (1 byte each), C once (bf16)."""
+        return 1.0 * (self.m * self.k + self.k * self.n) + 2.0 * self.m * self.n
+
+    skinny = False
+
+    @property
+    def tolerance(self) -> tuple[float, float]:
+        """The stated bound, :func:`fp8_tolerance`."""
+        return fp8_tolerance(self.k)
+
+    def shape(self) -> dict[str, int | bool]:
+        return {"M": self.m, "N": self.n, "K": self.k}
+
+    def make_inputs(self, seed: int) -> tuple[Any, ...]:
+        """(A e4m3 [m, k], Bt e4m3 [n, k], scale_a, scale_b): fp32 randn scaled by a seed-dependent
+        magnitude, quantized with per-tensor scales amax / 448 (a kernel that ignores the scales
+        is wrong)."""
+        import torch
+
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        out: list[Any] = []
+        scales: list[Any] = []
+        for rows, magnitude in ((self.m, 1 + seed % 5), (self.n, 0.25 * (1 + seed % 3))):
+            x = torch.randn((rows, self.k), generator=gen, device=self.device) * magnitude
+            scale = (x.abs().amax() / 448.0).float().reshape(())
+            out.append((x / scale).to(torch.float8_e4m3fn))
+            scales.append(scale)
+            del x
+        return (out[0], out[1], scales[0], scales[1])
+
+    def make_output(self) -> Any:
+        import torch
+
+        return torch.empty((self.m, self.n), dtype=torch.bfloat16, device=self.device)
+
+    def reference(self, inputs: tuple[Any, ...]) -> Any:
+        a, bt, sa, sb = inputs
+        return (a.float() @ bt.float().T).mul_(sa * sb)
+
+    def baselines(self) -> list[Baseline]:
+        """cuBLASLt FP8 (``torch._scaled_mm``) with exact and with fast accumulation on a GPU; on
+        a CPU (dry run) the fp32 product of the dequantized operands."""
+        import torch
+
+        if not self.device.startswith("cuda"):
+
+            def dequant(inputs: tuple[Any, ...], out: Any) -> None:
+                a, bt, sa, sb = inputs
+                out.copy_((a.float() @ bt.float().T).mul_(sa * sb))
+
+            return [Baseline("dequant_fp32", dequant, lambda i, o: lambda: dequant(i, o))]
+
+        def scaled(fast: bool) -> Baseline:
+            def call(inputs: tuple[Any, ...]) -> Any:
+                a, bt, sa, sb = inputs
+                return torch._scaled_mm(
+                    a, bt.t(), scale_a=sa, scale_b=sb, out_dtype=torch.bfloat16, use_fast_accum=fast
+                )
+
+            def run(inputs: tuple[Any, ...], out: Any) -> None:
+                out.copy_(call(inputs))
+
+            def bench(inputs: tuple[Any, ...], out: Any) -> Callable[[], object]:
+                return lambda: call(inputs)
+
+            return Baseline("scaled_mm_fast" if fast else "scaled_mm", run, bench)
+
+        return [scaled(False), scaled(True)]
+
+
+Problem = GemmProblem | AttentionProblem | Fp8GemmProblem

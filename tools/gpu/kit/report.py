@@ -12,6 +12,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     env = results.get("env", {})
     peak = results.get("peak", {})
     copy = results.get("copy_bandwidth", {})
+    fp8 = results.get("peak_fp8")
     lines = [
         "# qimeng GPU kernel suite" + (" (dry run, CPU, tiny shapes)" if results.get("dry_run") else ""),
         "",
@@ -27,6 +28,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         "have two baselines: plain cuBLAS and cublas_pad8 (K and N padded to multiples of 8, copies",
         "timed); `vs_best_baseline` is the ratio against the faster of the problem's baselines.",
         "Skinny GEMMs (M <= 64) are memory bound: judge them by GB/s against the copy bandwidth.",
+        "FP8 GEMMs (e4m3, per-tensor scales, bf16 out) are checked against the fp32 product of the",
+        "dequantized operands within their stated bound (norm 2^-9 + (K/32) 2^-14, element twice",
+        "that); their `% peak` is of the FP8 roofline"
+        + (f" ({_num(fp8.get('tflops'))} TFLOP/s: {fp8.get('source', '')})." if fp8 else "."),
         "",
         "| problem | candidate | status | ms (median) | TFLOP/s | % peak | GB/s | % copy bw | vs baselines |",
         "|---|---|---|---:|---:|---:|---:|---:|---|",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .lower import LoweredKernel
+from .padcopy import PadCopy, lower_pad_copy
 
 Runner = Callable[[tuple[Any, ...], Any], None]
 """``run(inputs, out)``: compute the kernel's result for ``inputs`` into the tensor ``out``."""
@@ -47,7 +48,7 @@ def triton_version() -> str | None:
     return str(triton.__version__)
 
 
-def load_entry(kernel: LoweredKernel) -> Any:
+def load_entry(kernel: LoweredKernel | PadCopy) -> Any:
     """Import the kernel's source (cached by content hash) and return its ``@triton.jit`` function."""
     digest = hashlib.sha256(kernel.source.encode()).hexdigest()[:16]
     _CACHE.mkdir(parents=True, exist_ok=True)
@@ -79,6 +80,7 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
         triton.set_allocator(scratch)
         sms = torch.cuda.get_device_properties(0).multi_processor_count
     pads: dict[tuple[int, int, int], tuple[Any, Any]] = {}  # workspaces, input-independent
+    copiers: dict[tuple[int, int, int], Callable[..., None]] = {}
 
     def run(inputs: tuple[Any, ...], out: Any) -> None:
         a, b = inputs
@@ -94,8 +96,13 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
                     torch.zeros((kp, np_), dtype=b.dtype, device=b.device),
                 )
             pa, pb = pads[key]
-            pa[:m, :k].copy_(a)
-            pb[:k, :n].copy_(b)
+            if plan.fused_pad and a.is_contiguous() and b.is_contiguous():
+                if (m, n, k) not in copiers:
+                    copiers[(m, n, k)] = _pad_copier((m, k), kp, (k, n), np_)
+                copiers[(m, n, k)](a, pa, b, pb)
+            else:
+                pa[:m, :k].copy_(a)
+                pb[:k, :n].copy_(b)
             a, b, lm, ln, lk = pa, pb, mp, np_, kp
         else:
             lm, ln, lk = m, n, k
@@ -125,6 +132,50 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
         )  # fmt: skip
         if plan.split_k > 1 and not plan.split_fused:
             out.copy_(target)
+
+    return run
+
+
+def _pad_copy_launcher(copy: PadCopy) -> Callable[..., None]:
+    """``launch(a, pa, b, pb)``: one launch of a :class:`.padcopy.PadCopy` kernel."""
+    fn = load_entry(copy)
+
+    def launch(a: Any, pa: Any, b: Any, pb: Any) -> None:
+        fn[(copy.grid,)](a, pa, b, pb, BLOCK=copy.block, num_warps=copy.num_warps)
+
+    return launch
+
+
+def _pad_copier(a_shape: tuple[int, int], a_pitch: int, b_shape: tuple[int, int], b_pitch: int) -> Any:
+    return _pad_copy_launcher(lower_pad_copy(a_shape, a_pitch, b_shape, b_pitch))
+
+
+def fp8_gemm_runner(kernel: LoweredKernel) -> Runner:
+    """A runner for a lowered FP8 GEMM (:mod:`.lower_fp8`): inputs ``(a, bt, scale_a, scale_b)``,
+    ``out[m, n] = scale_a * scale_b * a @ bt^T`` in bf16."""
+    import torch
+
+    fn = load_entry(kernel)
+    plan = kernel.plan
+    sms = torch.cuda.get_device_properties(0).multi_processor_count
+    if plan.tma:
+        import triton
+
+        def scratch(size: int, alignment: int, stream: Any) -> Any:
+            return torch.empty(size, dtype=torch.int8, device="cuda")
+
+        triton.set_allocator(scratch)
+
+    def run(inputs: tuple[Any, ...], out: Any) -> None:
+        a, bt, sa, sb = inputs
+        m, k = a.shape
+        n = bt.shape[0]
+        tiles = math.ceil(m / plan.block_m) * math.ceil(n / plan.block_n)
+        grid = (min(sms, tiles),) if plan.tma else (tiles,)
+        fn[grid](
+            a, bt, out, sa, sb, m, n, k,
+            num_warps=plan.num_warps, num_stages=plan.num_stages, NUM_SMS=sms, **kernel.constexprs,
+        )  # fmt: skip
 
     return run
 

@@ -1,4 +1,4 @@
-"""The device suite: bf16 GEMM and attention, tuned Triton kernels against cuBLAS/FLASH/cuDNN.
+"""The device suite: bf16 and FP8 GEMM, attention; tuned Triton kernels against the vendor libraries.
 
 Run ``python -m kit.suite OUTDIR`` with ``tools/gpu`` on ``sys.path`` (``ops/gpu/run_device.sh``
 does this), or ``--dry-run`` on a CPU with tiny shapes. Every candidate, vendor baselines
@@ -20,12 +20,16 @@ from typing import Any
 
 from . import integrity  # noqa: F401  (records the evaluator's originals before any candidate)
 from .lower import launch_summary, lower_attention, lower_gemm
+from .lower_fp8 import SAFE_FP8, fp8_gemm_space, lower_gemm_fp8
 from .plan import SAFE_GEMM, attention_space, gemm_space, safe_attention
-from .problems import AttentionProblem, GemmProblem, Problem
+from .problems import AttentionProblem, Fp8GemmProblem, GemmProblem, Problem
 from .report import SCHEMA, render_markdown
-from .runtime import attention_runner, gemm_runner, triton_missing, triton_version
+from .runtime import attention_runner, fp8_gemm_runner, gemm_runner, triton_missing, triton_version
 from .timing import measure_copy_bandwidth, tflops, time_call
 from .verdict import SEEDS, evaluate
+
+FP8_RATE = 2.0
+"""FP8 problems are held to this multiple of the measured bf16 peak (their roofline)."""
 
 
 def _log(msg: str) -> None:
@@ -110,6 +114,13 @@ def run_problem(
                 fallback=SAFE_GEMM, budget_s=budget_s, max_plans=max_plans,
                 quick_reps=quick_reps, seeds=SEEDS, log=_log,
             )  # fmt: skip
+        elif isinstance(problem, Fp8GemmProblem):
+            fp = problem
+            result = tune(
+                problem, fp8_gemm_space(fp.m, fp.n, fp.k), lambda p: lower_gemm_fp8(p, fp.m, fp.n, fp.k),
+                fp8_gemm_runner, fallback=SAFE_FP8, budget_s=budget_s, max_plans=max_plans,
+                quick_reps=quick_reps, seeds=SEEDS, log=_log,
+            )  # fmt: skip
         else:
             ap = problem
             plans = attention_space(ap.dim, ap.causal)
@@ -151,6 +162,7 @@ def problems_for(device: str, dry_run: bool) -> tuple[list[Problem], int]:
     if dry_run:
         gemms = [(64, 64, 64), (33, 65, 47), (4, 96, 128)]
         attns = [(1, 2, 64, 16, False), (1, 2, 80, 32, True)]
+        fp8s = [(64, 48, 256)]
         peak_size = 128
     else:
         gemms = [(4096, 4096, 4096), (8192, 8192, 8192), (4096, 14336, 4096), (4097, 4095, 4099)]
@@ -158,8 +170,10 @@ def problems_for(device: str, dry_run: bool) -> tuple[list[Problem], int]:
         gemms += [(m, n, k) for m in (1, 16, 64) for n, k in ((4096, 4096), (14336, 4096), (4096, 14336))]
         attns = [(4, 16, s, d, c) for s in (1024, 4096) for d in (64, 128) for c in (False, True)]
         attns += [(1, 16, 16384, d, c) for d in (64, 128) for c in (False, True)]
+        fp8s = [(4096, 4096, 4096), (8192, 8192, 8192), (4096, 14336, 4096)]
         peak_size = 8192
     probs: list[Problem] = [GemmProblem(m, n, k, device) for m, n, k in gemms]
+    probs += [Fp8GemmProblem(m, n, k, device) for m, n, k in fp8s]
     probs += [AttentionProblem(b, h, s, d, c, device) for b, h, s, d, c in attns]
     return probs, peak_size
 
@@ -192,14 +206,20 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"peak: {results['peak']}")
     # a dry run tests the harness, not speed: a CPU's peak, measured on a busy machine, is no roofline
     peak: float | None = float(results["peak"]["tflops"]) if device == "cuda" else None
+    if peak is not None:
+        results["peak_fp8"] = {
+            "tflops": FP8_RATE * peak,
+            "source": f"{FP8_RATE:g} x the measured bf16 peak (Hopper's FP8 tensor-core rate is twice its bf16 rate)",
+        }
     results["copy_bandwidth"] = measure_copy_bandwidth(device)
     _log(f"copy bandwidth: {results['copy_bandwidth']}")
     copy_gbs = float(results["copy_bandwidth"]["gbs"])
     results["problems"] = []
     for problem in probs:
         budget = args.budget_s if problem.op == "attention" else args.budget_s * 1.4
+        roof = FP8_RATE * peak if peak is not None and problem.op == "gemm_fp8" else peak
         results["problems"].append(
-            run_problem(problem, peak, args.reps, budget, args.max_plans, max(5, args.reps // 5), copy_gbs)
+            run_problem(problem, roof, args.reps, budget, args.max_plans, max(5, args.reps // 5), copy_gbs)
         )
         results["wall_s"] = time.time() - t0
         _write(args.outdir, results)

@@ -101,7 +101,9 @@ def tune(
 
 
 def _check(problem: Problem, run: Runner, seeds: list[int]) -> CheckRecord:
-    return check_runner(run, problem.make_inputs, problem.reference, problem.make_output, seeds)
+    return check_runner(
+        run, problem.make_inputs, problem.reference, problem.make_output, seeds, problem.tolerance
+    )
 
 
 def _last_line(exc: BaseException) -> str:

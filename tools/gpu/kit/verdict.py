@@ -78,7 +78,9 @@ def _evaluate(
 ) -> None:
     import torch
 
-    check = check_runner(run, problem.make_inputs, problem.reference, problem.make_output, SEEDS)
+    check = check_runner(
+        run, problem.make_inputs, problem.reference, problem.make_output, SEEDS, problem.tolerance
+    )
     row["check"] = check.as_dict()
     if not check.ok:
         row["reason"] = f"check {check.status}: {check.reason}"[:500]
@@ -136,7 +138,7 @@ def _timed_buffer_check(problem: Problem, inputs: tuple[Any, ...], final: Any, n
     """'' when the timed output is right and every timed rep wrote the same answer, else why."""
     import torch
 
-    result = compare(final, problem.reference(inputs))
+    result = compare(final, problem.reference(inputs), problem.tolerance)
     if result.status != "pass":
         return f"the output of the timed calls is {result.status}: {result.reason}"
     want = _norms(final).cpu()
@@ -166,7 +168,7 @@ def _fresh_inputs_in_place(
     if out.is_cuda:
         torch.cuda.synchronize()
     written = result if isinstance(result, torch.Tensor) else out
-    check = compare(written, problem.reference(inputs))
+    check = compare(written, problem.reference(inputs), problem.tolerance)
     if check.status != "pass":
         return f"{check.status}: {check.reason} (an answer cached by buffer address?)"
     return ""
