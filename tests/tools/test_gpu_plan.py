@@ -17,7 +17,7 @@ from tools.gpu.kit import (
     safe_attention,
 )
 from tools.gpu.kit.lower_fp8 import SAFE_FP8, fp8_gemm_space, lower_gemm_fp8
-from tools.gpu.kit.padcopy import lower_pad_copy
+from tools.gpu.kit.padcopy import lower_pad_copy, lower_unpad_copy
 
 GEMM_SHAPES = [(4096, 4096, 4096), (8192, 8192, 8192), (4097, 4095, 4099), (1000, 1000, 1000)]
 
@@ -154,11 +154,12 @@ def test_odd_shapes_try_the_fused_pad_copy_first_and_it_stores_whole_aligned_row
         TilePlan("gemm", 128, 128, 64, 4, 8, fused_pad=True).validate()
     copy = lower_pad_copy((4097, 4099), 4104, (4099, 4095), 4096, block=4096)
     ast.parse(copy.source)
-    # the destination is walked flat (contiguous, aligned stores); sources by row and column
-    assert "tl.store(dst_a + d, x, mask=d < 16814088)" in copy.source  # 4097 x 4104
-    assert "tl.store(dst_b + d, x)" in copy.source  # 4099 x 4096 is whole blocks
+    # the destination is walked flat (contiguous, aligned stores); sources by row and column;
+    # only A's last, partial block (4097 x 4104 is not whole blocks of 4096) stores with a mask
+    assert "tl.store(dst_a + d, x, mask=d < 16814088)" in copy.source
+    assert f"if pid - 0 < {4097 * 4104 // 4096}:" in copy.source
+    assert "tl.store(dst_b + d, tl.load(src_b + row * 4095 + col, mask=col < 4095, other=0.0))" in copy.source
     assert "row = d // 4104" in copy.source and "src_a + row * 4099 + col" in copy.source
-    assert "mask=(col < 4095) & (d < 16789504)" in copy.source
     a_progs = -(-4097 * 4104 // 4096)
     assert f"if pid < {a_progs}:" in copy.source and copy.grid == a_progs + -(-4099 * 4096 // 4096)
     with pytest.raises(PlanError, match="pitch 4098 must be >= cols 4099"):
@@ -187,3 +188,21 @@ def test_fp8_plans_lower_to_scaled_tensor_core_kernels_and_bf16_lowering_refuses
         lower_gemm(plans[0], 4096, 4096, 4096)
     with pytest.raises(PlanError, match="operand='fp8e4m3' needs a gemm plan with split_k=1"):
         TilePlan("gemm", 64, 64, 64, 3, 4, split_k=2, operand="fp8e4m3").validate()
+
+
+def test_fused_tma_plans_of_odd_shapes_store_a_padded_output_and_copy_it_out() -> None:
+    fused = TilePlan("gemm", 128, 256, 64, 3, 8, 16, edge="pad", tma=True, fused_pad=True)
+    kernel = lower_gemm(fused, 4097, 4095, 4099)
+    assert kernel.pad_out and kernel.pad_to == (4097, 4096, 4104)
+    assert "c_desc.store" in kernel.source and "mask=c_mask" not in kernel.source
+    plain = lower_gemm(TilePlan("gemm", 128, 256, 64, 3, 8, 16, edge="pad", tma=True), 4097, 4095, 4099)
+    assert not plain.pad_out and "mask=c_mask" in plain.source
+    assert not lower_gemm(TilePlan("gemm", 128, 256, 64, 3, 8, tma=True), 4096, 4096, 4096).pad_out
+    back = lower_unpad_copy(4097, 4095, 4096)
+    ast.parse(back.source)
+    assert back.grid == -(-4097 * 4095 // 4096)
+    assert f"if tl.program_id(0) < {4097 * 4095 // 4096}:" in back.source
+    assert "tl.store(dst + d, tl.load(src + row * 4096 + col))" in back.source
+    assert "tl.store(dst + d, x, mask=d < 16777215)" in back.source
+    with pytest.raises(PlanError, match="pitch 4094 must be >= cols 4095"):
+        lower_unpad_copy(4097, 4095, 4094)

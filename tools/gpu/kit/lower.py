@@ -29,6 +29,9 @@ class LoweredKernel:
     constexprs: dict[str, int] = field(default_factory=dict)
     pad_to: tuple[int, int, int] | None = None
     """GEMM with ``edge='pad'``: operands are copied into (M, N, K) padded to these sizes."""
+    pad_out: bool = False
+    """The kernel writes an (M, padded N) buffer with aligned (TMA) stores; the runner copies its
+    first N columns into the real output (:func:`.padcopy.lower_unpad_copy`)."""
 
 
 def _ceil_to(x: int, multiple: int) -> int:
@@ -154,8 +157,10 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         if plan.edge != "pad":
             raise PlanError(f"tma needs N and K to be multiples of 8 (16-byte rows), got N={n} K={k}")
         pad_to = (m, _ceil_to(n, 8), _ceil_to(k, 8))
-    # the output keeps its own row pitch: a TMA store needs it 16-byte aligned, else a masked store
-    tma_store = n % 8 == 0
+    # a TMA store needs a 16-byte aligned output pitch: with fused_pad the kernel writes a padded
+    # buffer that is copied out afterwards, else the output keeps its pitch and a masked store
+    pad_out = n % 8 != 0 and plan.fused_pad
+    tma_store = n % 8 == 0 or pad_out
     entry = f"qm_{plan.key()}"
     lines = [
         "@triton.jit",
@@ -214,7 +219,7 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     ast.parse(source)
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}
     consts["GROUP_M"] = plan.group_m
-    return LoweredKernel(plan, entry, source, consts, pad_to)
+    return LoweredKernel(plan, entry, source, consts, pad_to, pad_out)
 
 
 def _split_k_loop(even_k: bool) -> list[str]:
@@ -334,5 +339,6 @@ def launch_summary(kernel: LoweredKernel) -> dict[str, Any]:
         "num_warps": kernel.plan.num_warps,
         "num_stages": kernel.plan.num_stages,
         "pad_to": list(kernel.pad_to) if kernel.pad_to else None,
+        "pad_out": kernel.pad_out,
         "split_k": kernel.plan.split_k,
     }

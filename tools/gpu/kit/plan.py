@@ -53,7 +53,8 @@ class TilePlan:
     Hopper's tensor memory accelerator (TMA descriptors; bounds are handled by the hardware)."""
     fused_pad: bool = False
     """edge='pad' only: both operands are copied into their padded buffers by one Triton launch
-    (:mod:`.padcopy`) instead of two torch copies."""
+    (:mod:`.padcopy`) instead of two torch copies; a TMA plan then also writes a padded output
+    with TMA stores and copies it out (one more launch) instead of a masked unaligned store."""
     operand: Operand = "bf16"
     """GEMM only: the operand type; ``fp8e4m3`` plans are lowered by :mod:`.lower_fp8`."""
 
@@ -204,7 +205,7 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
                 )
     if ragged:
         # pad to the tile with the fused copy, then the unmasked pointer kernel
-        for bm, bn, bk, stages, warps in [(128, 128, 64, 4, 8), (128, 256, 64, 3, 8)]:
+        for bm, bn, bk, stages, warps in [(128, 128, 64, 4, 8), (128, 128, 64, 3, 4), (128, 256, 64, 3, 8)]:
             plan = TilePlan("gemm", bm, bn, bk, stages, warps, 8, "none", "pad", fused_pad=True)
             plans.append(plan.validate())
     for bm, bn, bk, stages, warps in shapes:

@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .padcopy import lower_pad_copy
+from .padcopy import lower_pad_copy, lower_unpad_copy
 from .runtime import _pad_copy_launcher
 from .timing import time_call
 
@@ -42,10 +42,26 @@ def pad_copies(reps: int) -> list[dict[str, Any]]:
     want_a, want_b = pa.clone(), pb.clone()
     rows: list[dict[str, Any]] = []
     variants: list[tuple[str, Any]] = [("torch copy_ x2", torch_copies)]
-    for block, warps in ((2048, 4), (4096, 4), (4096, 8), (8192, 8), (16384, 8)):
-        launch = _pad_copy_launcher(lower_pad_copy((m, k), kp, (k, n), np_, block, warps))
-        variants.append((f"fused b{block} w{warps}", lambda fn=launch: fn(a, pa, b, pb)))
+    for block, warps, wide in ((4096, 4, False), (8192, 8, False), (2048, 4, True), (4096, 4, True)):
+        launch = _pad_copy_launcher(lower_pad_copy((m, k), kp, (k, n), np_, block, warps, wide))
+        name = f"fused b{block} w{warps}" + (" wide" if wide else "")
+        variants.append((name, lambda fn=launch: fn(a, pa, b, pb)))
+    out = torch.empty((m, n), dtype=a.dtype, device="cuda")
+    wide = torch.randn((m, np_), device="cuda").to(torch.bfloat16)
+    unpad = _pad_copy_launcher(lower_unpad_copy(m, n, np_))
+    variants.append(("unpad C (fused)", lambda: unpad(wide, out)))
+    variants.append(("unpad C (torch)", lambda: out.copy_(wide[:, :n])))
     for name, fn in variants:
+        if name.startswith("unpad"):
+            out.fill_(float("nan"))
+            fn()
+            right = bool(torch.equal(out, wide[:, :n]))
+            timing = time_call(fn, "cuda", reps=reps, warmup=3)
+            us = timing.median_ms * 1e3
+            rows.append(
+                {"variant": name, "correct": right, "median_us": us, "gbs": 4 * m * n / (us * 1e-6) / 1e9}
+            )
+            continue
         pa.fill_(float("nan"))
         pb.fill_(float("nan"))
         fn()
@@ -60,9 +76,9 @@ def pad_copies(reps: int) -> list[dict[str, Any]]:
 
 
 def flush_cost(reps: int) -> list[dict[str, Any]]:
-    """cuBLAS skinny GEMMs timed after the suite's write flush (256 MB of zeros, which leaves the
-    L2 full of dirty lines that the next kernel pays to write back), after a read flush (a sum
-    over the same buffer: the L2 ends full of clean lines) and with no flush."""
+    """cuBLAS skinny GEMMs timed after a write flush (256 MB of zeros, which leaves the L2 full
+    of dirty lines that the next kernel pays to write back), after the suite's read flush (a sum
+    over a 256 MB buffer: the L2 ends full of clean lines) and with no flush."""
     import torch
 
     from . import timing as tm
@@ -75,15 +91,11 @@ def flush_cost(reps: int) -> list[dict[str, Any]]:
         out = torch.empty((m, n), dtype=torch.bfloat16, device="cuda")
         moved = 2 * (m * kk + kk * n + m * n)
         for mode in ("write", "read", "none"):
-            before: Any = None
-            if mode == "read":
-
-                def before() -> object:
-                    return flush.sum(dtype=torch.int64)
-
+            # the suite's own flush (time_call's default) is the read; a write is queued by hand
+            before: Any = flush.zero_ if mode == "write" else None
             t = time_call(
                 partial(torch.matmul, a, b, out=out), "cuda", reps=reps, warmup=3,
-                flush_bytes=tm.FLUSH_BYTES if mode == "write" else 0, before_rep=before,
+                flush_bytes=tm.FLUSH_BYTES if mode == "read" else 0, before_rep=before,
             )  # fmt: skip
             us = t.median_ms * 1e3
             rows.append(

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .lower import LoweredKernel
-from .padcopy import PadCopy, lower_pad_copy
+from .padcopy import PadCopy, lower_pad_copy, lower_unpad_copy
+from .plan import PlanError
 
 Runner = Callable[[tuple[Any, ...], Any], None]
 """``run(inputs, out)``: compute the kernel's result for ``inputs`` into the tensor ``out``."""
@@ -108,6 +109,12 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
             lm, ln, lk = m, n, k
         tiles = math.ceil(lm / plan.block_m) * math.ceil(ln / plan.block_n)
         target, locks, k_split = out, out, lk
+        if kernel.pad_out:
+            key = (-2, m, ln)
+            if key not in pads:  # fully rewritten by every call: no state between calls
+                pads[key] = (torch.empty((m, ln), dtype=out.dtype, device=out.device), None)
+                copiers[key] = _pad_copy_launcher(lower_unpad_copy(m, n, ln))
+            target = pads[key][0]
         if plan.split_k > 1:
             # split-K partial sums meet in an fp32 workspace; fused, the kernel leaves it (and the
             # per-tile counters) zeroed for the next call, else it is zeroed before, cast after
@@ -132,21 +139,33 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
         )  # fmt: skip
         if plan.split_k > 1 and not plan.split_fused:
             out.copy_(target)
+        if kernel.pad_out:
+            copiers[(-2, m, ln)](target, out)
 
     return run
 
 
 def _pad_copy_launcher(copy: PadCopy) -> Callable[..., None]:
-    """``launch(a, pa, b, pb)``: one launch of a :class:`.padcopy.PadCopy` kernel."""
+    """``launch(*tensors)``: one launch of a :class:`.padcopy.PadCopy` kernel (``a, pa, b, pb``
+    for a pad copy, ``src, dst`` for an unpad copy)."""
     fn = load_entry(copy)
 
-    def launch(a: Any, pa: Any, b: Any, pb: Any) -> None:
-        fn[(copy.grid,)](a, pa, b, pb, BLOCK=copy.block, num_warps=copy.num_warps)
+    def launch(*tensors: Any) -> None:
+        fn[(copy.grid,)](*tensors, BLOCK=copy.block, num_warps=copy.num_warps)
 
     return launch
 
 
+PAD_COPY_WIDE = True
+"""The fused pad copy loads 16-byte vectors (``padcopy`` ``wide``) where the pitches allow."""
+
+
 def _pad_copier(a_shape: tuple[int, int], a_pitch: int, b_shape: tuple[int, int], b_pitch: int) -> Any:
+    if PAD_COPY_WIDE:
+        try:
+            return _pad_copy_launcher(lower_pad_copy(a_shape, a_pitch, b_shape, b_pitch, wide=True))
+        except PlanError:
+            pass  # a pitch that is not a multiple of 8: the scalar-load copy
     return _pad_copy_launcher(lower_pad_copy(a_shape, a_pitch, b_shape, b_pitch))
 
 
