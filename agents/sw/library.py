@@ -112,11 +112,17 @@ TEMPLATES: dict[str, KernelTemplate] = {
             "gemm",
             "C = A @ B, fp32 row-major (packed AVX-512 micro-kernel on x86_64, blocked axpy elsewhere)",
             (
-                Param("mr", (6, 8, 12, 14), 12, "Micro-kernel rows (2*MR zmm accumulators).", ("x86_64",)),
+                Param(
+                    "mr",
+                    (6, 8, 12, 14),
+                    6,
+                    "Micro-kernel rows (2*MR zmm accumulators; up to 8 rows read A directly, more pack it).",
+                    ("x86_64",),
+                ),
                 _p(
                     "kc",
                     (64, 128, 192, 256, 384, 512, 768, 1024),
-                    512,
+                    256,
                     "Packed K block.",
                     aarch64=256,
                     riscv64=256,
