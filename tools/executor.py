@@ -19,7 +19,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-from tools.calls import LOCAL_NODE, Call, CallResult, describe_exception, execute, host_labels
+from tools.calls import (
+    LOCAL_NODE,
+    Call,
+    CallResult,
+    cluster_node,
+    describe_exception,
+    execute,
+    host_labels,
+)
 from tools.errors import QimengError
 
 HDL_PROGRAMS = ("iverilog", "vvp", "verilator", "yosys")
@@ -106,6 +114,9 @@ def check_served(
 class InProcessExecutor:
     """Runs each call in the calling thread: the default, and the place ``local_only`` calls run.
 
+    Inside a call that a cluster node runs (a campaign sample on Ray), results name that node, not
+    ``local``: the nested tool ran there.
+
     Args:
         retries: extra attempts after a task raises (0: a tool's error is final).
         targets, toolsets: what to serve; None (default) serves anything and lets the tool report
@@ -130,7 +141,7 @@ class InProcessExecutor:
         """Run ``call`` with retries; a failure comes back as ``ok=False`` carrying its exception."""
         for attempt in range(self._retries + 1):
             try:
-                return execute(call, LOCAL_NODE, self._labels)
+                return execute(call, cluster_node() or LOCAL_NODE, self._labels)
             except Exception as exc:  # a task's failure becomes a recorded error, never a crash here
                 failure: BaseException = exc
                 tries = attempt + 1
@@ -138,7 +149,7 @@ class InProcessExecutor:
             key=call.key,
             ok=False,
             error=f"failed after {tries} attempt(s): {describe_exception(failure)}",
-            node_id=LOCAL_NODE,
+            node_id=cluster_node() or LOCAL_NODE,
             node_labels=dict(self._labels),
             target=call.target,
         ).with_exception(failure)

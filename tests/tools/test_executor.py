@@ -46,3 +46,25 @@ def test_use_executor_installs_one_for_a_block_only() -> None:
         with pytest.raises(NoNodeForTarget):
             call_tool("agents.sw.tool_calls:compile_call", {}, target="x86_64")
     assert current_executor() is default
+
+
+def nested_tool(args: dict[str, object]) -> dict[str, object]:
+    """A task that makes an in-process tool call of its own, as a campaign sample's agent does."""
+    from tools.calls import Call
+    from tools.executor import InProcessExecutor
+
+    inner = InProcessExecutor().run(Call(key="inner", task="tests.tools.test_executor:leaf_tool"))
+    return {"inner_node": inner.node_id}
+
+
+def leaf_tool(args: dict[str, object]) -> dict[str, object]:
+    return {"ran": True}
+
+
+def test_a_nested_in_process_call_names_the_cluster_node_that_ran_it() -> None:
+    from tools.calls import LOCAL_NODE, Call, execute
+
+    on_node = execute(Call(key="outer", task="tests.tools.test_executor:nested_tool"), "ray-node-7f3a")
+    assert on_node.value is not None and on_node.value["inner_node"] == "ray-node-7f3a"
+    here = execute(Call(key="outer", task="tests.tools.test_executor:nested_tool"), LOCAL_NODE)
+    assert here.value is not None and here.value["inner_node"] == LOCAL_NODE
