@@ -206,3 +206,13 @@ def test_fused_tma_plans_of_odd_shapes_store_a_padded_output_and_copy_it_out() -
     assert "tl.store(dst + d, x, mask=d < 16777215)" in back.source
     with pytest.raises(PlanError, match="pitch 4094 must be >= cols 4095"):
         lower_unpad_copy(4097, 4095, 4094)
+
+
+def test_lane_ordered_copies_load_columns_and_transpose_before_the_vector_store() -> None:
+    pad = lower_pad_copy((4097, 4099), 4104, (4099, 4095), 4096, lanes=True).source
+    assert "tl.load(src_a + s[None, :] + lane[:, None], mask=inside, other=0.0)" in pad
+    assert "tl.store(dst_a + d0[:, None] + lane[None, :], tl.trans(y))" in pad
+    back = lower_unpad_copy(4097, 4095, 4096, lanes=True).source
+    assert "tl.store(dst + t[None, :] + lane[:, None], tl.trans(x), mask=inside)" in back
+    with pytest.raises(PlanError, match="lane-ordered loads need pitch % 8 == 0, got 4100"):
+        lower_pad_copy((4097, 4099), 4100, (4099, 4095), 4096, lanes=True)

@@ -42,14 +42,16 @@ def pad_copies(reps: int) -> list[dict[str, Any]]:
     want_a, want_b = pa.clone(), pb.clone()
     rows: list[dict[str, Any]] = []
     variants: list[tuple[str, Any]] = [("torch copy_ x2", torch_copies)]
-    for block, warps, wide in ((4096, 4, False), (8192, 8, False), (2048, 4, True), (4096, 4, True)):
-        launch = _pad_copy_launcher(lower_pad_copy((m, k), kp, (k, n), np_, block, warps, wide))
-        name = f"fused b{block} w{warps}" + (" wide" if wide else "")
+    for block, warps, lanes in ((4096, 4, False), (2048, 4, True), (4096, 4, True), (4096, 8, True)):
+        launch = _pad_copy_launcher(lower_pad_copy((m, k), kp, (k, n), np_, block, warps, lanes))
+        name = f"fused b{block} w{warps}" + (" lanes" if lanes else "")
         variants.append((name, lambda fn=launch: fn(a, pa, b, pb)))
     out = torch.empty((m, n), dtype=a.dtype, device="cuda")
     wide = torch.randn((m, np_), device="cuda").to(torch.bfloat16)
-    unpad = _pad_copy_launcher(lower_unpad_copy(m, n, np_))
-    variants.append(("unpad C (fused)", lambda: unpad(wide, out)))
+    for block, warps, lanes in ((4096, 4, False), (2048, 4, True), (4096, 4, True), (4096, 8, True)):
+        unpad = _pad_copy_launcher(lower_unpad_copy(m, n, np_, block, warps, lanes))
+        name = f"unpad C b{block} w{warps}" + (" lanes" if lanes else "")
+        variants.append((name, lambda fn=unpad: fn(wide, out)))
     variants.append(("unpad C (torch)", lambda: out.copy_(wide[:, :n])))
     for name, fn in variants:
         if name.startswith("unpad"):
