@@ -222,7 +222,7 @@ def skinny_space(m: int, n: int, k: int) -> list[TilePlan]:
     if m > 16:
         # the fp32 atomics of split-K cost M x N x 4 bytes per split: at M = 64 narrow tiles
         # without a split, or a split of 2, give the CTAs for less traffic
-        for bn, bk, stages, split in [(32, 128, 4, 1), (32, 256, 3, 1), (64, 128, 4, 2)]:
+        for bn, bk, stages, split in [(32, 128, 4, 1), (32, 256, 3, 1), (64, 64, 4, 1), (64, 128, 4, 2)]:
             plan = TilePlan("gemm", bm, bn, bk, stages, 4, 1, split_k=split, split_fused=split > 1)
             plans.append(plan.validate())
     for fused in (True, False):
