@@ -20,8 +20,18 @@ from tools.kernels.spec import KernelSpec
 class Lane(BaseModel):
     """A kernel at one thread count, timed in rounds beside the library baselines."""
 
-    threads: int = Field(description="Threads the kernel (and the baselines) used.")
-    params: dict[str, int] = Field(default_factory=dict, description="Template parameters rendered.")
+    threads: int = Field(
+        description="Thread budget of the lane: the baselines' thread count and the most the kernel may use."
+    )
+    params: dict[str, int] = Field(
+        default_factory=dict,
+        description="Template parameters rendered; its 'threads' is what the kernel ran with (<= threads).",
+    )
+    threads_timed: dict[str, float] = Field(
+        default_factory=dict,
+        description="Thread counts within the budget timed once before the rounds (median seconds); "
+        "the fastest is the one rendered. Empty when only one count was possible.",
+    )
     source: str = Field("", description="The C source timed.")
     oracle: str = Field("pass", description="The evaluator's check of this rendering: pass or what failed.")
     error: str = Field("", description="Why this lane was not timed, when it was not.")
@@ -38,6 +48,11 @@ class Lane(BaseModel):
     roofline_gflops: float | None = Field(None, description="Attainable GFLOP/s (see module docstring).")
     roofline_fraction: float | None = Field(None, description="Achieved / attainable (flops or bytes).")
     bound: str = Field("", description="Which limit binds: compute, memory, or compute (in cache).")
+
+    @property
+    def threads_used(self) -> int:
+        """Threads the kernel itself ran with (the template's ``threads``; the budget when it has none)."""
+        return self.params.get("threads", self.threads)
 
     @property
     def best_library(self) -> tuple[str, float] | None:

@@ -4,9 +4,11 @@ library a user already has, NumPy/OpenBLAS and PyTorch's CPU backend, at one thr
 threads.
 
 Each x86_64 kernel is rendered from its tuned parameters at every thread count (``threads`` of the
-template), checked again by the evaluator's reference, and timed in ``rounds`` rounds; each round
-times every kernel, then every baseline, so a change in the machine's load hits both sides. The
-figures are medians over rounds. Baselines run in a subprocess with ``OPENBLAS_NUM_THREADS``,
+template), checked again by the evaluator's reference, and timed in ``rounds`` rounds. A lane's
+thread count is a budget: the template's thread counts up to it are timed once and the fastest is
+rendered (a small kernel can lose more to waking a second thread than it gains); the lane records
+what ran (``params['threads']``) and those times. Each round times every kernel, then every
+baseline, so a change in the machine's load hits both sides. The figures are medians over rounds. Baselines run in a subprocess with ``OPENBLAS_NUM_THREADS``,
 ``OMP_NUM_THREADS`` and PyTorch's intra-op threads set to the thread count, the OpenBLAS overrides
 (``OPENBLAS_CORETYPE``, ``OPENBLAS_L2_SIZE``, which can force a slower kernel) removed, and
 ``OMP_WAIT_POLICY=PASSIVE`` as for our kernels' threads. The load average before and after is
@@ -25,7 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from agents.roles import build_roles
-from agents.sw.library import TEMPLATES
+from agents.sw.library import TEMPLATES, KernelTemplate
 from agents.sw.specs import kernel_spec
 from evals._kernel_lanes import Lane, finish_lane
 from evals._kernel_problems import PROBLEMS, Problem
@@ -33,6 +35,7 @@ from graphs.sw import design_kernel
 from tools.errors import QimengError, UsageError
 from tools.kernels import check_kernel
 from tools.kernels.machine import MachinePeaks, machine_peaks
+from tools.kernels.spec import KernelSpec
 from tools.kernels.timing import time_kernel
 from tools.runstore import Run, new_run
 from tools.targets import CPU_TARGETS, get_target
@@ -200,8 +203,11 @@ def _design_and_judge(
     threaded = "threads" in template.space(target) and design.origin.startswith("offline:template")
     for n in counts if threaded else counts[:1]:
         params = {**design.params, "threads": n} if threaded else dict(design.params)
-        source = template.render(target, params) if threaded else design.source
-        lane = Lane(threads=n, params=params, source=source)
+        lane = Lane(threads=n, params=params)
+        if threaded:
+            lane.params, lane.threads_timed = _fastest_thread_count(template, params, n, spec, seed)
+        source = template.render(target, lane.params) if threaded else design.source
+        lane.source = source
         if source != design.source:
             again = check_kernel(source, oracle_spec, tgt, seed=seed + 7919)
             lane.oracle = again.status
@@ -209,6 +215,33 @@ def _design_and_judge(
                 lane.error = again.reason
         row.lanes.append(lane)
     return row
+
+
+def _fastest_thread_count(
+    template: KernelTemplate, params: dict[str, int], budget: int, spec: KernelSpec, seed: int
+) -> tuple[dict[str, int], dict[str, float]]:
+    """Within a lane's thread budget, the template's thread counts up to it, timed once each; the
+    fastest wins (a small kernel can lose more to waking a second thread than it gains). Returns
+    the parameters to render and the times (empty when the budget allows only one count)."""
+    counts = [t for t in template.space("x86_64")["threads"] if t <= budget]
+    if len(counts) < 2:
+        return params, {}
+    timed: dict[str, float] = {}
+    for t in counts:
+        bench = time_kernel(
+            template.render("x86_64", {**params, "threads": t}),
+            spec,
+            "x86_64",
+            samples=15,
+            seed=seed,
+            threads=t,
+        )
+        if bench.ok:
+            timed[str(t)] = bench.timings[0].median_s
+    if not timed:
+        return params, {}
+    best = min(timed, key=lambda k: timed[k])
+    return {**params, "threads": int(best)}, timed
 
 
 def _time_kernels(rows: dict[str, KernelRow], problems: list[Problem], seed: int) -> None:

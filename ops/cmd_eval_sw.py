@@ -165,7 +165,8 @@ def _print(report: SuiteReport, tries: bool) -> None:
                 r.target,
                 r.problem,
                 lane.oracle,
-                str(lane.threads),
+                str(lane.threads)
+                + (f" (ran {lane.threads_used})" if lane.threads_used != lane.threads else ""),
                 _fmt(lane.median_s and lane.median_s * 1e3, "{:.3f} ms"),
                 _speed(lane),
                 _fmt(lane.roofline_fraction, "{:.0%}"),

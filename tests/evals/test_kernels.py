@@ -47,11 +47,14 @@ def test_small_suite_runs_on_native_and_emulated_targets() -> None:
         ("aarch64", "verified", "pass"),
     ]
     native, emulated = report.rows
-    # one lane per thread count, each rendered with that many threads and judged by the oracle again
-    assert [(lane.threads, lane.params["threads"], lane.oracle) for lane in native.lanes] == [
-        (1, 1, "pass"),
-        (2, 2, "pass"),
-    ]
+    # one lane per thread budget, judged by the oracle again; the two-thread lane timed 1 and 2 threads
+    # and rendered the faster, which it says it ran
+    assert [(lane.threads, lane.oracle) for lane in native.lanes] == [(1, "pass"), (2, "pass")]
+    one, two = native.lanes
+    assert one.params["threads"] == 1 and one.threads_timed == {}
+    assert set(two.threads_timed) == {"1", "2"}
+    assert two.threads_used == int(min(two.threads_timed, key=lambda k: two.threads_timed[k]))
+    assert f"#define QM_THREADS {two.threads_used}" in two.source
     for lane in native.lanes:
         assert lane.median_s and set(lane.library_s) == {"numpy", "torch"}
         assert lane.speedup is not None and lane.speedup > 0
