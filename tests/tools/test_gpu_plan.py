@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 import pytest
 
@@ -70,7 +71,11 @@ def test_every_attention_plan_lowers(dim: int, causal: bool, seq: int) -> None:
         diag_masks = kernel.source.count("offs_m[:, None] >= offs_kv[None, :]")
         assert diag_masks == (1 if causal else 0)
         ragged = seq % plan.block_m or seq % plan.block_n
-        assert ("offs_kv[:, None] < S" in kernel.source) == bool(ragged)
+        # keys past S get -inf scores; pointer loads also mask them (TMA zero-fills them)
+        assert ("offs_kv[None, :] < S" in kernel.source) == bool(ragged)
+        assert ("offs_kv[:, None] < S" in kernel.source) == bool(ragged and not plan.tma)
+        assert ("k_desc.load([start_n, 0])" in kernel.source) == plan.tma
+        assert ("warp_specialize=True" in kernel.source) == plan.warp_spec
 
 
 def test_split_causal_visits_unmasked_blocks_then_the_diagonal() -> None:
@@ -148,7 +153,7 @@ def test_tma_plans_are_persistent_and_pad_only_k_and_n_of_odd_shapes() -> None:
 
 def test_odd_shapes_try_the_fused_pad_copy_first_and_it_stores_whole_aligned_rows() -> None:
     plans = gemm_space(4097, 4095, 4099)
-    assert plans[0].fused_pad and plans[0].tma and plans[0].key().endswith("_tma_fp")
+    assert plans[0].fused_pad and plans[0].tma and plans[0].key().endswith("_tma_fp_ws_ds")
     assert any(p.tma and not p.fused_pad for p in plans), "the two torch copies stay in the search"
     with pytest.raises(PlanError, match="fused_pad needs edge='pad'"):
         TilePlan("gemm", 128, 128, 64, 4, 8, fused_pad=True).validate()
@@ -216,3 +221,34 @@ def test_lane_ordered_copies_load_columns_and_transpose_before_the_vector_store(
     assert "tl.store(dst + t[None, :] + lane[:, None], tl.trans(x), mask=inside)" in back
     with pytest.raises(PlanError, match="lane-ordered loads need pitch % 8 == 0, got 4100"):
         lower_pad_copy((4097, 4099), 4100, (4099, 4095), 4096, lanes=True)
+
+
+def test_warp_specialized_direct_store_and_pdl_plans_lower_as_declared() -> None:
+    odd = TilePlan("gemm", 128, 256, 64, 3, 4, 8, edge="pad", tma=True, fused_pad=True, warp_spec=True)
+    direct = lower_gemm(replace(odd, direct_store=True), 4097, 4095, 4099)
+    # straight into the unaligned output: a masked store, no padded output, no copy out
+    assert not direct.pad_out and direct.pad_to == (4097, 4096, 4104)
+    assert "mask=c_mask" in direct.source and "c_desc" not in direct.source
+    assert "for ki in tl.range(k_tiles, warp_specialize=True):" in direct.source
+    assert "flatten=True" not in direct.source, "Triton specializes only a loop that is not flattened"
+    padded = lower_gemm(odd, 4097, 4095, 4099)
+    assert padded.pad_out and "c_desc.store" in padded.source
+    pdl = lower_gemm(replace(odd, pdl=True), 4097, 4095, 4099).source
+    # the GEMM waits for the pad copy before its first load; the copies carry the other halves
+    assert pdl.index("gdc_wait()") < pdl.index("a_desc.load")
+    assert (
+        "gdc_launch_dependents()" in lower_pad_copy((4097, 4099), 4104, (4099, 4095), 4096, pdl=True).source
+    )
+    assert "gdc_wait()" in lower_unpad_copy(4097, 4095, 4096, pdl=True).source
+    assert "gdc" not in lower_gemm(odd, 4097, 4095, 4099).source + lower_unpad_copy(4097, 4095, 4096).source
+    with pytest.raises(PlanError, match="direct_store and pdl need a tma plan with fused_pad"):
+        TilePlan("gemm", 128, 256, 64, 3, 8, edge="pad", direct_store=True).validate()
+    with pytest.raises(PlanError, match="warp_spec needs a tma plan"):
+        TilePlan("gemm", 128, 256, 64, 3, 4, warp_spec=True).validate()
+    with pytest.raises(PlanError, match="causal 'none' or 'mask_all'"):
+        TilePlan("attention", 128, 64, 128, 3, 4, causal="split", tma=True, warp_spec=True).validate()
+    att = lower_attention(
+        TilePlan("attention", 128, 128, 128, 2, 4, tma=True, warp_spec=True), 1000, 128, False
+    )
+    assert "o_desc.store([start_m * BLOCK_M, 0]" in att.source and "tl.store(" not in att.source
+    assert att.source.count("tl.make_tensor_descriptor(") == 4

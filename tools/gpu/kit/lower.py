@@ -159,7 +159,7 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         pad_to = (m, _ceil_to(n, 8), _ceil_to(k, 8))
     # a TMA store needs a 16-byte aligned output pitch: with fused_pad the kernel writes a padded
     # buffer that is copied out afterwards, else the output keeps its pitch and a masked store
-    pad_out = n % 8 != 0 and plan.fused_pad
+    pad_out = n % 8 != 0 and plan.fused_pad and not plan.direct_store
     tma_store = n % 8 == 0 or pad_out
     entry = f"qm_{plan.key()}"
     lines = [
@@ -185,13 +185,25 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         "    # prefetch the next tile's operands while this one is stored",
         "    tile_id_c = start_pid - NUM_SMS",
         "    for tile_id in tl.range(start_pid, num_tiles, NUM_SMS, flatten=True):",
+    ]
+    if plan.pdl:
+        # launched while the pad copy drains: wait for its results before the first load
+        lines.insert(lines.index("    start_pid = tl.program_id(0)"), "    tl.extra.cuda.gdc_wait()")
+        lines.insert(
+            lines.index("    start_pid = tl.program_id(0)") + 1, "    tl.extra.cuda.gdc_launch_dependents()"
+        )
+    if plan.warp_spec:
+        # Triton 3.6 specializes a loop that is not flattened into its parent
+        lines[-1] = "    for tile_id in tl.range(start_pid, num_tiles, NUM_SMS):"
+    lines += [
         "        group_id = tile_id // num_pid_in_group",
         "        first_pid_m = group_id * GROUP_M",
         "        group_size_m = min(num_pid_m - first_pid_m, GROUP_M)",
         "        pid_m = first_pid_m + ((tile_id % num_pid_in_group) % group_size_m)",
         "        pid_n = (tile_id % num_pid_in_group) // group_size_m",
         "        acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)",
-        "        for ki in range(k_tiles):",
+        "        for ki in "
+        + ("tl.range(k_tiles, warp_specialize=True):" if plan.warp_spec else "range(k_tiles):"),
         "            a = a_desc.load([pid_m * BLOCK_M, ki * BLOCK_K])",
         "            b = b_desc.load([ki * BLOCK_K, pid_n * BLOCK_N])",
         "            acc += tl.dot(a, b)",
@@ -277,7 +289,9 @@ def lower_attention(plan: TilePlan, seq_len: int, head_dim: int, causal: bool) -
         "    offs_m = start_m * BLOCK_M + tl.arange(0, BLOCK_M)",
         "    offs_n = tl.arange(0, BLOCK_N)",
         "    offs_d = tl.arange(0, HEAD_D)",
-        f"    q = tl.load(Q + base + offs_m[:, None] * stride_s + offs_d[None, :]{row_mask})",
+        f"    q = tl.load(Q + base + offs_m[:, None] * stride_s + offs_d[None, :]{row_mask})"
+        if not plan.tma
+        else "    q = q_desc.load([start_m * BLOCK_M, 0])",
         "    qk_scale = sm_scale * 1.4426950408889634",
         "    m_i = tl.zeros([BLOCK_M], dtype=tl.float32) - float('inf')",
         "    l_i = tl.zeros([BLOCK_M], dtype=tl.float32)",
@@ -285,32 +299,56 @@ def lower_attention(plan: TilePlan, seq_len: int, head_dim: int, causal: bool) -
         "    k_base = K + base",
         "    v_base = V + base",
     ]
+    if plan.tma:
+        # one descriptor per (batch, head) and tensor: rows past S read as zeros (keys past S are
+        # still masked to -inf below) and the output store clips them
+        descs = [
+            f"    {t.lower()}_desc = tl.make_tensor_descriptor({t} + base, shape=[S, HEAD_D], "
+            f"strides=[stride_s, 1], block_shape=[{rows}, HEAD_D])"
+            for t, rows in (("Q", "BLOCK_M"), ("K", "BLOCK_N"), ("V", "BLOCK_N"), ("O", "BLOCK_M"))
+        ]
+        at = next(i for i, line in enumerate(lines) if line.startswith("    q = "))
+        lines[at:at] = descs
+    tma, ws = plan.tma, plan.warp_spec
     if plan.causal == "none":
-        lines += _attn_loop("0", "S", diag=False, key_mask=ragged)
+        lines += _attn_loop("0", "S", diag=False, key_mask=ragged, tma=tma, ws=ws)
     elif plan.causal == "split":
-        lines += _attn_loop("0", "start_m * BLOCK_M", diag=False, key_mask=False)
-        lines += _attn_loop("start_m * BLOCK_M", "(start_m + 1) * BLOCK_M", diag=True, key_mask=ragged)
+        lines += _attn_loop("0", "start_m * BLOCK_M", diag=False, key_mask=False, tma=tma)
+        lines += _attn_loop(
+            "start_m * BLOCK_M", "(start_m + 1) * BLOCK_M", diag=True, key_mask=ragged, tma=tma
+        )
     else:
-        lines += _attn_loop("0", "(start_m + 1) * BLOCK_M", diag=True, key_mask=ragged)
-    lines += [
-        "    acc = acc / l_i[:, None]",
-        "    o_ptrs = O + base + offs_m[:, None] * stride_s + offs_d[None, :]",
-        "    tl.store(o_ptrs, acc.to(O.dtype.element_ty)"
-        + (", mask=offs_m[:, None] < S)" if ragged else ")"),
-    ]
+        lines += _attn_loop("0", "(start_m + 1) * BLOCK_M", diag=True, key_mask=ragged, tma=tma, ws=ws)
+    lines.append("    acc = acc / l_i[:, None]")
+    if tma:
+        lines.append("    o_desc.store([start_m * BLOCK_M, 0], acc.to(O.dtype.element_ty))")
+    else:
+        lines += [
+            "    o_ptrs = O + base + offs_m[:, None] * stride_s + offs_d[None, :]",
+            "    tl.store(o_ptrs, acc.to(O.dtype.element_ty)"
+            + (", mask=offs_m[:, None] < S)" if ragged else ")"),
+        ]
     source = _HEADER + "\n".join(lines) + "\n"
     ast.parse(source)
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "HEAD_D": head_dim}
     return LoweredKernel(plan, entry, source, consts)
 
 
-def _attn_loop(lo: str, hi: str, *, diag: bool, key_mask: bool) -> list[str]:
+def _attn_loop(
+    lo: str, hi: str, *, diag: bool, key_mask: bool, tma: bool = False, ws: bool = False
+) -> list[str]:
     kv_mask = ", mask=offs_kv[:, None] < S, other=0.0" if key_mask else ""
+    k_load = f"tl.load(k_base + offs_kv[:, None] * stride_s + offs_d[None, :]{kv_mask})"
+    v_load = f"tl.load(v_base + offs_kv[:, None] * stride_s + offs_d[None, :]{kv_mask})"
+    if tma:  # zero-filled past S; the scores of those keys are masked below
+        k_load, v_load = "k_desc.load([start_n, 0])", "v_desc.load([start_n, 0])"
     body = [
-        f"    for start_n in range({lo}, {hi}, BLOCK_N):",
+        f"    for start_n in tl.range({lo}, {hi}, BLOCK_N, warp_specialize=True):"
+        if ws
+        else f"    for start_n in range({lo}, {hi}, BLOCK_N):",
         "        start_n = tl.multiple_of(start_n, BLOCK_N)",
         "        offs_kv = start_n + offs_n",
-        f"        k = tl.load(k_base + offs_kv[:, None] * stride_s + offs_d[None, :]{kv_mask})",
+        f"        k = {k_load}",
         "        qk = tl.dot(q, tl.trans(k))",
     ]
     if diag:
@@ -323,7 +361,7 @@ def _attn_loop(lo: str, hi: str, *, diag: bool, key_mask: bool) -> list[str]:
         "        alpha = tl.math.exp2(m_i - m_ij)",
         "        l_i = l_i * alpha + tl.sum(p, 1)",
         "        acc = acc * alpha[:, None]",
-        f"        v = tl.load(v_base + offs_kv[:, None] * stride_s + offs_d[None, :]{kv_mask})",
+        f"        v = {v_load}",
         "        acc += tl.dot(p.to(v.dtype), v)",
         "        m_i = m_ij",
     ]

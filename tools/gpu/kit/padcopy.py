@@ -38,11 +38,13 @@ class PadCopy:
 
 def lower_pad_copy(
     a_shape: tuple[int, int], a_pitch: int, b_shape: tuple[int, int], b_pitch: int, block: int = 4096,
-    num_warps: int = 4, lanes: bool = False,
+    num_warps: int = 4, lanes: bool = False, pdl: bool = False,
 ) -> PadCopy:  # fmt: skip
     """Copy contiguous ``a [rows, cols]`` into rows of pitch ``a_pitch`` (and ``b`` likewise);
     the kernel's arguments are ``(a, padded_a, b, padded_b)``. ``lanes``: see :func:`_lanes_body`
-    (else each thread loads its own 8 destination elements, 2 bytes at a time)."""
+    (else each thread loads its own 8 destination elements, 2 bytes at a time). ``pdl``: each
+    program lets a dependent kernel (the GEMM, launched with programmatic dependent launch)
+    start early; that kernel waits for this one's results itself."""
     if block & (block - 1) or block < 128:
         raise PlanError(f"block={block}; must be a power of two >= 128")
     parts = []
@@ -80,9 +82,11 @@ def lower_pad_copy(
         parts.append(body)
     entry = f"qm_pad_copy_{a_shape[0]}x{a_shape[1]}p{a_pitch}_{b_shape[0]}x{b_shape[1]}p{b_pitch}_b{block}"
     entry += "_lanes" if lanes else ""
+    entry += "_pdl" if pdl else ""
     lines = [
         "@triton.jit",
         f"def {entry}(src_a, dst_a, src_b, dst_b, BLOCK: tl.constexpr):",
+        *(["    tl.extra.cuda.gdc_launch_dependents()"] if pdl else []),
         "    pid = tl.program_id(0)",
         f"    if pid < {progs[0]}:",
         *parts[0],
@@ -121,11 +125,14 @@ def _lanes_body(tag: str, rows: int, cols: int, pitch: int, first: int, block: i
 
 
 def lower_unpad_copy(
-    rows: int, cols: int, pitch: int, block: int = 4096, num_warps: int = 4, lanes: bool = False
-) -> PadCopy:
+    rows: int, cols: int, pitch: int, block: int = 4096, num_warps: int = 4, lanes: bool = False,
+    pdl: bool = False,
+) -> PadCopy:  # fmt: skip
     """Copy ``src [rows, pitch]`` (only its first ``cols`` columns) into contiguous
     ``dst [rows, cols]``; the kernel's arguments are ``(src, dst)``. ``lanes``: walk the
-    (aligned) source in groups of 8 with 16-byte loads and store lane-ordered (:func:`_unpad_lanes`)."""
+    (aligned) source in groups of 8 with 16-byte loads and store lane-ordered (:func:`_unpad_lanes`).
+    ``pdl``: launched as a programmatic dependent launch, each program first waits for the
+    kernel before it (the GEMM) to finish and its writes to be visible."""
     if block & (block - 1) or block < 128:
         raise PlanError(f"block={block}; must be a power of two >= 128")
     if pitch < cols or min(rows, cols) < 1:
@@ -133,13 +140,16 @@ def lower_unpad_copy(
     if rows * pitch >= 2**31:
         raise PlanError(f"{rows} x {pitch} elements exceed 32-bit indexing")
     if lanes:
+        if pdl:
+            raise PlanError("lane-ordered unpad copies have no pdl form")
         return _unpad_lanes(rows, cols, pitch, block, num_warps)
     total = rows * cols
     full = total // block
-    entry = f"qm_unpad_copy_{rows}x{cols}p{pitch}_b{block}"
+    entry = f"qm_unpad_copy_{rows}x{cols}p{pitch}_b{block}" + ("_pdl" if pdl else "")
     lines = [
         "@triton.jit",
         f"def {entry}(src, dst, BLOCK: tl.constexpr):",
+        *(["    tl.extra.cuda.gdc_wait()"] if pdl else []),
         "    d = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)",
         f"    row = d // {cols}",
         f"    col = d - row * {cols}",

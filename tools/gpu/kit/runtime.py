@@ -98,7 +98,7 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
             pa, pb = pads[key]
             if plan.fused_pad and a.is_contiguous() and b.is_contiguous():
                 if (m, n, k) not in copiers:
-                    copiers[(m, n, k)] = _pad_copier((m, k), kp, (k, n), np_)
+                    copiers[(m, n, k)] = _pad_copier((m, k), kp, (k, n), np_, plan.pdl)
                 copiers[(m, n, k)](a, pa, b, pb)
             else:
                 pa[:m, :k].copy_(a)
@@ -112,7 +112,7 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
             key = (-2, m, ln)
             if key not in pads:  # fully rewritten by every call: no state between calls
                 pads[key] = (torch.empty((m, ln), dtype=out.dtype, device=out.device), None)
-                copiers[key] = _unpad_copier(m, n, ln)
+                copiers[key] = _unpad_copier(m, n, ln, plan.pdl)
             target = pads[key][0]
         if plan.split_k > 1:
             # split-K partial sums meet in an fp32 workspace; fused, the kernel leaves it (and the
@@ -131,6 +131,8 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
         extra: dict[str, int] = {}
         if plan.tma:
             grid, extra = (min(sms, tiles),), {"NUM_SMS": sms}
+        if plan.pdl:
+            extra["launch_pdl"] = True
         fn[grid](
             a, b, target, out, locks, lm, ln, lk, m, n, k_split,
             a.stride(0), a.stride(1), b.stride(0), b.stride(1), target.stride(0), target.stride(1),
@@ -148,9 +150,11 @@ def _pad_copy_launcher(copy: PadCopy) -> Callable[..., None]:
     """``launch(*tensors)``: one launch of a :class:`.padcopy.PadCopy` kernel (``a, pa, b, pb``
     for a pad copy, ``src, dst`` for an unpad copy)."""
     fn = load_entry(copy)
+    # a copy that waits for its predecessor itself (gdc_wait) is launched as a dependent launch
+    extra = {"launch_pdl": True} if "gdc_wait" in copy.source else {}
 
     def launch(*tensors: Any) -> None:
-        fn[(copy.grid,)](*tensors, BLOCK=copy.block, num_warps=copy.num_warps)
+        fn[(copy.grid,)](*tensors, BLOCK=copy.block, num_warps=copy.num_warps, **extra)
 
     return launch
 
@@ -160,14 +164,16 @@ COPY_LANES = False
 against 36.6, unpad 21.8 against 22.0; ``kit.probe``), so the plain form is used."""
 
 
-def _pad_copier(a_shape: tuple[int, int], a_pitch: int, b_shape: tuple[int, int], b_pitch: int) -> Any:
+def _pad_copier(
+    a_shape: tuple[int, int], a_pitch: int, b_shape: tuple[int, int], b_pitch: int, pdl: bool = False
+) -> Any:
     lanes = COPY_LANES and a_pitch % 8 == 0 and b_pitch % 8 == 0
-    return _pad_copy_launcher(lower_pad_copy(a_shape, a_pitch, b_shape, b_pitch, lanes=lanes))
+    return _pad_copy_launcher(lower_pad_copy(a_shape, a_pitch, b_shape, b_pitch, lanes=lanes, pdl=pdl))
 
 
-def _unpad_copier(rows: int, cols: int, pitch: int) -> Any:
-    lanes = COPY_LANES and pitch % 8 == 0
-    return _pad_copy_launcher(lower_unpad_copy(rows, cols, pitch, lanes=lanes))
+def _unpad_copier(rows: int, cols: int, pitch: int, pdl: bool = False) -> Any:
+    lanes = COPY_LANES and pitch % 8 == 0 and not pdl
+    return _pad_copy_launcher(lower_unpad_copy(rows, cols, pitch, lanes=lanes, pdl=pdl))
 
 
 def fp8_gemm_runner(kernel: LoweredKernel) -> Runner:
@@ -204,6 +210,15 @@ def attention_runner(kernel: LoweredKernel) -> Runner:
     """A runner for lowered attention: inputs ``(q, k, v)`` contiguous ``[B, H, S, D]``."""
     fn = load_entry(kernel)
     plan = kernel.plan
+    if plan.tma:
+        import torch
+        import triton
+
+        # in-kernel TMA descriptors live in a global scratch buffer that Triton asks torch for
+        def scratch(size: int, alignment: int, stream: Any) -> Any:
+            return torch.empty(size, dtype=torch.int8, device="cuda")
+
+        triton.set_allocator(scratch)
 
     def run(inputs: tuple[Any, ...], out: Any) -> None:
         q, k, v = inputs
