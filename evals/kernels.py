@@ -5,13 +5,14 @@ threads.
 
 Each x86_64 kernel is rendered from its tuned parameters at every thread count (``threads`` of the
 template), checked again by the evaluator's reference, and timed in ``rounds`` rounds. A lane's
-thread count is a budget: the template's thread counts up to it are timed (twice, interleaved)
-and the fastest is rendered (a small kernel can lose more to waking a second thread than it gains); the lane records
-what ran (``params['threads']``) and those times. Each round times every kernel, then every
-baseline, so a change in the machine's load hits both sides. The figures are medians over rounds. Baselines run in a subprocess with ``OPENBLAS_NUM_THREADS``,
-``OMP_NUM_THREADS`` and PyTorch's intra-op threads set to the thread count, the OpenBLAS overrides
-(``OPENBLAS_CORETYPE``, ``OPENBLAS_L2_SIZE``, which can force a slower kernel) removed, and
-``OMP_WAIT_POLICY=PASSIVE`` as for our kernels' threads. The load average before and after is
+thread count is a budget: the template's thread counts up to it are timed (twice, interleaved) and
+the fastest is rendered (a small kernel can lose more to waking a second thread than it gains); the
+lane records what ran (``params['threads']``) and those times. Each round times every kernel, then
+every baseline, so a change in the machine's load hits both sides. The figures are medians over
+rounds. Baselines run in a subprocess with ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and
+PyTorch's intra-op threads set to the thread count, the OpenBLAS overrides (``OPENBLAS_CORETYPE``,
+``OPENBLAS_L2_SIZE``, which can force a slower kernel) removed, and ``OMP_WAIT_POLICY=PASSIVE`` as
+for our kernels' threads. The load average before and after is
 recorded: on a shared machine the all-threads figures say little.
 """
 
