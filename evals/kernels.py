@@ -12,8 +12,8 @@ every baseline, so a change in the machine's load hits both sides. The figures a
 rounds. Baselines run in a subprocess with ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and
 PyTorch's intra-op threads set to the thread count, the OpenBLAS overrides (``OPENBLAS_CORETYPE``,
 ``OPENBLAS_L2_SIZE``, which can force a slower kernel) removed, and ``OMP_WAIT_POLICY=PASSIVE`` as
-for our kernels' threads. The load average before and after is
-recorded: on a shared machine the all-threads figures say little.
+for our kernels' threads. The load average before and after is recorded: on a shared machine the
+all-threads figures say little.
 """
 
 from __future__ import annotations
