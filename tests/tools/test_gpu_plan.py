@@ -241,8 +241,14 @@ def test_warp_specialized_direct_store_and_pdl_plans_lower_as_declared() -> None
     )
     assert "gdc_wait()" in lower_unpad_copy(4097, 4095, 4096, pdl=True).source
     assert "gdc" not in lower_gemm(odd, 4097, 4095, 4099).source + lower_unpad_copy(4097, 4095, 4096).source
-    with pytest.raises(PlanError, match="direct_store and pdl need a tma plan with fused_pad"):
+    with pytest.raises(PlanError, match="direct_store needs a tma plan"):
         TilePlan("gemm", 128, 256, 64, 3, 8, edge="pad", direct_store=True).validate()
+    with pytest.raises(PlanError, match="pdl needs a tma plan with fused_pad"):
+        TilePlan("gemm", 128, 256, 64, 3, 8, tma=True, pdl=True).validate()
+    aligned = lower_gemm(
+        TilePlan("gemm", 128, 256, 64, 4, 4, tma=True, warp_spec=True, direct_store=True), 4096, 4096, 4096
+    )
+    assert "c_desc" not in aligned.source and "tl.store(c_ptrs" in aligned.source
     with pytest.raises(PlanError, match="warp_spec needs a tma plan"):
         TilePlan("gemm", 128, 256, 64, 3, 4, warp_spec=True).validate()
     with pytest.raises(PlanError, match="causal 'none' or 'mask_all'"):

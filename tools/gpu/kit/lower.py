@@ -160,7 +160,7 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     # a TMA store needs a 16-byte aligned output pitch: with fused_pad the kernel writes a padded
     # buffer that is copied out afterwards, else the output keeps its pitch and a masked store
     pad_out = n % 8 != 0 and plan.fused_pad and not plan.direct_store
-    tma_store = n % 8 == 0 or pad_out
+    tma_store = (n % 8 == 0 or pad_out) and not plan.direct_store
     entry = f"qm_{plan.key()}"
     lines = [
         "@triton.jit",
@@ -227,6 +227,8 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
             "        c_mask = (offs_cm[:, None] < M_OUT) & (offs_cn[None, :] < N_OUT)",
             "        tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=c_mask)",
         ]
+        if m % plan.block_m == 0 and n % plan.block_n == 0:  # whole tiles: no mask
+            lines[-2:] = ["        tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty))"]
     source = _HEADER + "\n".join(lines) + "\n"
     ast.parse(source)
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}

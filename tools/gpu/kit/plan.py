@@ -64,8 +64,9 @@ class TilePlan:
     math); the launch then has 3 x ``num_warps`` warps. Causal attention needs ``mask_all``
     (Triton 3.6 specializes one loop per kernel)."""
     direct_store: bool = False
-    """fused_pad TMA plans of shapes with N not a multiple of 8: the epilogue stores straight
-    into the unaligned output (coalesced 2-byte stores) instead of a padded output copied out."""
+    """TMA plans: the epilogue stores with ``tl.store`` instead of a TMA store (no epilogue
+    tile in shared memory). With fused_pad and N not a multiple of 8 it stores straight into
+    the unaligned output (coalesced 2-byte stores) instead of a padded output copied out."""
     pdl: bool = False
     """fused_pad TMA plans: the GEMM (and the copy out) are launched as programmatic dependent
     launches, so each starts while the kernel before it drains; each waits (``griddepcontrol``)
@@ -101,8 +102,10 @@ class TilePlan:
             raise PlanError("fused_pad needs edge='pad'")
         if self.warp_spec and (not self.tma or self.causal == "split"):
             raise PlanError("warp_spec needs a tma plan and, for attention, causal 'none' or 'mask_all'")
-        if (self.direct_store or self.pdl) and not (self.fused_pad and self.tma):
-            raise PlanError("direct_store and pdl need a tma plan with fused_pad")
+        if self.direct_store and not self.tma:
+            raise PlanError("direct_store needs a tma plan")
+        if self.pdl and not (self.fused_pad and self.tma):
+            raise PlanError("pdl needs a tma plan with fused_pad")
         if self.operand not in ("bf16", "fp8e4m3"):
             raise PlanError(f"operand='{self.operand}'; allowed: bf16, fp8e4m3")
         if self.operand != "bf16" and (self.op != "gemm" or self.split_k > 1 or self.edge != "mask"):
@@ -198,14 +201,15 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
         # TMA needs 16-byte aligned rows: copy K and N up to multiples of 8 (M stays), then TMA;
         # the copies in one fused launch first, then as two torch copies
         # warp-specialized (a TMA producer warpgroup, two consumers of 4 warps) storing straight
-        # into the unaligned output: 232.6 us on an H200 against 244.5 for the padded output and
-        # the copy out (development run, quick timing); PDL launches measured no faster
+        # into the unaligned output: 227.4 us on an H200 (group 16; 231.6 with group 8) against
+        # 241.7-246.6 for the padded output and the copy out (development runs, quick timing);
+        # PDL launches measured no faster (235.4, 250.0)
         for bm, bn, bk, stages, warps, group, ws, direct, pdl in [
-            (128, 256, 64, 3, 4, 8, True, True, False),
             (128, 256, 64, 3, 4, 16, True, True, False),
+            (128, 256, 64, 4, 4, 16, True, True, False),
+            (128, 256, 64, 3, 4, 8, True, True, False),
             (128, 256, 64, 3, 4, 8, True, False, False),
             (128, 256, 64, 3, 4, 8, True, True, True),
-            (128, 256, 64, 3, 8, 8, False, False, True),
         ]:
             plan = TilePlan(
                 "gemm", bm, bn, bk, stages, warps, group, edge="pad", tma=True, fused_pad=True,
@@ -312,9 +316,9 @@ def attention_space(head_dim: int, causal: bool) -> list[TilePlan]:
     plans: list[TilePlan] = []
     # head dim 128: TMA tiles, warp-specialized (a producer warpgroup and two consumers of 4
     # warps; Triton 3.6 specializes one loop, so causal ones mask every visited block), then TMA
-    # alone. On an H200 (b4 h16 s4096, full) 128x128 specialized ran 0.957 ms against 1.067 for
-    # the best plain plan; at head dim 64 every TMA and specialized plan was slower (development
-    # run), so it keeps the plain plans only.
+    # alone. On an H200 (b4 h16 s4096) 128x128 specialized ran 0.954-0.957 ms full and 0.595
+    # causal against 1.067 and 0.625 for the best plain plans; at head dim 64 every TMA and
+    # specialized plan (128 and 256 rows) was slower (development runs), so it keeps the plain plans.
     ws_mode: CausalMode = "mask_all" if causal else "none"
     tma_shapes = [(128, 128, 2, 4, True), (128, 64, 3, 4, True), (128, 64, 2, 4, True), (64, 64, 3, 4, False)]
     for bm, bn, stages, warps, ws in tma_shapes if head_dim >= 128 else []:
