@@ -47,8 +47,12 @@ typecheck: setup
 test: setup lint typecheck
 	.venv/bin/pytest -q
 
+# The speed figures, each a table with the machine and its baseline ratio (about 8 minutes here):
+# sandbox overhead, the CPU kernel suite against NumPy/OpenBLAS and PyTorch, Ray dispatch overhead.
+BENCHES := "bench sandbox" "eval kernels --target x86_64" "bench cluster --case session --rounds 2"
+
 bench: setup
-	$(PY) -m ops.cli bench
+	@set -e; for b in $(BENCHES); do echo "== qimeng $$b"; $(PY) -m ops.cli $$b; done
 
 clean:
 	rm -rf .venv $(STAMPS) runs .mypy_cache .ruff_cache .pytest_cache
