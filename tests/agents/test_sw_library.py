@@ -3,6 +3,10 @@ every CPU target (aarch64 and riscv64 under QEMU); parameters are validated with
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +113,51 @@ def test_a_threaded_kernel_runs_in_process_through_cffi(tmp_path: Path) -> None:
     kernel(x=x, y=y, rows=64, cols=300)
     e = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
     assert np.abs(y - e / e.sum(axis=1, keepdims=True)).max() < 1e-6
+
+
+def test_threaded_gemm_in_process_from_several_threads_and_after_fork(tmp_path: Path) -> None:
+    """The x86_64 GEMM's worker pool serves one caller at a time (others run alone), and a forked
+    child, which has no workers, still gets the right answer."""
+    spec = kernel_spec("gemm", {"M": 300, "N": 257, "K": 129})
+    source = get_template("gemm").render("x86_64", {"threads": 2})
+    verdict = check_kernel(source, spec, "x86_64", seed=5)
+    assert verdict.ok, verdict.reason
+    kernel = load_in_process(source, spec, verdict, cache=tmp_path)
+
+    def errors(calls: int, seed: int) -> list[float]:
+        rng = np.random.default_rng(seed)
+        bad = []
+        for _ in range(calls):
+            a = rng.standard_normal((300, 129)).astype(np.float32)
+            b = rng.standard_normal((129, 257)).astype(np.float32)
+            c = np.full((300, 257), np.nan, dtype=np.float32)
+            kernel(A=a, B=b, C=c, M=300, N=257, K=129)
+            err = float(np.abs(c - a.astype(np.float64) @ b).max())
+            if not err < 1e-3:
+                bad.append(err)
+        return bad
+
+    results: list[list[float]] = [[] for _ in range(3)]
+    workers = [threading.Thread(target=lambda i=i: results[i].extend(errors(40, i))) for i in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert results == [[], [], []]
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((300, 129)).astype(np.float32)
+    b = rng.standard_normal((129, 257)).astype(np.float32)
+    want = a.astype(np.float64) @ b  # before the fork: the child calls only the kernel
+    pid = os.fork()
+    if pid == 0:
+        c = np.full((300, 257), np.nan, dtype=np.float32)
+        kernel(A=a, B=b, C=c, M=300, N=257, K=129)
+        os._exit(0 if float(np.abs(c - want).max()) < 1e-3 else 1)
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child did not finish within 60 s")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
