@@ -29,9 +29,9 @@ class Lane(BaseModel):
     )
     threads_timed: dict[str, float] = Field(
         default_factory=dict,
-        description="Thread counts within the budget timed before the rounds (the faster of two "
-        "interleaved medians, seconds); the fastest is the one rendered. Empty when only one count "
-        "was possible.",
+        description="Thread counts within the budget timed before the rounds (the fastest of three "
+        "interleaved medians, seconds); the most threads within 3% of the fastest are rendered. Empty "
+        "when only one count was possible.",
     )
     source: str = Field("", description="The C source timed.")
     oracle: str = Field("pass", description="The evaluator's check of this rendering: pass or what failed.")

@@ -5,15 +5,15 @@ threads.
 
 Each x86_64 kernel is rendered from its tuned parameters at every thread count (``threads`` of the
 template), checked again by the evaluator's reference, and timed in ``rounds`` rounds. A lane's
-thread count is a budget: the template's thread counts up to it are timed (twice, interleaved) and
-the fastest is rendered (a small kernel can lose more to waking a second thread than it gains); the
-lane records what ran (``params['threads']``) and those times. Each round times every kernel, then
-every baseline, so a change in the machine's load hits both sides. The figures are medians over
-rounds. Baselines run in a subprocess with ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and
-PyTorch's intra-op threads set to the thread count, the OpenBLAS overrides (``OPENBLAS_CORETYPE``,
-``OPENBLAS_L2_SIZE``, which can force a slower kernel) removed, and ``OMP_WAIT_POLICY=PASSIVE`` as
-for our kernels' threads. The load average before and after is recorded: on a shared machine the
-all-threads figures say little.
+thread count is a budget: the template's thread counts up to it are timed (three times, interleaved)
+and the most threads within 3% of the fastest are rendered (a small kernel can lose more to waking a
+second thread than it gains); the lane records what ran (``params['threads']``) and those times.
+Each round times every kernel, then every baseline, so a change in the machine's load hits both
+sides. The figures are medians over rounds. Baselines run in a subprocess with
+``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and PyTorch's intra-op threads set to the thread
+count, the OpenBLAS overrides (``OPENBLAS_CORETYPE``, ``OPENBLAS_L2_SIZE``, which can force a slower
+kernel) removed, and ``OMP_WAIT_POLICY=PASSIVE`` as for our kernels' threads. The load average
+before and after is recorded: on a shared machine the all-threads figures say little.
 """
 
 from __future__ import annotations
@@ -221,16 +221,16 @@ def _design_and_judge(
 def _fastest_thread_count(
     template: KernelTemplate, params: dict[str, int], budget: int, spec: KernelSpec, seed: int
 ) -> tuple[dict[str, int], dict[str, float]]:
-    """Within a lane's thread budget, the template's thread counts up to it, each timed twice
-    (interleaved, the faster of its two medians kept, so a burst of load on the machine does not
-    decide alone); the fastest count wins (a small kernel can lose more to waking a second thread
-    than it gains). Returns the parameters to render and the times (empty when the budget allows
-    only one count or nothing could be timed)."""
+    """Within a lane's thread budget, the template's thread counts up to it, each timed three times
+    (interleaved, the fastest of its medians kept, so a burst of someone else's load does not decide
+    alone); the most threads within 3% of the fastest win (a small kernel can lose more to waking a
+    second thread than it gains). Returns the parameters to render and the times (empty when the
+    budget allows only one count or nothing could be timed)."""
     counts = [t for t in template.space("x86_64")["threads"] if t <= budget]
     if len(counts) < 2:
         return params, {}
     timed: dict[str, float] = {}
-    for _ in range(2):
+    for _ in range(3):
         for t in counts:
             source = template.render("x86_64", {**params, "threads": t})
             bench = time_kernel(source, spec, "x86_64", samples=15, seed=seed, threads=t)
@@ -238,7 +238,8 @@ def _fastest_thread_count(
                 timed[str(t)] = min(timed.get(str(t), float("inf")), bench.timings[0].median_s)
     if not timed:
         return params, {}
-    best = min(timed, key=lambda k: timed[k])
+    fastest = min(timed.values())
+    best = max((k for k in timed if timed[k] <= 1.03 * fastest), key=int)
     return {**params, "threads": int(best)}, timed
 
 

@@ -48,12 +48,13 @@ def test_small_suite_runs_on_native_and_emulated_targets() -> None:
     ]
     native, emulated = report.rows
     # one lane per thread budget, judged by the oracle again; the two-thread lane timed 1 and 2 threads
-    # and rendered the faster, which it says it ran
+    # and rendered the most threads within 3% of the faster, which it says it ran
     assert [(lane.threads, lane.oracle) for lane in native.lanes] == [(1, "pass"), (2, "pass")]
     one, two = native.lanes
     assert one.params["threads"] == 1 and one.threads_timed == {}
-    assert set(two.threads_timed) == {"1", "2"}
-    assert two.threads_used == int(min(two.threads_timed, key=lambda k: two.threads_timed[k]))
+    times = two.threads_timed
+    assert set(times) == {"1", "2"}
+    assert two.threads_used == (2 if times["2"] <= 1.03 * times["1"] else 1)
     assert f"#define QM_THREADS {two.threads_used}" in two.source
     for lane in native.lanes:
         assert lane.median_s and set(lane.library_s) == {"numpy", "torch"}
