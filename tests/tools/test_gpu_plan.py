@@ -90,7 +90,7 @@ def test_split_causal_visits_unmasked_blocks_then_the_diagonal() -> None:
     ("plan", "message"),
     [
         (TilePlan("gemm", 100, 64, 64, 3, 8), "block_m=100; allowed: 16, 32, 64, 128, 256"),
-        (TilePlan("gemm", 128, 128, 64, 9, 8), "num_stages=9; allowed: 1..5"),
+        (TilePlan("gemm", 128, 128, 64, 9, 8), "num_stages=9; allowed: 1..8"),
         (TilePlan("gemm", 128, 128, 64, 3, 3), "num_warps=3; allowed: 1, 2, 4, 8, 16"),
         (TilePlan("gemm", 256, 256, 128, 5, 8), "shared memory; the limit is 232448"),
         (TilePlan("gemm", 64, 64, 64, 2, 4, causal="split"), "causal applies to attention only"),
@@ -129,7 +129,7 @@ def test_skinny_and_low_tile_count_shapes_get_split_k_and_the_fused_reduction_is
     skinny = gemm_space(1, 4096, 4096)
     assert skinny[0].split_k > 1 and skinny[0].split_fused and skinny[0].block_m == 16
     fused = lower_gemm(skinny[0], 1, 4096, 4096).source
-    assert "tl.atomic_add(c_ptrs, acc, mask=c_mask)" in fused
+    assert 'tl.atomic_add(c_ptrs, acc, mask=c_mask, sem="relaxed")' in fused
     assert f"if arrived == {skinny[0].split_k - 1}:" in fused and "tl.atomic_xchg(lock_ptr + pid, 0)" in fused
     unfused = TilePlan("gemm", 16, 64, 128, 4, 4, 1, split_k=8)
     assert "arrived" not in lower_gemm(unfused, 1, 4096, 4096).source
@@ -182,9 +182,13 @@ def test_fp8_plans_lower_to_scaled_tensor_core_kernels_and_bf16_lowering_refuses
         assert (
             "scale = tl.load(sa_ptr) * tl.load(sb_ptr)" in kernel.source and "(acc * scale)" in kernel.source
         )
-    tma = lower_gemm_fp8(plans[0], 4096, 14336, 4096).source
+    device_desc = next(p for p in plans if p.tma and not p.host_desc)
+    tma = lower_gemm_fp8(device_desc, 4096, 14336, 4096).source
     assert "shape=[N, K], strides=[K, 1], block_shape=[BLOCK_N, BLOCK_K]" in tma
     assert "c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N]" in tma
+    host = lower_gemm_fp8(replace(device_desc, host_desc=True, subtile=True), 4096, 14336, 4096)
+    assert "make_tensor_descriptor" not in host.source and host.source.count("c_desc.store(") == 2
+    assert host.host_descs == ((128, 128), (256, 128), (128, 128))
     assert "mask=" in lower_gemm_fp8(SAFE_FP8, 100, 60, 72).source
     assert not any(p.tma for p in fp8_gemm_space(100, 60, 72))
     with pytest.raises(PlanError, match="K % 16 == 0 and N % 8 == 0"):
@@ -258,3 +262,25 @@ def test_warp_specialized_direct_store_and_pdl_plans_lower_as_declared() -> None
     )
     assert "o_desc.store([start_m * BLOCK_M, 0]" in att.source and "tl.store(" not in att.source
     assert att.source.count("tl.make_tensor_descriptor(") == 4
+
+
+def test_host_descriptor_plans_take_descriptors_as_arguments_and_may_split_the_store() -> None:
+    plan = TilePlan("gemm", 128, 256, 64, 4, 8, 8, tma=True, host_desc=True, subtile=True)
+    kernel = lower_gemm(plan, 4096, 4096, 4096)
+    assert "make_tensor_descriptor" not in kernel.source and kernel.source.count("c_desc.store(") == 2
+    assert f"def {kernel.entry}(\n    a_desc, b_desc, c_desc, o_ptr, lock_ptr," in kernel.source
+    assert kernel.host_descs == ((128, 64), (64, 256), (128, 128))
+    direct = lower_gemm(replace(plan, subtile=False, direct_store=True), 4096, 4096, 4096)
+    assert direct.host_descs[2] is None and "tl.store(c_ptrs, acc.to(" in direct.source
+    assert lower_gemm(replace(plan, host_desc=False), 4096, 4096, 4096).host_descs == ()
+    assert gemm_space(4096, 4096, 4096)[0].host_desc
+    for bad, message in [
+        (
+            TilePlan("gemm", 128, 128, 64, 3, 8, host_desc=True),
+            "host_desc and subtile need a gemm plan with tma",
+        ),
+        (replace(plan, subtile=True, direct_store=True), "subtile splits the TMA store"),
+        (replace(plan, subtile=False, warp_spec=True), "warp_spec and host_desc do not go together"),
+    ]:
+        with pytest.raises(PlanError, match=message):
+            bad.validate()

@@ -32,6 +32,10 @@ class LoweredKernel:
     pad_out: bool = False
     """The kernel writes an (M, padded N) buffer with aligned (TMA) stores; the runner copies its
     first N columns into the real output (:func:`.padcopy.lower_unpad_copy`)."""
+    host_descs: tuple[tuple[int, int] | None, ...] = ()
+    """Host-built TMA descriptors: the block shape of each of the kernel's first arguments that
+    the runner passes as a ``TensorDescriptor`` (None: passed as a plain tensor); empty when the
+    kernel builds its descriptors itself."""
 
 
 def _ceil_to(x: int, multiple: int) -> int:
@@ -115,11 +119,13 @@ def lower_gemm(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     if split:
         # partial sums meet in an fp32 workspace (c_ptr); unfused, the runner zeroes it and casts
         # it; fused, the last split of each tile to arrive (a counter per tile) casts the sum into
-        # o_ptr and zeroes the workspace and the counter again for the next call
+        # o_ptr and zeroes the workspace and the counter again for the next call. The adds are
+        # relaxed (Triton's default, acq_rel, fences every element); the barrier and the
+        # counter's acq_rel atomic order them before the last split reads the sum
         lines += [
             "    c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn",
             "    c_mask = (offs_m[:, None] < M_OUT) & (offs_n[None, :] < N_OUT)",
-            "    tl.atomic_add(c_ptrs, acc, mask=c_mask)",
+            '    tl.atomic_add(c_ptrs, acc, mask=c_mask, sem="relaxed")',
         ]
         if plan.split_fused:
             lines += [
@@ -162,10 +168,12 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     pad_out = n % 8 != 0 and plan.fused_pad and not plan.direct_store
     tma_store = (n % 8 == 0 or pad_out) and not plan.direct_store
     entry = f"qm_{plan.key()}"
+    half = "BLOCK_N // 2" if plan.subtile else "BLOCK_N"
+    c_arg = "c_desc" if plan.host_desc and tma_store else "c_ptr"
     lines = [
         "@triton.jit",
         f"def {entry}(",
-        "    a_ptr, b_ptr, c_ptr, o_ptr, lock_ptr,",
+        f"    {'a_desc, b_desc' if plan.host_desc else 'a_ptr, b_ptr'}, {c_arg}, o_ptr, lock_ptr,",
         "    M: tl.constexpr, N: tl.constexpr, K: tl.constexpr, M_OUT: tl.constexpr, N_OUT: tl.constexpr,",
         "    K_SPLIT: tl.constexpr, stride_am: tl.constexpr, stride_ak: tl.constexpr,",
         "    stride_bk: tl.constexpr, stride_bn: tl.constexpr, stride_cm: tl.constexpr, stride_cn: tl.constexpr,",
@@ -179,7 +187,7 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         "    num_tiles = num_pid_m * num_pid_n",
         "    a_desc = tl.make_tensor_descriptor(a_ptr, shape=[M, K], strides=[stride_am, 1], block_shape=[BLOCK_M, BLOCK_K])",
         "    b_desc = tl.make_tensor_descriptor(b_ptr, shape=[K, N], strides=[stride_bk, 1], block_shape=[BLOCK_K, BLOCK_N])",
-        "    c_desc = tl.make_tensor_descriptor(c_ptr, shape=[M, N], strides=[stride_cm, 1], block_shape=[BLOCK_M, BLOCK_N])",
+        f"    c_desc = tl.make_tensor_descriptor(c_ptr, shape=[M, N], strides=[stride_cm, 1], block_shape=[BLOCK_M, {half}])",
         "    num_pid_in_group = GROUP_M * num_pid_n",
         "    # the epilogue recomputes its tile from its own counter, so the flattened loop can",
         "    # prefetch the next tile's operands while this one is stored",
@@ -214,10 +222,11 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         "        pid_cm = first_pid_m + ((tile_id_c % num_pid_in_group) % group_size_m)",
         "        pid_cn = (tile_id_c % num_pid_in_group) // group_size_m",
     ]
-    if tma_store:
-        lines.append(
-            "        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], acc.to(c_ptr.dtype.element_ty))"
-        )
+    dtype = "c_desc.dtype" if c_arg == "c_desc" else "c_ptr.dtype.element_ty"
+    if tma_store and plan.subtile:
+        lines += _subtile_store("acc", dtype)
+    elif tma_store:
+        lines.append(f"        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], acc.to({dtype}))")
     else:
         lines = [ln for ln in lines if "c_desc = " not in ln]
         lines += [
@@ -229,11 +238,27 @@ def _lower_gemm_tma(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         ]
         if m % plan.block_m == 0 and n % plan.block_n == 0:  # whole tiles: no mask
             lines[-2:] = ["        tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty))"]
+    descs: tuple[tuple[int, int] | None, ...] = ()
+    if plan.host_desc:
+        # built by the runner: the kernel's own descriptor set-up goes
+        lines = [ln for ln in lines if "= tl.make_tensor_descriptor(" not in ln]
+        c_block = (plan.block_m, plan.block_n // 2 if plan.subtile else plan.block_n)
+        descs = ((plan.block_m, plan.block_k), (plan.block_k, plan.block_n), c_block if tma_store else None)
     source = _HEADER + "\n".join(lines) + "\n"
     ast.parse(source)
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}
     consts["GROUP_M"] = plan.group_m
-    return LoweredKernel(plan, entry, source, consts, pad_to, pad_out)
+    return LoweredKernel(plan, entry, source, consts, pad_to, pad_out, descs)
+
+
+def _subtile_store(acc: str, dtype: str) -> list[str]:
+    """Store a (BLOCK_M, BLOCK_N) accumulator as two (BLOCK_M, BLOCK_N // 2) TMA stores."""
+    return [
+        f"        acc_h = tl.permute(tl.reshape({acc}, (BLOCK_M, 2, BLOCK_N // 2)), (0, 2, 1))",
+        "        acc_0, acc_1 = tl.split(acc_h)",
+        f"        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], acc_0.to({dtype}))",
+        f"        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N + BLOCK_N // 2], acc_1.to({dtype}))",
+    ]
 
 
 def _split_k_loop(even_k: bool) -> list[str]:

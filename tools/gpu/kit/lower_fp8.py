@@ -26,6 +26,19 @@ def fp8_gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
     32-deep FP8 tensor-core steps per stage) where rows are 16-byte aligned, then pointer plans."""
     plans: list[TilePlan] = []
     if k % 16 == 0 and n % 8 == 0:
+        # host-built descriptors (no per-program set-up); a split epilogue store leaves shared
+        # memory for a fourth stage
+        for bm, bn, bk, stages, warps, group, sub in [
+            (128, 256, 128, 4, 8, 8, True),
+            (128, 256, 128, 4, 8, 16, True),
+            (128, 256, 128, 3, 8, 8, False),
+            (128, 256, 128, 3, 8, 16, False),
+            (128, 256, 64, 6, 8, 8, True),
+        ]:
+            plan = TilePlan(
+                "gemm", bm, bn, bk, stages, warps, group, tma=True, operand="fp8e4m3", host_desc=True, subtile=sub
+            )  # fmt: skip
+            plans.append(plan.validate())
         for bm, bn, bk, stages, warps, group in [
             (128, 256, 128, 3, 8, 8),
             (256, 128, 128, 3, 8, 8),
@@ -52,10 +65,11 @@ def lower_gemm_fp8(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
     if plan.tma and (k % 16 or n % 8):
         raise PlanError(f"an fp8 tma plan needs K % 16 == 0 and N % 8 == 0 (16-byte rows), got N={n} K={k}")
     entry = f"qm_{plan.key()}"
+    host = plan.tma and plan.host_desc
     head = [
         "@triton.jit",
         f"def {entry}(",
-        "    a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr,",
+        "    a_desc, b_desc, c_desc, sa_ptr, sb_ptr," if host else "    a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr,",
         "    M: tl.constexpr, N: tl.constexpr, K: tl.constexpr,",
         "    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,",
         "    NUM_SMS: tl.constexpr,",
@@ -65,12 +79,18 @@ def lower_gemm_fp8(plan: TilePlan, m: int, n: int, k: int) -> LoweredKernel:
         "    num_pid_in_group = GROUP_M * num_pid_n",
         "    scale = tl.load(sa_ptr) * tl.load(sb_ptr)",
     ]
-    body = _tma_body() if plan.tma else _pointer_body(k % plan.block_k == 0)
+    body = _tma_body(plan.subtile) if plan.tma else _pointer_body(k % plan.block_k == 0)
+    descs: tuple[tuple[int, int] | None, ...] = ()
+    if host:
+        # the runner builds the descriptors on the host (TilePlan.host_desc)
+        body = [ln for ln in body if "= tl.make_tensor_descriptor(" not in ln]
+        c_block = (plan.block_m, plan.block_n // 2 if plan.subtile else plan.block_n)
+        descs = ((plan.block_m, plan.block_k), (plan.block_n, plan.block_k), c_block)
     source = _HEADER + "\n".join(head + body) + "\n"
     ast.parse(source)
     consts = {"BLOCK_M": plan.block_m, "BLOCK_N": plan.block_n, "BLOCK_K": plan.block_k}
     consts["GROUP_M"] = plan.group_m
-    return LoweredKernel(plan, entry, source, consts)
+    return LoweredKernel(plan, entry, source, consts, host_descs=descs)
 
 
 def _tile(pid: str, indent: str, tag: str = "") -> list[str]:
@@ -84,14 +104,15 @@ def _tile(pid: str, indent: str, tag: str = "") -> list[str]:
     ]
 
 
-def _tma_body() -> list[str]:
+def _tma_body(subtile: bool) -> list[str]:
+    half = "BLOCK_N // 2" if subtile else "BLOCK_N"
     lines = [
         "    start_pid = tl.program_id(0)",
         "    k_tiles = tl.cdiv(K, BLOCK_K)",
         "    num_tiles = num_pid_m * num_pid_n",
         "    a_desc = tl.make_tensor_descriptor(a_ptr, shape=[M, K], strides=[K, 1], block_shape=[BLOCK_M, BLOCK_K])",
         "    b_desc = tl.make_tensor_descriptor(b_ptr, shape=[N, K], strides=[K, 1], block_shape=[BLOCK_N, BLOCK_K])",
-        "    c_desc = tl.make_tensor_descriptor(c_ptr, shape=[M, N], strides=[N, 1], block_shape=[BLOCK_M, BLOCK_N])",
+        f"    c_desc = tl.make_tensor_descriptor(c_ptr, shape=[M, N], strides=[N, 1], block_shape=[BLOCK_M, {half}])",
         "    # the epilogue recomputes its tile from its own counter, so the flattened loop can",
         "    # prefetch the next tile's operands while this one is stored",
         "    tile_id_c = start_pid - NUM_SMS",
@@ -104,8 +125,18 @@ def _tma_body() -> list[str]:
         "            acc = tl.dot(a, tl.trans(b), acc)",
         "        tile_id_c += NUM_SMS",
         *_tile("tile_id_c", "        ", "c"),
-        "        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], (acc * scale).to(tl.bfloat16))",
     ]
+    if subtile:
+        lines += [
+            "        acc_h = tl.permute(tl.reshape((acc * scale), (BLOCK_M, 2, BLOCK_N // 2)), (0, 2, 1))",
+            "        acc_0, acc_1 = tl.split(acc_h)",
+            "        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], acc_0.to(tl.bfloat16))",
+            "        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N + BLOCK_N // 2], acc_1.to(tl.bfloat16))",
+        ]
+    else:
+        lines.append(
+            "        c_desc.store([pid_cm * BLOCK_M, pid_cn * BLOCK_N], (acc * scale).to(tl.bfloat16))"
+        )
     return lines
 
 

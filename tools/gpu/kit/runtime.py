@@ -133,8 +133,9 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
             grid, extra = (min(sms, tiles),), {"NUM_SMS": sms}
         if plan.pdl:
             extra["launch_pdl"] = True
+        first = _host_descs(kernel, (a, b, target))
         fn[grid](
-            a, b, target, out, locks, lm, ln, lk, m, n, k_split,
+            *first, out, locks, lm, ln, lk, m, n, k_split,
             a.stride(0), a.stride(1), b.stride(0), b.stride(1), target.stride(0), target.stride(1),
             num_warps=plan.num_warps, num_stages=plan.num_stages, **kernel.constexprs, **extra,
         )  # fmt: skip
@@ -144,6 +145,20 @@ def gemm_runner(kernel: LoweredKernel) -> Runner:
             copiers[(-2, m, ln)](target, out)
 
     return run
+
+
+def _host_descs(kernel: LoweredKernel, tensors: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The kernel's leading tensor arguments, wrapped as host-built TMA descriptors where the
+    lowering asks for them (``kernel.host_descs``); built on every call, so they always describe
+    the tensors of this call."""
+    if not kernel.host_descs:
+        return tensors
+    from triton.tools.tensor_descriptor import TensorDescriptor
+
+    return tuple(
+        t if block is None else TensorDescriptor.from_tensor(t, list(block))
+        for t, block in zip(tensors, kernel.host_descs, strict=True)
+    )
 
 
 def _pad_copy_launcher(copy: PadCopy) -> Callable[..., None]:
@@ -199,7 +214,7 @@ def fp8_gemm_runner(kernel: LoweredKernel) -> Runner:
         tiles = math.ceil(m / plan.block_m) * math.ceil(n / plan.block_n)
         grid = (min(sms, tiles),) if plan.tma else (tiles,)
         fn[grid](
-            a, bt, out, sa, sb, m, n, k,
+            *_host_descs(kernel, (a, bt, out)), sa, sb, m, n, k,
             num_warps=plan.num_warps, num_stages=plan.num_stages, NUM_SMS=sms, **kernel.constexprs,
         )  # fmt: skip
 
