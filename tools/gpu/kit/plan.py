@@ -118,7 +118,8 @@ class TilePlan:
             raise PlanError("host_desc and subtile need a gemm plan with tma")
         if self.warp_spec and self.host_desc:
             # Triton 3.6 refuses the TMA store ("tensor descriptor block and tensor types must
-            # match"); with a direct store it compiles, but the kernel hung on an H200
+            # match"); with a direct store it compiles, but had not returned after ~3 minutes on
+            # an H200 (evals/gpu/data/h200_dev_ws_runs.txt, run 4)
             raise PlanError("warp_spec and host_desc do not go together (Triton 3.6)")
         if self.subtile and self.direct_store:
             raise PlanError("subtile splits the TMA store; a direct_store plan has none")
@@ -246,7 +247,9 @@ def gemm_space(m: int, n: int, k: int) -> list[TilePlan]:
         # too few tiles to fill the card: the run is mostly pipeline fill, so deeper pipelines
         # (more loads in flight per SM), smaller tiles (more CTAs), descriptors built on the host
         # (no per-program set-up), and a split of K in two (twice the CTAs, relaxed atomics into
-        # an fp32 workspace, the last split casts)
+        # an fp32 workspace, the last split casts). H200 (evals/gpu/data/h200_gemm_update.*, quick
+        # timings): 1000^3 64x128x64 host-descriptor TMA, 6 stages, 12.5 us against 14.0 for the
+        # masked pointer plan; 1024^3 128x64x64, 6 stages, 9.18 against 9.25; split-K 2 15.5-20 us
         for bm, bn, bk, stages, warps in [
             (64, 128, 64, 4, 4), (128, 64, 64, 4, 4), (64, 128, 64, 6, 4), (64, 128, 128, 3, 4), (64, 64, 64, 4, 4),
         ]:  # fmt: skip
