@@ -175,6 +175,16 @@ def test_register_reads_edge_reset_and_enable() -> None:
     assert "negedge clk" in d.rtl and {q.name for q in d.interface.ports} == {"clk", "rst_n", "en", "d", "q"}
 
 
+def test_a_register_without_reset_sets_no_power_on_value() -> None:
+    """Its power-on value is unstated, so the RTL leaves it x (an `initial` failed the power-on check)."""
+    from agents.hw.conformance import power_on_check
+
+    for text in ("A D flip-flop.", "An 8-bit register with an enable."):
+        d = design(text)
+        assert "initial" not in d.rtl
+        assert power_on_check(text, d.rtl).status == "pass"
+
+
 def test_register_reset_value_and_ports_are_never_assumed() -> None:
     refused("A D flip-flop with an asynchronous reset.", "resets to")
     with pytest.raises(UsageError):  # a reset port the text never mentions

@@ -74,12 +74,10 @@ def _rtl(p: DffParams, module: str) -> str:
     if p.has_reset:
         active = f"!{_rst(p)}" if p.reset_low else _rst(p)
         store = f"if ({active}) q <= {p.width}'d{p.reset_value};\n        else {store}"
-    # without a reset the power-on value is unspecified; 0 (the FPGA power-on value) refines it
-    power_on = "" if p.has_reset else f"    initial q = {p.width}'d0;\n"
     return f"""module {module} (
     {decls(_ports(p), ("q",))}
 );
-{power_on}    always @({sense}) begin
+    always @({sense}) begin
         {store}
     end
 endmodule
@@ -92,7 +90,7 @@ def _model(p: DffParams) -> str:
         SEQ_HEAD
         + f"""
     def reset(self) -> None:
-        self.q = 0  # power-on value (the RTL's initial value without a reset; else never compared)
+        self.q = 0  # never compared: without a reset the RTL holds x until its first store
 
     def _in_reset(self, ins: dict[str, int]) -> bool:
         return {p.has_reset} and ins[{_rst(p)!r}] & 1 == {level}
