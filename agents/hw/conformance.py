@@ -163,7 +163,9 @@ def accounting_check(
 
 
 _POWER_ON_WORDS = re.compile(
-    r"\binitial(?:ly|ized|ised|\s+value|\s+state)?\b|\bpower[\s-]*(?:on|up)\b|\bat\s+start[\s-]*up\b", re.I
+    r"\binitial(?:ly|ized|ised|\s+value|\s+state)?\b|\bpowers?[\s-]*(?:on|up)\b|\bat\s+start[\s-]*up\b"
+    r"|\bstarts?\s+(?:at|from|as)\b",
+    re.I,
 )
 _INITIAL = re.compile(r"^\s*initial\b|\breg\b[^;()]*?\b\w+\s*=\s*[^=]", re.M)
 

@@ -175,14 +175,20 @@ def test_register_reads_edge_reset_and_enable() -> None:
     assert "negedge clk" in d.rtl and {q.name for q in d.interface.ports} == {"clk", "rst_n", "en", "d", "q"}
 
 
-def test_a_register_without_reset_sets_no_power_on_value() -> None:
-    """Its power-on value is unstated, so the RTL leaves it x (an `initial` failed the power-on check)."""
+def test_a_register_without_reset_reads_its_power_up_value_or_asks() -> None:
+    """Without a reset, what q holds at power-up is behaviour (benchmarks' references say 0, silicon
+    x): read when stated, an `initial` only for a stated value, refused when unstated."""
     from agents.hw.conformance import power_on_check
 
-    for text in ("A D flip-flop.", "An 8-bit register with an enable."):
-        d = design(text)
-        assert "initial" not in d.rtl
-        assert power_on_check(text, d.rtl).status == "pass"
+    refused("A D flip-flop.", "power-up")
+    refused("An 8-bit register with an enable.", "power-up")
+    stated = design("A 4-bit register of D flip-flops; q starts at 4'b1010.")
+    assert stated.params["power_on"] == 10 and "initial q = 4'd10;" in stated.rtl
+    unspecified = "An 8-bit register with an enable; the power-on value is unspecified."
+    x = design(unspecified)
+    assert x.params["power_on"] is None and "initial" not in x.rtl
+    assert power_on_check(unspecified, x.rtl).status == "pass"
+    assert power_on_check("An 8-bit register with an enable.", stated.rtl).status == "fail"
 
 
 def test_register_reset_value_and_ports_are_never_assumed() -> None:

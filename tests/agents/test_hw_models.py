@@ -94,7 +94,8 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
         },
     ],
     "dff": [
-        {"width": 5, "reset_said": False, "clock_edge": "falling"},
+        {"width": 5, "reset_said": False, "clock_edge": "falling", "power_on_said": True},
+        {"width": 4, "reset_said": False, "power_on_said": True, "power_on": 9, "enable": True},
         {
             "width": 3,
             "reset_said": True,

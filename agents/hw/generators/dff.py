@@ -30,6 +30,11 @@ class DffParams(Params):
     reset_async: bool | None = Field(None, description="Asynchronous reset (else synchronous); stated.")
     reset_value: int | None = Field(None, ge=0, description="Value q takes on reset; stated.")
     enable: bool = Field(False, description="Has an 'en' input; q keeps its value while en is 0.")
+    power_on_said: bool = Field(
+        False,
+        description="Without a reset: the text says what q holds at power-up (a value or 'unspecified').",
+    )
+    power_on: int | None = Field(None, ge=0, description="Stated power-up value of q (None: unspecified, x).")
 
     @property
     def has_reset(self) -> bool:
@@ -48,6 +53,10 @@ class DffParams(Params):
             raise ValueError("the value the register resets to is not stated")
         if self.reset_value is not None and self.reset_value >> self.width:
             raise ValueError(f"reset value {self.reset_value} does not fit {self.width} bits")
+        if self.reset_said is False and not self.power_on_said:
+            raise ValueError("without a reset, what q holds at power-up is not stated")
+        if self.power_on is not None and self.power_on >> self.width:
+            raise ValueError(f"power-up value {self.power_on} does not fit {self.width} bits")
         return self
 
 
@@ -74,10 +83,14 @@ def _rtl(p: DffParams, module: str) -> str:
     if p.has_reset:
         active = f"!{_rst(p)}" if p.reset_low else _rst(p)
         store = f"if ({active}) q <= {p.width}'d{p.reset_value};\n        else {store}"
+    # a stated power-up value is an initial value; an unspecified one stays x (as in silicon)
+    power_on = (
+        f"    initial q = {p.width}'d{p.power_on};\n" if not p.has_reset and p.power_on is not None else ""
+    )
     return f"""module {module} (
     {decls(_ports(p), ("q",))}
 );
-    always @({sense}) begin
+{power_on}    always @({sense}) begin
         {store}
     end
 endmodule
@@ -90,7 +103,7 @@ def _model(p: DffParams) -> str:
         SEQ_HEAD
         + f"""
     def reset(self) -> None:
-        self.q = 0  # never compared: without a reset the RTL holds x until its first store
+        self.q = {p.power_on or 0}  # the stated power-up value; unspecified: x in the RTL, not compared
 
     def _in_reset(self, ins: dict[str, int]) -> bool:
         return {p.has_reset} and ins[{_rst(p)!r}] & 1 == {level}
@@ -176,6 +189,7 @@ def _extract(text: str) -> Found:
     sentences = [s for s in re.split(r"(?<=[.;])\s+", text) if re.search(r"\breset", s, re.I)]
     if not sentences:
         found.put("reset_said", False)
+        _power_on(found, text)
         return found
     found.put("reset_said", True, sentences[0][:60])
     low, said = reset_polarity(text)
@@ -192,6 +206,34 @@ def _extract(text: str) -> Found:
     else:
         found.lack("the value the register resets to (e.g. 'reset to 0')")
     return found
+
+
+_NUM = r"(zero|0x[0-9a-fA-F]+|\d+'[bdhBDH][0-9a-fA-F_]+|\d+)"
+_POWER_ON_VALUE = (
+    r"(?:\bpowers?[\s-]*(?:on|up)|\binitial(?:ly|ized|ised)?|\bstarts?|\bat\s+start[\s-]*up)\b[^.;]{0,40}?"
+    r"(?:\b(?:to|at|as|from|is|of|with)\s+|=\s*)?(?:the\s+value\s+)?\b" + _NUM + r"\b"
+)
+_POWER_ON_UNSPECIFIED = (
+    r"\b(?:power[\s-]*(?:on|up)|initial)\s+(?:value|state)\s+(?:is\s+)?(?:unspecified|unknown|undefined|x"
+    r"|don'?t[\s-]*care)\b|\bno\s+(?:initial|power[\s-]*(?:on|up))\s+(?:value|state)\b"
+    r"|\b(?:unknown|undefined|unspecified)\s+(?:at|after|on)\s+power[\s-]*(?:on|up)\b"
+)
+
+
+def _power_on(found: Found, text: str) -> None:
+    """Without a reset, what q holds at power-up is behaviour: read it ('starts at 0', 'the power-on
+    value is unspecified') or say it is missing; never assumed (a benchmark's 0 and silicon's x differ)."""
+    if found.search("power_on_said", text, _POWER_ON_UNSPECIFIED, True) is not None:
+        return
+    m = re.search(_POWER_ON_VALUE, text, re.I)
+    if m:
+        found.put("power_on_said", True, m.group(0))
+        found.put("power_on", number(m.group(1)), m.group(0))
+        return
+    found.lack(
+        "what q holds at power-up, before the first clock edge (no reset is described): say e.g. "
+        "'q starts at 0', 'the power-on value is unspecified', or describe a reset"
+    )
 
 
 DFF = Generator(
