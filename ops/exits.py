@@ -3,7 +3,9 @@
 :class:`tools.errors.UsageError` (a user mistake) exits 2, any other :class:`tools.errors.QimengError`
 (a failure the user can act on) exits 1, each printed as ``error: <message>`` on stderr without a
 traceback. Every command group is a :class:`QimengGroup`, so a command just raises, whether it runs
-under ``qimeng`` or alone (typer's test runner on one group).
+under ``qimeng`` or alone (typer's test runner on one group). Ctrl-C (``KeyboardInterrupt``, or
+:class:`tools.sandbox.SandboxCancelled` from a sandboxed step it stopped) prints one ``interrupted``
+line and exits 130, unless the command already said so itself (then it raised ``typer.Exit(130)``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from tools.errors import QimengError, UsageError
+from tools.sandbox import SandboxCancelled
 
 _err = Console(stderr=True)
 
@@ -23,6 +26,12 @@ _err = Console(stderr=True)
 def exit_code(exc: QimengError) -> int:
     """2 for a usage error, 1 for any other qimeng error."""
     return 2 if isinstance(exc, UsageError) else 1
+
+
+def interrupted() -> int:
+    """Print that the command was interrupted (Ctrl-C); return its exit code, 130."""
+    _err.print("interrupted; finished work is in the run directory", highlight=False)
+    return 130
 
 
 def report(exc: QimengError) -> int:
@@ -37,5 +46,7 @@ class QimengGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer's own click
         try:
             return super().invoke(ctx)
+        except (KeyboardInterrupt, SandboxCancelled):
+            raise typer.Exit(interrupted()) from None
         except QimengError as exc:
             raise typer.Exit(report(exc)) from None

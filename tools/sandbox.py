@@ -5,19 +5,25 @@ The program sees a read-only system (``/usr``, ``/etc``), a private writable wor
 own PID namespace, and runs as a non-root uid with no capabilities: a uid of its own among
 concurrent runs (:mod:`tools._uid_slots`), so the per-uid process limit of one run is not taken
 by another. Resource limits (wall time, CPU time, address space, processes, file size, open
-files) are set before it starts. The calling process becomes a child subreaper so nothing left
-behind outlives the call; :func:`cancel_all` (Ctrl-C) kills every run of the process at once.
+files) are set before it starts; :func:`cancel_all` (Ctrl-C) kills every run of the process at once.
+
+Nothing a run leaves behind outlives the call, and the calling process is never made a child
+subreaper: each run goes through a small launcher (:mod:`tools._sandbox_launch`, a direct child
+that ``subprocess`` waits for as usual) which is the subreaper of that run alone. bubblewrap is its
+child; when bwrap is killed first, its PID namespace's init is re-parented to the launcher, which
+reaps it (and anything else re-parented to it) before it exits. A long-lived qimeng process
+(``serve web``, ``serve reward``, a campaign) therefore never inherits, and never reaps, the orphans
+of its other subprocesses: it cannot take an exit status that ``subprocess`` or a library waits for,
+and it gathers no zombies. The launcher costs one short Python start (tens of ms) per run.
 
 Without bubblewrap this module refuses to run anything: untrusted code never runs unconfined.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
-import resource
 import select
 import shutil
 import signal
@@ -29,7 +35,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -41,7 +47,14 @@ from tools.tracing import start_span
 
 LimitName = Literal["wall", "cpu", "memory", "nproc", "fsize"]
 
-_PR_SET_CHILD_SUBREAPER = 36
+# Each limit's field of SandboxLimits (the setting sandbox.<field>) and its unit, for messages.
+_LIMIT_SETTINGS: dict[LimitName, tuple[str, str]] = {
+    "wall": ("wall_s", "s"),
+    "cpu": ("cpu_s", "s"),
+    "memory": ("memory_mb", "MiB"),
+    "nproc": ("nproc", "processes"),
+    "fsize": ("fsize_mb", "MiB"),
+}
 _SYSTEM_RO = ("/usr", "/etc")
 _DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 _MEMORY_HINTS = re.compile(
@@ -77,6 +90,11 @@ class SandboxResult(BaseModel):
     wall_s: float = Field(description="Wall-clock seconds from start to exit.")
     cpu_s: float = Field(description="User plus system CPU seconds of the program and its children.")
     limits_hit: list[LimitName] = Field(default_factory=list, description="Limits the program ran into.")
+    limit_values: dict[str, float] = Field(
+        default_factory=dict,
+        description="The value each limit of the run had, by limit name (wall and cpu in seconds, memory "
+        "and fsize in MiB, nproc in processes), for messages naming the setting that raises it.",
+    )
 
     @property
     def ok(self) -> bool:
@@ -91,10 +109,18 @@ class SandboxResult(BaseModel):
     def describe(self) -> str:
         """One line for a human: how the run ended."""
         if self.limits_hit:
-            return f"stopped by the {', '.join(self.limits_hit)} limit after {self.wall_s:.2f}s"
+            hits = "; ".join(self._limit_note(name) for name in self.limits_hit)
+            return f"stopped by the {hits} after {self.wall_s:.2f}s"
         if self.signal is not None:
             return f"killed by signal {signal.Signals(self.signal).name}"
         return f"exit {self.exit_code} after {self.wall_s:.2f}s"
+
+    def _limit_note(self, name: LimitName) -> str:
+        """``'fsize limit of 512 MiB (setting sandbox.fsize_mb, QIMENG_SANDBOX__FSIZE_MB)'``."""
+        field, unit = _LIMIT_SETTINGS[name]
+        value = self.limit_values.get(name)
+        amount = f" of {value:g} {unit}" if value is not None else ""
+        return f"{name} limit{amount} (setting sandbox.{field}, QIMENG_SANDBOX__{field.upper()})"
 
 
 def bwrap_path() -> str:
@@ -148,7 +174,6 @@ def run_sandboxed(
     program = Path(os.fspath(argv[0])).name
     run = start_span(f"sandbox {program}", {"process.executable.name": program})
     try:
-        _become_subreaper()
         with claim_uid(lim.uid, lim.uid_slots, _cancelled.is_set) as uid:
             for path in (workdir, *rw_binds):
                 _hand_over(Path(path), uid, lim.uid)
@@ -158,12 +183,11 @@ def run_sandboxed(
             with tempfile.TemporaryDirectory(prefix="qimeng-sbx-") as tmp:
                 out_path, err_path = Path(tmp, "stdout"), Path(tmp, "stderr")
                 with open(out_path, "wb") as out, open(err_path, "wb") as err:
-                    status, rusage, wall, timed_out = _spawn_and_wait(cmd, lim, out, err, stdin)
+                    status, cpu, wall, timed_out = _spawn_and_wait(cmd, lim, out, err, stdin)
                 cap = lim.output_kb * 1024
                 stdout, out_cut = _read_capped(out_path, cap)
                 stderr, err_cut = _read_capped(err_path, cap)
         exit_code, sig = _decode_status(status)
-        cpu = rusage.ru_utime + rusage.ru_stime
         result = SandboxResult(
             argv=[os.fspath(a) for a in argv],
             exit_code=exit_code,
@@ -175,6 +199,7 @@ def run_sandboxed(
             wall_s=wall,
             cpu_s=cpu,
             limits_hit=_limits_hit(timed_out, sig, cpu, stderr + stdout, lim),
+            limit_values={name: float(getattr(lim, field)) for name, (field, _) in _LIMIT_SETTINGS.items()},
         )
         record_tool_call(program, wall)
         record_limit_hits(list(result.limits_hit))
@@ -251,107 +276,98 @@ def _bwrap_command(
 
 def _spawn_and_wait(
     cmd: list[str], lim: SandboxLimits, out: IO[bytes], err: IO[bytes], stdin: bytes | None
-) -> tuple[int, resource.struct_rusage, float, bool]:
-    def set_limits() -> None:
-        mib = 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_s, lim.cpu_s + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (lim.memory_mb * mib, lim.memory_mb * mib))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (lim.fsize_mb * mib, lim.fsize_mb * mib))
-        resource.setrlimit(resource.RLIMIT_NPROC, (lim.nproc, lim.nproc))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (lim.nofile, lim.nofile))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.umask(0o002)  # group-writable: caches shared by the range's uids (see _hand_over)
-
-    info_r, info_w = os.pipe()
-    cmd = [cmd[0], "--info-fd", str(info_w), *cmd[1:]]
-    start = time.monotonic()
+) -> tuple[int, float, float, bool]:
+    """Run ``cmd`` (bwrap) through the launcher; return its wait status, CPU s, wall s, timed out."""
+    limits = {k: getattr(lim, k) for k in ("cpu_s", "memory_mb", "fsize_mb", "nproc", "nofile")}
+    report_r, report_w = os.pipe()
     try:
         proc = subprocess.Popen(
-            cmd,
+            [sys.executable, "-I", "-S", str(_LAUNCHER), str(report_w), json.dumps(limits), "--", *cmd],
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            preexec_fn=set_limits,
             start_new_session=True,
-            pass_fds=(info_w,),
+            pass_fds=(report_w,),
         )
     finally:
-        os.close(info_w)
-    session = proc.pid  # bwrap leads a process group of its own
-    with _live_lock:
-        _live.add(session)
-    inner: int | None = None  # pidfd of the namespace's init, which outlives bwrap briefly
+        os.close(report_w)
+    reader = _Report(report_r)
+    session: int | None = None
     try:
+        session = int(reader.next_line(None)["pid"])  # bwrap leads a session and group of its own
+        start = time.monotonic()
+        with _live_lock:
+            _live.add(session)
         if _cancelled.is_set():  # cancel_all ran between our check and the spawn
             _kill_group(session)
         if stdin is not None and proc.stdin is not None:
             threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
-        exited, inner = _wait_exit(proc.pid, lim.wall_s, info_r)
-        timed_out = not exited
-        # Kill the group before reaping bwrap: until then its pid (the group's id) cannot be reused.
-        _kill_group(session)
-        _, status, rusage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        done = reader.next_line(lim.wall_s)
+        timed_out = not done
+        if timed_out:
+            _kill_group(session)
+            done = reader.next_line(None)
         wall = time.monotonic() - start
     except BaseException:  # Ctrl-C in the waiting thread: the program must not outlive the call
-        if proc.returncode is None:
+        if session is not None:
             _kill_group(session)
-            os.wait4(proc.pid, 0)
-            proc.returncode = -signal.SIGKILL
         raise
     finally:
-        os.close(info_r)
-        with _live_lock:
-            _live.discard(session)
-        _reap_inner(inner)
+        os.close(report_r)
+        if session is not None:
+            with _live_lock:
+                _live.discard(session)
+        _settle(proc)
     _check_not_cancelled()
-    return status, rusage, wall, timed_out
+    return int(done["status"]), float(done["cpu_s"]), wall, timed_out
 
 
-def _wait_exit(pid: int, seconds: float, info: int) -> tuple[bool, int | None]:
-    """Wait until child ``pid`` (bwrap) exits, left unreaped, or ``seconds`` pass.
+class _Report:
+    """The launcher's JSON lines on a pipe, read with a timeout (a pidfd-free poll, Ctrl-C safe)."""
 
-    Returns whether it exited, and a pidfd of the init of its PID namespace (read from
-    bwrap's ``--info-fd``; None if bwrap never started one). A pidfd poll: interruptible by
-    Ctrl-C in the main thread, and safe beside other threads waiting on their own children.
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+
+    def next_line(self, seconds: float | None) -> dict[str, Any]:
+        """The next line as a dict, or (after ``seconds``; None waits for ever) an empty dict."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while b"\n" not in self.buffer:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return {}
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self.fd, 4096)
+            if not chunk:
+                raise SandboxError(
+                    f"the sandbox launcher stopped early: {self.buffer.decode(errors='replace')}"
+                )
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        said: dict[str, Any] = json.loads(line)
+        if "error" in said:
+            raise SandboxError(f"the sandbox launcher failed: {said['error']}")
+        return said
+
+
+def _settle(proc: subprocess.Popen[bytes], grace_s: float = 2.0) -> None:
+    """Reap the launcher (it exits once it has reaped everything of its run) and any left earlier.
+
+    One still reaping after ``grace_s`` (a namespace init slow to die) is kept and reaped by a
+    later call; it is our own direct child, so only we ever wait for it.
     """
-    fd = os.pidfd_open(pid)
-    inner: int | None = None
-    text = b""
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    poller.register(info, select.POLLIN)
-    deadline = time.monotonic() + seconds
-    exited = False
+    with _live_lock:
+        pending = list(_lingering)
+        _lingering.clear()
     try:
-        while not exited:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            for ready, _ in poller.poll(int(left * 1000) + 1):
-                if ready == fd:
-                    exited = True
-                    continue
-                chunk = os.read(info, 4096)
-                if not chunk:
-                    poller.unregister(info)
-                text += chunk
-                if inner is None:
-                    inner = _open_inner(text)
-        return exited, inner
-    finally:
-        os.close(fd)
-
-
-def _open_inner(text: bytes) -> int | None:
-    try:
-        child = int(json.loads(text)["child-pid"])
-    except (ValueError, KeyError, TypeError):
-        return None  # not all written yet
-    try:
-        return os.pidfd_open(child)
-    except ProcessLookupError:
-        return None  # already gone (bwrap reaped it)
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        pending.append(proc)
+    keep = [p for p in pending if p.poll() is None]
+    with _live_lock:
+        _lingering.extend(keep)
 
 
 def _feed(pipe: IO[bytes], data: bytes) -> None:
@@ -431,52 +447,8 @@ def _own(path: Path, uid: int, gid: int) -> None:
         pass  # removed meanwhile by a concurrent run sharing the bind (a cache's temporary file)
 
 
-_subreaper_set = False
+_LAUNCHER = Path(__file__).with_name("_sandbox_launch.py")
 _cancelled = threading.Event()
 _live_lock = threading.Lock()
 _live: set[int] = set()  # sessions (bwrap pids) of the runs in progress, for cancel_all
-_lingering: set[int] = set()  # pidfds of namespace inits still dying when their call returned
-
-
-def _become_subreaper() -> None:
-    global _subreaper_set
-    if _subreaper_set:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise SandboxError(f"prctl(PR_SET_CHILD_SUBREAPER) failed: {os.strerror(ctypes.get_errno())}")
-    _subreaper_set = True
-
-
-def _reap_inner(pidfd: int | None, grace_s: float = 2.0) -> None:
-    """Reap the namespace init a run leaves to us, waiting up to ``grace_s`` for it to die.
-
-    When bwrap exits, its namespace's init (killed with it, and the kernel kills everything
-    inside) is re-parented to us, the subreaper. It is reaped through its pidfd, so only this
-    run's process is touched, never a concurrent run's or an ordinary ``subprocess`` child.
-    One still dying after the grace is kept and reaped by a later call.
-    """
-    with _live_lock:
-        pending = list(_lingering)
-        _lingering.clear()
-    keep = [pidfd] if pidfd is not None and not _reaped(pidfd, grace_s) else []
-    keep += [fd for fd in pending if not _reaped(fd, 0)]
-    with _live_lock:
-        _lingering.update(keep)
-
-
-def _reaped(pidfd: int, wait_s: float) -> bool:
-    """True (and ``pidfd`` closed) once its process is gone: reaped by us, or not our child."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            done = os.waitid(os.P_PIDFD, pidfd, os.WEXITED | os.WNOHANG) is not None
-        except ChildProcessError:
-            done = True  # bwrap reaped it before exiting
-        if done:
-            os.close(pidfd)
-            return True
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        select.select([pidfd], [], [], left)
+_lingering: list[subprocess.Popen[bytes]] = []  # launchers still reaping when their call returned

@@ -302,6 +302,9 @@ def verify_outputs(
 def _run_failure(run: SandboxResult) -> tuple[Status, str]:
     if "wall" in run.limits_hit or "cpu" in run.limits_hit:
         return "timeout", f"did not finish: {run.describe()} (hang or far too slow)"
+    if run.limits_hit:  # memory, nproc, fsize: name the limit and its setting, not just the signal
+        signame = f" ({signal.Signals(run.signal).name})" if run.signal is not None else ""
+        return "crash", f"{run.describe()}{signame}" + (f": {_first_lines(run.stderr)}" if run.stderr.strip() else "")
     if run.signal is not None:
         name = signal.Signals(run.signal).name
         return "crash", f"crashed with {name}" + (
