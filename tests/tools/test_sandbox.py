@@ -65,7 +65,7 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def nothing_outlives() -> object:
-    # zombies re-parented to this subreaper by earlier tests' own subprocesses are not the sandbox's
+    # zombies of earlier tests' own subprocesses (not yet waited for) are not the sandbox's
     before = set(zombie_children())
     yield
     assert processes_of(TEST_UIDS) == [], "a sandboxed process outlived its call"
