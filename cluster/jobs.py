@@ -28,7 +28,6 @@ import asyncio
 import importlib.util
 import ipaddress
 import logging
-import os
 import shlex
 import shutil
 import sys
@@ -44,6 +43,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from cluster.campaign import VerilogEvalBench, campaign_id, load_campaign
+from cluster.ray_auth import auth_token
 from cluster.ray_executor import ClusterUnreachable, check_reachable
 from tools.errors import QimengError, UsageError
 
@@ -69,29 +69,6 @@ class SubmittedJob(BaseModel):
     address: str = Field(description="Ray Jobs server the job was submitted to.")
     status: str = Field(description="Job status: PENDING, RUNNING, SUCCEEDED, FAILED or STOPPED.")
     message: str = Field("", description="Ray's message for a finished job (the failure's last logs).")
-
-
-def auth_token() -> tuple[str | None, str]:
-    """The Ray token this process would use, looked up by Ray's own loader, and where it came from.
-
-    Raises:
-        QimengError: ``RAY_AUTH_TOKEN_PATH`` names a file that cannot be read.
-    """
-    from ray._raylet import AuthenticationTokenLoader  # type: ignore[attr-defined]  # no stub in Ray
-
-    if os.environ.get("RAY_AUTH_TOKEN"):
-        source = "RAY_AUTH_TOKEN"
-    elif os.environ.get("RAY_AUTH_TOKEN_PATH"):
-        source = f"RAY_AUTH_TOKEN_PATH={os.environ['RAY_AUTH_TOKEN_PATH']}"
-    else:
-        source = "~/.ray/auth_token"
-    loader = AuthenticationTokenLoader.instance()
-    try:
-        if not loader.has_token(ignore_auth_mode=True):
-            return None, source
-        return str(loader.get_raw_token(ignore_auth_mode=True)), source
-    except ray.exceptions.AuthenticationError as exc:
-        raise QimengError(str(exc).split(". ")[0]) from None
 
 
 def jobs_client(address: str) -> JobSubmissionClient:

@@ -27,6 +27,7 @@ import ray
 import ray.exceptions
 
 from cluster.calls import Call, CallResult, describe_exception, execute
+from cluster.ray_auth import prepare_driver
 from tools.calls import host_labels
 from tools.errors import QimengError
 from tools.executor import InProcessExecutor, NoNodeForTarget, check_served, local_targets, local_toolsets
@@ -288,6 +289,7 @@ def _init(address: str | None, num_cpus: int | None, targets: set[str] | None) -
     common: dict[str, Any] = {"log_to_driver": False, "configure_logging": True, "logging_level": "warning"}
     if address is not None:
         check_reachable(address)
+        prepare_driver(address)  # a token cluster: send the token found, or say what to set
         try:
             ray.init(address=address, **common)
         except (ConnectionError, RuntimeError) as exc:

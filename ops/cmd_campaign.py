@@ -223,7 +223,8 @@ def submit_cmd(
 
     Example: qimeng campaign submit ops/cluster/examples/synthetic.yaml --address http://127.0.0.1:8265 --wait
     """
-    from cluster.jobs import auth_token, follow_job, submit_campaign
+    from cluster.jobs import follow_job, submit_campaign
+    from cluster.ray_auth import auth_token
 
     job = submit_campaign(file, address, run_dir=run_dir, python=python)
     where = f"{job.run_dir}/{job.run_id}" if job.run_dir else f"$QIMENG_RUN_DIR/{job.run_id} on the head"
