@@ -111,7 +111,7 @@ def run_cmd(
         Console(stderr=True).print(
             f"interrupted; finished samples are kept. Resume with: qimeng campaign run {file} --resume {opened.run.id}"
         )
-        raise
+        raise typer.Exit(130) from None  # said so: exits.QimengGroup adds no second line
     finally:
         ex.close()
         opened.store.close()
