@@ -95,6 +95,11 @@ class SandboxResult(BaseModel):
         description="The value each limit of the run had, by limit name (wall and cpu in seconds, memory "
         "and fsize in MiB, nproc in processes), for messages naming the setting that raises it.",
     )
+    configured: dict[str, float] = Field(
+        default_factory=dict,
+        description="The setting (sandbox.*) of each limit the run had a different value of: limits a "
+        "step chose itself (a check's own time budget), so a message does not point at the wrong knob.",
+    )
 
     @property
     def ok(self) -> bool:
@@ -116,11 +121,18 @@ class SandboxResult(BaseModel):
         return f"exit {self.exit_code} after {self.wall_s:.2f}s"
 
     def _limit_note(self, name: LimitName) -> str:
-        """``'fsize limit of 512 MiB (setting sandbox.fsize_mb, QIMENG_SANDBOX__FSIZE_MB)'``."""
+        """``'fsize limit of 512 MiB (setting sandbox.fsize_mb, QIMENG_SANDBOX__FSIZE_MB)'``.
+
+        A limit the step chose itself (its value differs from the setting) says so and gives the
+        setting's value too: raising the setting may then not be what raises the limit.
+        """
         field, unit = _LIMIT_SETTINGS[name]
         value = self.limit_values.get(name)
         amount = f" of {value:g} {unit}" if value is not None else ""
-        return f"{name} limit{amount} (setting sandbox.{field}, QIMENG_SANDBOX__{field.upper()})"
+        setting = f"sandbox.{field}, QIMENG_SANDBOX__{field.upper()}"
+        if name in self.configured:  # the step set this limit itself; say what the setting is
+            return f"{name} limit{amount} (this step's own; the setting {setting} is {self.configured[name]:g} {unit})"
+        return f"{name} limit{amount} (setting {setting})"
 
 
 def bwrap_path() -> str:
@@ -199,7 +211,8 @@ def run_sandboxed(
             wall_s=wall,
             cpu_s=cpu,
             limits_hit=_limits_hit(timed_out, sig, cpu, stderr + stdout, lim),
-            limit_values={name: float(getattr(lim, field)) for name, (field, _) in _LIMIT_SETTINGS.items()},
+            limit_values=_values(lim),
+            configured={k: v for k, v in _values(_configured()).items() if _values(lim).get(k, v) != v},
         )
         record_tool_call(program, wall)
         record_limit_hits(list(result.limits_hit))
@@ -414,6 +427,21 @@ def _limits_hit(
     if _NPROC_HINTS.search(text):
         hits.append("nproc")
     return hits
+
+
+def _values(lim: SandboxLimits | None) -> dict[str, float]:
+    """Each limit's value in ``lim``, by limit name (none without ``lim``)."""
+    if lim is None:
+        return {}
+    return {name: float(getattr(lim, field)) for name, (field, _) in _LIMIT_SETTINGS.items()}
+
+
+def _configured() -> SandboxLimits | None:
+    """The configured limits, or None when the settings cannot be read (the caller passed its own)."""
+    try:
+        return get_settings().sandbox
+    except QimengError:
+        return None
 
 
 def _read_capped(path: Path, cap: int) -> tuple[str, bool]:

@@ -71,12 +71,18 @@ def test_a_long_lived_process_gathers_no_zombies_and_keeps_exit_codes(tmp_path: 
     assert got["zombies"] == [], "orphans re-parented to the long-lived process were never reaped"
 
 
-def test_a_limit_hit_names_its_setting_and_value(tmp_path: Path) -> None:
+def test_a_limit_hit_names_its_setting_and_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QIMENG_SANDBOX__FSIZE_MB", "2")  # the run's limit is the configured one
     res = run_sandboxed(["sh", "-c", "head -c 8000000 /dev/zero > big"], tmp_path, limits=LIMITS)
     assert res.limits_hit == ["fsize"]
     assert "fsize limit of 2 MiB (setting sandbox.fsize_mb, QIMENG_SANDBOX__FSIZE_MB)" in res.describe()
+    # a step's own limit (a check's time budget) says so, and what the setting is
     timed = run_sandboxed(["sleep", "30"], tmp_path, limits=LIMITS.model_copy(update={"wall_s": 0.5}))
-    assert "wall limit of 0.5 s (setting sandbox.wall_s, QIMENG_SANDBOX__WALL_S)" in timed.describe()
+    assert timed.limits_hit == ["wall"]
+    assert (
+        "wall limit of 0.5 s (this step's own; the setting sandbox.wall_s, QIMENG_SANDBOX__WALL_S is 60 s)"
+        in timed.describe()
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,7 +93,7 @@ def test_each_named_setting_is_the_one_that_raises_the_limit(
 ) -> None:
     """The variable a message names, set, changes that limit (so the advice is not a dead end)."""
     res = run_sandboxed(["true"], tmp_path, limits=LIMITS)
-    said = res.model_copy(update={"limits_hit": [limit]}).describe()
+    said = res.model_copy(update={"limits_hit": [limit], "configured": {}}).describe()
     env_var = said.split(", ")[-1].split(")")[0]
     field = said.split("setting sandbox.")[1].split(",")[0]
     assert env_var == f"QIMENG_SANDBOX__{field.upper()}"

@@ -428,8 +428,8 @@ def _simulate(work: Path, counts: list[int], timeout_s: float) -> list[list[list
         raise _Stop(
             "fail",
             "timeout",
-            f"the simulation did not finish within {timeout_s:g}s "
-            "(a combinational loop, a zero-delay always block, or a design that never settles)",
+            f"the simulation did not finish within {timeout_s:g}s: {res.describe()}; "
+            "a combinational loop, a zero-delay always block, or a design that never settles?",
         )
     if "fsize" in res.limits_hit:
         limit = get_settings().sandbox.fsize_mb
