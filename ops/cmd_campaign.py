@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ops.exits import report as report_error
+from ops.metrics_option import MetricsOption, MetricsPortOption, start_metrics
 from tools.errors import QimengError, UsageError
 
 if TYPE_CHECKING:
@@ -47,15 +48,8 @@ def run_cmd(
     num_cpus: int | None = typer.Option(None, "--num-cpus", min=1, help="CPUs of a local Ray."),
     workers: int = typer.Option(1, "--workers", min=1, help="Threads of the local executor."),
     json_out: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
-    metrics_port: int | None = typer.Option(
-        None,
-        "--metrics-port",
-        min=0,
-        help="Serve /metrics here (default: settings.metrics_port; 0: any free port).",
-    ),
-    metrics: bool = typer.Option(
-        True, "--metrics/--no-metrics", help="Expose Prometheus metrics while running."
-    ),
+    metrics_port: MetricsPortOption = None,
+    metrics: MetricsOption = True,
 ) -> None:
     """Run a campaign (or resume one) with a progress bar; every finished sample is stored at once.
 
@@ -64,16 +58,8 @@ def run_cmd(
     Example: qimeng campaign run ops/cluster/examples/synthetic.yaml --executor local --workers 2
     """
     from cluster.launch import execute, make_executor, open_campaign
-    from tools.metrics import serve
-    from tools.settings import get_settings
 
-    if metrics:
-        port = get_settings().metrics_port if metrics_port is None else metrics_port
-        try:
-            bound = serve(port)
-            Console(stderr=True).print(f"metrics on http://127.0.0.1:{bound}/metrics")
-        except OSError as exc:
-            Console(stderr=True).print(f"[yellow]metrics not served: port {port}: {exc.strerror}[/yellow]")
+    start_metrics(metrics, metrics_port)
 
     if executor not in ("ray", "local"):
         raise UsageError(f"--executor must be ray or local, got '{executor}'")

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from ops.cluster_option import ClusterOption, session_executor
 from ops.exits import QimengGroup
+from ops.metrics_option import MetricsOption, MetricsPortOption, start_metrics
 from tools.errors import QimengError, UsageError
 from tools.settings import get_settings
 
@@ -237,8 +238,13 @@ def chat_cmd(
         Path | None, typer.Option("--run-dir", help="Where sessions.sqlite and runs go.")
     ] = None,
     cluster: ClusterOption = None,
+    metrics_port: MetricsPortOption = None,
+    metrics: MetricsOption = True,
 ) -> None:
     """A terminal session: type requests; each becomes a thread that asks before costly steps.
+
+    While it runs, it serves Prometheus metrics on 127.0.0.1 (LLM requests and tokens, tool calls,
+    sandbox limits, design outcomes), as a campaign driver does (see 'qimeng ops up').
 
     Slash commands: /threads, /resume ID, /cost, /approve, /auto, /quit. Example:
 
@@ -250,6 +256,7 @@ def chat_cmd(
 
     offline, llm = _client(offline)
     executor = session_executor(cluster)
+    start_metrics(metrics, metrics_port)
     try:
         Chat(run_dir or get_settings().run_dir, offline=offline, llm=llm, executor=executor).loop()
     finally:
