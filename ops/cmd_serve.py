@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ops.cluster_option import ClusterOption
 from ops.exits import QimengGroup
+from ops.metrics_option import MetricsOption, MetricsPortOption, start_metrics
 from tools.errors import UsageError
 
 app = typer.Typer(
@@ -101,10 +102,13 @@ def web_cmd(
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Where sessions.sqlite and runs go."),
     open_page: bool = typer.Option(False, "--open", help="Also open the page in this machine's browser."),
     cluster: ClusterOption = None,
+    metrics_port: MetricsPortOption = None,
+    metrics: MetricsOption = True,
 ) -> None:
     """A local web page for design sessions: type a request, watch the agents, answer approvals and
     questions, see each result (RTL or kernel, checks, PPA or timing, plots, waveforms) and resume
-    earlier threads. Same session database as qimeng chat. Runs until Ctrl-C.
+    earlier threads. Same session database as qimeng chat. Runs until Ctrl-C; serves Prometheus
+    metrics on 127.0.0.1 as qimeng chat does.
 
     Example: qimeng serve web --offline --port 8765
     """
@@ -123,6 +127,7 @@ def web_cmd(
             executor.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     signal.signal(signal.SIGTERM, _interrupt)
+    start_metrics(metrics, metrics_port, err)
     err.print(
         f"design sessions on {server.url} ({'offline' if offline else 'LLM'} planner; "
         f"sessions in {designer.root}); Ctrl-C stops it"

@@ -258,3 +258,52 @@ def test_a_failed_thread_is_listed_and_resumed_from_the_page_api(tmp_path: Path)
         server.shutdown()
         server.server_close()
         designer.index.close()
+
+
+def test_serve_web_serves_what_its_sessions_record_on_metrics(tmp_path: Path) -> None:
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "serve", "web", "--offline", "--port", "0", "--metrics-port", "0",
+         "--run-dir", str(tmp_path)],
+        env=os.environ | {"COLUMNS": "500"}, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        said: list[str] = []
+        while not any("design sessions on" in line for line in said):
+            line = proc.stderr.readline() if proc.stderr else ""
+            assert line, f"serve web exited: {''.join(said)}"
+            said.append(line)
+        text = "".join(said)
+        metrics_url = re.search(r"metrics on (http://127\.0\.0\.1:\d+/metrics)", text)
+        page = re.search(r"design sessions on (http://127\.0\.0\.1:\d+)", text)
+        assert metrics_url and page, text
+        post = urllib.request.Request(
+            page.group(1) + "/api/threads",
+            data=json.dumps({"request": "8-bit counter with sync reset", "approve": False}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        tid = json.loads(urllib.request.urlopen(post).read())["thread"]
+        urllib.request.urlopen(f"{page.group(1)}/api/threads/{tid}/events", timeout=120).read()
+        assert (
+            json.loads(urllib.request.urlopen(f"{page.group(1)}/api/threads/{tid}").read())["status"]
+            == "done"
+        )
+        scraped = urllib.request.urlopen(metrics_url.group(1), timeout=5).read().decode()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    finished = {
+        (s.labels["kind"], s.labels["outcome"]): s.value
+        for family in text_string_to_metric_families(scraped)
+        for s in family.samples
+        if s.name == "qimeng_tasks_finished_total"
+    }
+    assert finished == {("hw_design", "pass"): 1.0}, scraped
