@@ -50,7 +50,10 @@ def _exec_bwrap(argv: list[str], limits: dict[str, int]) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits["nofile"], limits["nofile"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         os.umask(0o002)  # group-writable: caches shared by the range's uids
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # Python ignores SIGPIPE and SIGXFSZ, and ignored signals stay ignored across exec: restore
+        # them (as subprocess does), or a program past the file-size limit loops on EFBIG instead of dying.
+        for sig in (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_DFL)
         os.execv(argv[0], argv)
     except BaseException as exc:  # the child must never return into the launcher
         os.write(2, f"sandbox launcher: cannot start {argv[0]}: {exc}\n".encode())

@@ -336,11 +336,13 @@ def _spawn_and_wait(
 
 
 class _Report:
-    """The launcher's JSON lines on a pipe, read with a timeout (a pidfd-free poll, Ctrl-C safe)."""
+    """The launcher's JSON lines on a pipe, read with a timeout (a poll: Ctrl-C safe, any fd number)."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.buffer = b""
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN)
 
     def next_line(self, seconds: float | None) -> dict[str, Any]:
         """The next line as a dict, or (after ``seconds``; None waits for ever) an empty dict."""
@@ -349,8 +351,7 @@ class _Report:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return {}
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if not ready:
+            if not self.poller.poll(None if left is None else int(left * 1000) + 1):
                 continue
             chunk = os.read(self.fd, 4096)
             if not chunk:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -73,8 +74,10 @@ def test_a_long_lived_process_gathers_no_zombies_and_keeps_exit_codes(tmp_path: 
 
 def test_a_limit_hit_names_its_setting_and_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QIMENG_SANDBOX__FSIZE_MB", "2")  # the run's limit is the configured one
-    res = run_sandboxed(["sh", "-c", "head -c 8000000 /dev/zero > big"], tmp_path, limits=LIMITS)
-    assert res.limits_hit == ["fsize"]
+    # a writer that ignores write errors: only SIGXFSZ (default action, not ignored) stops it
+    endless = "while :; do printf '%01000d' 0 >> big 2>/dev/null; done"
+    res = run_sandboxed(["sh", "-c", endless], tmp_path, limits=LIMITS)
+    assert res.limits_hit == ["fsize"] and res.signal == signal.SIGXFSZ, res
     assert "fsize limit of 2 MiB (setting sandbox.fsize_mb, QIMENG_SANDBOX__FSIZE_MB)" in res.describe()
     # a step's own limit (a check's time budget) says so, and what the setting is
     timed = run_sandboxed(["sleep", "30"], tmp_path, limits=LIMITS.model_copy(update={"wall_s": 0.5}))
