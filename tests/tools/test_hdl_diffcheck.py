@@ -78,7 +78,11 @@ def test_several_clocks_are_unsupported_with_a_reason() -> None:
     [
         ("syntax_error.v", "syntax", "syntax error"),
         ("adder_wide.v", "ports", "port 'sum' is output [5 bits], reference has output [4 bits]"),
-        ("hang.v", "timeout", "did not finish within 3s: stopped by the wall limit of 3 s (this step's own; the"),
+        (
+            "hang.v",
+            "timeout",
+            "did not finish within 3s: stopped by the wall limit of 3 s (this step's own; the",
+        ),
     ],
 )
 def test_broken_candidates_fail_with_a_reason(candidate: str, kind: str, words: str) -> None:

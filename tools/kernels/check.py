@@ -304,7 +304,9 @@ def _run_failure(run: SandboxResult) -> tuple[Status, str]:
         return "timeout", f"did not finish: {run.describe()} (hang or far too slow)"
     if run.limits_hit:  # memory, nproc, fsize: name the limit and its setting, not just the signal
         signame = f" ({signal.Signals(run.signal).name})" if run.signal is not None else ""
-        return "crash", f"{run.describe()}{signame}" + (f": {_first_lines(run.stderr)}" if run.stderr.strip() else "")
+        return "crash", f"{run.describe()}{signame}" + (
+            f": {_first_lines(run.stderr)}" if run.stderr.strip() else ""
+        )
     if run.signal is not None:
         name = signal.Signals(run.signal).name
         return "crash", f"crashed with {name}" + (
