@@ -6,10 +6,13 @@ traceback. Every command group is a :class:`QimengGroup`, so a command just rais
 under ``qimeng`` or alone (typer's test runner on one group). Ctrl-C (``KeyboardInterrupt``, or
 :class:`tools.sandbox.SandboxCancelled` from a sandboxed step it stopped) prints one ``interrupted``
 line and exits 130, unless the command already said so itself (then it raised ``typer.Exit(130)``).
+A command run with ``--json`` also gets its error as JSON on stdout (``{"error", "kind", "exit_code"}``),
+so a script reading stdout sees why there is no result.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import typer
@@ -34,19 +37,25 @@ def interrupted() -> int:
     return 130
 
 
-def report(exc: QimengError) -> int:
-    """Print ``exc`` as one line on stderr; return its exit code."""
+def report(exc: QimengError, as_json: bool = False) -> int:
+    """Print ``exc`` as one line on stderr (and, with ``as_json``, as a JSON object on stdout);
+    return its exit code."""
     _err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    return exit_code(exc)
+    code = exit_code(exc)
+    if as_json:
+        kind = "usage" if code == 2 else "failure"
+        typer.echo(json.dumps({"error": str(exc), "kind": kind, "exit_code": code}))
+    return code
 
 
 class QimengGroup(TyperGroup):
     """A command group whose commands' qimeng errors end in :func:`report` and its exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer's own click
+        args = [*getattr(ctx, "_protected_args", []), *ctx.args]  # the group's invoke consumes them
         try:
             return super().invoke(ctx)
         except (KeyboardInterrupt, SandboxCancelled):
             raise typer.Exit(interrupted()) from None
         except QimengError as exc:
-            raise typer.Exit(report(exc)) from None
+            raise typer.Exit(report(exc, as_json="--json" in args)) from None

@@ -122,3 +122,15 @@ def test_ops_up_refuses_a_busy_port_and_a_data_file(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert f"port {port} on 127.0.0.1 is already in use; choose another with --port" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_refusal_under_json_is_also_json_on_stdout(tmp_path: Path) -> None:
+    """A script reading stdout sees why there is no result; the line on stderr stays."""
+    res = qimeng(
+        "sw", "design", "gemm 0x4x4 fp32", "--offline", "--json", env={"QIMENG_RUN_DIR": str(tmp_path)}
+    )
+    assert res.returncode == 2 and "error:" in res.stderr and "Traceback" not in res.stderr
+    err = json.loads(res.stdout)
+    assert err["kind"] == "usage" and err["exit_code"] == 2 and "M=0" in err["error"]
+    plain = qimeng("sw", "design", "gemm 0x4x4 fp32", "--offline", env={"QIMENG_RUN_DIR": str(tmp_path)})
+    assert plain.returncode == 2 and plain.stdout == ""
